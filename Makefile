@@ -1,0 +1,31 @@
+# Two commands on a fresh clone: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: venv run test bench chaos clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py setup_periodic_tasks
+	$(BIN)/python manage.py ensure_admin
+	@echo
+	@echo "  Open http://127.0.0.1:$(PORT)/admin/  (web, worker, beat and the sandboxes run below; Ctrl-C stops all)"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: venv
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var

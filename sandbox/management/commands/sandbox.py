@@ -1,0 +1,48 @@
+"""`python manage.py sandbox`: serve the Procore and Xero emulators until Ctrl-C."""
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from sandbox import runner
+from sandbox.core.server import quiet_werkzeug
+from sandbox.datasets import SIZES
+
+
+class Command(BaseCommand):
+    help = "Serve the Procore emulator and the Xero emulator (in-memory state, seeded data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=settings.SANDBOX_HOST)
+        parser.add_argument("--procore-port", type=int, default=settings.PROCORE_SANDBOX_PORT)
+        parser.add_argument("--xero-port", type=int, default=settings.XERO_SANDBOX_PORT)
+        parser.add_argument("--size", default="small", choices=sorted(SIZES))
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--persist", action="store_true", help="load/save state under var/sandbox-*.json")
+
+    def handle(self, *args, host, procore_port, xero_port, size, seed, persist, **options):
+        quiet_werkzeug()
+        var = settings.VAR_DIR if hasattr(settings, "VAR_DIR") else None
+        servers = []
+        for name, builder, port in (("Procore", runner.build_procore, procore_port),
+                                    ("Xero", runner.build_xero, xero_port)):
+            path = (var / f"sandbox-{name.lower()}.json") if (persist and var) else None
+            server = runner.start(builder, host=host, port=port, size=size, seed=seed, persist_path=path)
+            if path and server.state.load():
+                self.stdout.write(f"{name}: loaded state from {path}")
+            servers.append((name, server))
+            self.stdout.write(f"{name} sandbox on {server.url} (console: {server.url}/_sandbox/)")
+        self.stdout.write(f"Dataset {size!r}, seed {seed}. Ctrl-C stops.")
+
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for _, server in servers:
+                server.state.save()
+                server.stop()

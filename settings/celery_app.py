@@ -1,0 +1,31 @@
+"""The Celery application (`celery -A settings.celery_app worker`)."""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
+
+app = Celery("connector")
+# All Celery settings live in Django settings with a CELERY_ prefix (settings/topics/celery.py).
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@signals.worker_ready.connect
+def _worker_ready(sender=None, **kwargs):
+    """Record the worker at start-up so the admin shows it at once, not a minute later."""
+    _heartbeat("worker")
+
+
+@signals.beat_init.connect
+def _beat_ready(sender=None, **kwargs):
+    _heartbeat("beat")
+
+
+def _heartbeat(source: str) -> None:
+    import socket
+
+    from connector.services import heartbeat_record
+
+    heartbeat_record(source=source, hostname=socket.gethostname())

@@ -1,0 +1,14 @@
+"""Test settings: the same stack, with fast hashing and a file test database for SQLite.
+
+The SQLite test database is a file (not :memory:) so that the real Celery worker process an
+end-to-end test starts can open it.
+"""
+
+from .base import *  # noqa: F401,F403
+from .base import DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -1,0 +1,31 @@
+"""Procore and Xero endpoints and OAuth apps. Defaults point at the local sandboxes.
+
+Real hosts: PROCORE_LOGIN_URL=https://login.procore.com, PROCORE_API_URL=https://api.procore.com,
+XERO_LOGIN_URL=https://login.xero.com, XERO_IDENTITY_URL=https://identity.xero.com,
+XERO_API_URL=https://api.xero.com (see README).
+"""
+
+from ..env import env
+
+SANDBOX_HOST = env.str("SANDBOX_HOST", default="127.0.0.1")
+PROCORE_SANDBOX_PORT = env.int("PROCORE_SANDBOX_PORT", default=8101)
+XERO_SANDBOX_PORT = env.int("XERO_SANDBOX_PORT", default=8102)
+
+_procore_sandbox = f"http://{SANDBOX_HOST}:{PROCORE_SANDBOX_PORT}"
+_xero_sandbox = f"http://{SANDBOX_HOST}:{XERO_SANDBOX_PORT}"
+
+PROCORE_CLIENT_ID = env.str("PROCORE_CLIENT_ID", default="sandbox-procore-client")
+PROCORE_CLIENT_SECRET = env.str("PROCORE_CLIENT_SECRET", default="sandbox-procore-secret")
+PROCORE_LOGIN_URL = env.str("PROCORE_LOGIN_URL", default=_procore_sandbox).rstrip("/")
+PROCORE_API_URL = env.str("PROCORE_API_URL", default=_procore_sandbox).rstrip("/")
+
+XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="sandbox-xero-client")
+XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="sandbox-xero-secret")
+XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default=_xero_sandbox).rstrip("/")
+XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default=_xero_sandbox).rstrip("/")
+XERO_API_URL = env.str("XERO_API_URL", default=_xero_sandbox).rstrip("/")
+# Key Xero signs webhook deliveries with (developer portal → Webhooks).
+XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="sandbox-xero-webhook-key")
+
+# Start the sandboxes with `make run` (off in production).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
