@@ -1,6 +1,113 @@
-from django.contrib import admin
+"""Admin screens. Views and actions are thin: services do the work; every one checks the role."""
 
-from .models import WorkerHeartbeat
+from django import forms
+from django.contrib import admin
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from .models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
+from .services import connections as connection_services
+from .services.schedules import schedules_sync
+from .settings_form import ConnectionSettingsForm
+from .views import oauth
+
+
+class ConnectionSettingsInline(admin.StackedInline):
+    model = ConnectionSettings
+    form = ConnectionSettingsForm
+    can_delete = False
+    extra = 0
+    max_num = 1
+    fieldsets = [
+        ("Xero defaults", {"fields": ["tracking_category_id", "purchase_account_code", "tax_type",
+                                      "po_status", "bill_status", "use_contract_number_as_po_number"]}),
+        ("Approval required before export", {"fields": ["approve_commitments", "approve_change_orders",
+                                                         "approve_invoices", "approve_companies"],
+                                             "description": "Projects always need an accountant's acceptance."}),
+        ("Sync", {"fields": ["vendor_owner", "company_cadence", "project_cadence", "payments_cadence"]}),
+    ]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.connection = obj
+        return formset
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status_badge", "xero_country", "plan", "connected_at")
+    list_filter = ("status", "xero_country")
+    readonly_fields = ("procore_company_name", "procore_company_id", "xero_organisation_name", "xero_tenant_id",
+                       "xero_country", "plan", "status", "status_reason", "connected_at", "disconnected_at",
+                       "created_at")
+    fieldsets = [
+        (None, {"fields": ["status", "status_reason", "connected_at", "disconnected_at"]}),
+        ("Procore", {"fields": ["procore_company_name", "procore_company_id"]}),
+        ("Xero", {"fields": ["xero_organisation_name", "xero_tenant_id", "xero_country", "plan"]}),
+        ("People", {"fields": ["admins"]}),
+    ]
+    filter_horizontal = ("admins",)
+    inlines = [ConnectionSettingsInline]
+    change_form_template = "admin/connector/connection/change_form.html"
+    change_list_template = "admin/connector/connection/change_list.html"
+
+    @admin.display(description="Plan")
+    def plan(self, obj):
+        return connection_services.plan_name(obj.xero_plan)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        colour = {"active": "#2e7d32", "needs_reauthorisation": "#c62828", "pending": "#ef6c00"}.get(obj.status, "#666")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
+
+    def has_add_permission(self, request):
+        return False  # connections are created by connecting, not by typing ids
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.procore_company_id else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        schedules_sync(connection=form.instance)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        own = [
+            path("connect/procore/", view(oauth.procore_start), name="connector_connection_procore_start"),
+            path("<int:connection_id>/reconnect/procore/", view(oauth.procore_start),
+                 name="connector_connection_procore_reconnect"),
+            path("<int:connection_id>/procore-company/", view(oauth.procore_company),
+                 name="connector_connection_procore_company"),
+            path("<int:connection_id>/connect/xero/", view(oauth.xero_start), name="connector_connection_xero_start"),
+            path("<int:connection_id>/xero-organisation/", view(oauth.xero_organisation),
+                 name="connector_connection_xero_organisation"),
+            path("<int:connection_id>/disconnect/", view(oauth.disconnect), name="connector_connection_disconnect"),
+        ]
+        return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_connect": request.user.has_perm("connector.connect_connection")}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_connect": request.user.has_perm("connector.connect_connection"),
+                         "connect_url": reverse("admin:connector_connection_procore_start")}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "connection", "source", "resource_name", "resource_id", "event_type", "state")
+    list_filter = ("source", "state", "resource_name")
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(WorkerHeartbeat)

@@ -1,5 +1,7 @@
 """Django settings shared by every environment; topic modules are imported at the end."""
 
+from pathlib import Path
+
 from .env import BASE_DIR, VAR_DIR, env, generated_secret, new_django_secret, new_fernet_key
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -57,6 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "connector.context_processors.connection_alerts",
             ],
         },
     },
@@ -84,7 +87,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGIN_URL = "admin:login"
 

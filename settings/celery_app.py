@@ -26,6 +26,6 @@ def _beat_ready(sender=None, **kwargs):
 def _heartbeat(source: str) -> None:
     import socket
 
-    from connector.services import heartbeat_record
+    from connector.services.heartbeat import heartbeat_record
 
     heartbeat_record(source=source, hostname=socket.gethostname())

@@ -24,6 +24,9 @@ def database_url_for_subprocess() -> str:
 @pytest.fixture
 def celery_worker_process(transactional_db):
     """Start `celery worker` on a fresh queue; yields (queue, process); stops it afterwards."""
+    from settings.celery_app import app
+
+    app.conf.task_always_eager = False
     queue = f"e2e-{uuid.uuid4().hex[:10]}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url_for_subprocess()}
     log = open(ROOT / "var" / f"{queue}.log", "w")
@@ -36,6 +39,7 @@ def celery_worker_process(transactional_db):
     try:
         yield queue, process
     finally:
+        app.conf.task_always_eager = True
         process.terminate()
         try:
             process.wait(timeout=20)

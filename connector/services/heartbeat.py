@@ -1,8 +1,6 @@
-"""Writes of the connector app (HackSoft style: views, admin and tasks call these)."""
-
 from django.utils import timezone
 
-from .models import WorkerHeartbeat
+from ..models import WorkerHeartbeat
 
 
 def heartbeat_record(*, source: str, hostname: str) -> WorkerHeartbeat:

@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
-from .selectors import heartbeat_status
+from ..selectors import heartbeat_status
 
 
 def home(request):

@@ -13,6 +13,7 @@ class WorkerHeartbeat(models.Model):
     seen_at = models.DateTimeField()
 
     class Meta:
+        app_label = "connector"
         constraints = [models.UniqueConstraint(fields=["source", "hostname"], name="uniq_heartbeat_source_host")]
         ordering = ["-seen_at"]
 

@@ -1,0 +1,171 @@
+"""Connecting, re-authorising and disconnecting: the company admin's first ten minutes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..errors import ConnectionRefused
+from ..models import Connection, ConnectionSettings, Credential
+from .credentials import credential_store
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_COUNTRIES = {"US": "United States", "CA": "Canada"}
+# Organisation.Class values of the smallest plans ("Early"/starter), which cap bills and are refused.
+REFUSED_PLANS = {"STARTER", "LITE", "BASICLITE", "IGNITE", "SIMPLE", "DEMO"}
+PLAN_NAMES = {"STANDARD": "Growing", "PREMIUM": "Established", "STARTER": "Early", "GROW": "Grow",
+              "COMPREHENSIVE": "Comprehensive", "ULTIMATE": "Ultimate"}
+
+
+def plan_name(plan_class: str) -> str:
+    return PLAN_NAMES.get(plan_class, plan_class.title() if plan_class else "")
+
+
+def connection_start(*, user, procore_tokens) -> Connection:
+    """A new pending connection holding the Procore authorisation; the company is chosen next."""
+    with transaction.atomic():
+        connection = Connection.objects.create(created_by=user, webhook_secret=secrets.token_urlsafe(32))
+        if user is not None:
+            connection.admins.add(user)
+        ConnectionSettings.objects.create(connection=connection)
+        credential_store(connection=connection, provider=Credential.Provider.PROCORE, tokens=procore_tokens)
+    return connection
+
+
+def connection_choose_procore_company(*, connection: Connection, company_id: int, company_name: str) -> Connection:
+    clash = (Connection.objects.exclude(pk=connection.pk).exclude(status=Connection.Status.DISCONNECTED)
+             .filter(procore_company_id=company_id).first())
+    if clash:
+        raise ConnectionRefused(
+            f"Procore company “{company_name}” is already joined to "
+            f"{clash.xero_organisation_name or 'a Xero organisation'} (connection #{clash.pk}). "
+            "One Procore company can be joined to one Xero organisation only; disconnect that one first."
+        )
+    connection.procore_company_id, connection.procore_company_name = company_id, company_name
+    try:
+        with transaction.atomic():
+            connection.save(update_fields=["procore_company_id", "procore_company_name"])
+    except IntegrityError as exc:  # a concurrent connect of the same company
+        raise ConnectionRefused(f"Procore company “{company_name}” was just joined by someone else.") from exc
+    return connection
+
+
+def organisation_check(organisation: dict) -> None:
+    """Refuse organisations the connector cannot serve, saying why."""
+    country = organisation.get("CountryCode") or ""
+    plan = organisation.get("Class") or ""
+    name = organisation.get("Name") or "This organisation"
+    if country not in SUPPORTED_COUNTRIES:
+        raise ConnectionRefused(
+            f"{name} is a {country or 'non-US/Canadian'} Xero organisation. The connector supports Xero "
+            "organisations in the United States and Canada only."
+        )
+    if plan in REFUSED_PLANS:
+        raise ConnectionRefused(
+            f"{name} is on Xero's {plan_name(plan)} plan, which limits bills and purchase orders. "
+            "Upgrade the organisation to Growing or Established, then connect again."
+        )
+
+
+def connection_attach_xero(*, connection: Connection, tenant_id: str, organisation: dict,
+                           xero_tokens=None) -> Connection:
+    """Join the chosen Xero organisation after checking its country and plan; activates the connection.
+
+    `xero_tokens` is given when they are not stored on the connection yet.
+    """
+    organisation_check(organisation)
+    name = organisation.get("Name", "")
+    clash = (Connection.objects.exclude(pk=connection.pk).exclude(status=Connection.Status.DISCONNECTED)
+             .filter(xero_tenant_id=tenant_id).first())
+    if clash:
+        raise ConnectionRefused(
+            f"Xero organisation “{name}” is already joined to Procore company "
+            f"“{clash.procore_company_name}” (connection #{clash.pk}). One Xero organisation can be joined "
+            "to one Procore company only."
+        )
+    try:
+        with transaction.atomic():
+            connection.xero_tenant_id = tenant_id
+            connection.xero_organisation_name = name
+            connection.xero_country = organisation.get("CountryCode", "")
+            connection.xero_plan = organisation.get("Class", "")
+            connection.save()
+            if xero_tokens is not None:
+                credential_store(connection=connection, provider=Credential.Provider.XERO, tokens=xero_tokens)
+    except IntegrityError as exc:
+        raise ConnectionRefused(f"Xero organisation “{name}” was just joined by someone else.") from exc
+    if connection.procore_company_id:
+        connection_activate(connection=connection)
+    return connection
+
+
+def connection_activate(*, connection: Connection) -> Connection:
+    first_time = connection.connected_at is None
+    connection.status = Connection.Status.ACTIVE
+    connection.status_reason = ""
+    if first_time:
+        connection.connected_at = timezone.now()
+    connection.save(update_fields=["status", "status_reason", "connected_at"])
+    from .schedules import schedules_sync
+
+    schedules_sync(connection=connection)
+    transaction.on_commit(lambda: _register_webhooks_safely(connection.pk))
+    return connection
+
+
+def _register_webhooks_safely(connection_id: int) -> None:
+    from .webhooks import procore_hook_register
+
+    try:
+        procore_hook_register(connection=Connection.objects.get(pk=connection_id))
+    except Exception as exc:  # webhooks only speed syncs up; scheduled runs still catch everything
+        logger.warning("Could not register the Procore webhook for connection %s: %s", connection_id, exc)
+
+
+def connection_mark_needs_reauthorisation(*, connection: Connection, reason: str) -> None:
+    if connection.status == Connection.Status.NEEDS_REAUTHORISATION:
+        return
+    connection.status = Connection.Status.NEEDS_REAUTHORISATION
+    connection.status_reason = reason
+    connection.save(update_fields=["status", "status_reason"])
+    recipients = [user.email for user in connection.admins.all() if user.email]
+    if recipients:
+        transaction.on_commit(lambda: send_mail(
+            subject=f"Action needed: reconnect {connection}",
+            message=f"{reason}\n\nOpen the connector's admin, choose the connection and use “Reconnect”. "
+                    "Syncs for this connection are paused until then; nothing is lost.",
+            from_email=None,
+            recipient_list=recipients,
+            fail_silently=True,
+        ))
+    logger.warning("Connection %s needs re-authorisation: %s", connection.pk, reason)
+
+
+def connection_disconnect(*, connection: Connection) -> Connection:
+    """Revoke the tokens on both sides, stop the schedules, keep the connection and its history."""
+    from .. import oauth
+    from .schedules import schedules_sync
+
+    for credential in connection.credentials.filter(revoked_at__isnull=True):
+        try:
+            if credential.provider == Credential.Provider.PROCORE:
+                oauth.procore_oauth().revoke(credential.access_token)
+            else:
+                oauth.xero_oauth().revoke(credential.refresh_token)
+        except Exception as exc:  # revoke is best effort; the tokens are dropped here anyway
+            logger.warning("Revoking %s tokens of connection %s failed: %s", credential.provider, connection.pk,
+                           type(exc).__name__)
+        credential.access_token, credential.refresh_token = "revoked", ""
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["access_token", "refresh_token", "revoked_at"])
+    connection.status = Connection.Status.DISCONNECTED
+    connection.status_reason = "Disconnected by an admin; tokens were revoked."
+    connection.disconnected_at = timezone.now()
+    connection.save(update_fields=["status", "status_reason", "disconnected_at"])
+    schedules_sync(connection=connection)
+    return connection

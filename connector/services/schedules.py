@@ -1,0 +1,50 @@
+"""Per-connection sync cadences, written to django-celery-beat so they show (and pause) in its admin."""
+
+from __future__ import annotations
+
+import json
+
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from ..models import Connection, ConnectionSettings
+
+Cadence = ConnectionSettings.Cadence
+CADENCE_HOURS = {Cadence.HOURLY: 1, Cadence.TWO_HOURS: 2, Cadence.FOUR_HOURS: 4, Cadence.DAILY: 24}
+
+# scope → (settings field, what it covers)
+SCOPES = {
+    "company": ("company_cadence", "cost codes, vendors and contacts, tracking options"),
+    "project": ("project_cadence", "commitments, change orders, subcontractor invoices, job costs"),
+    "payments": ("payments_cadence", "bill payments → payments issued"),
+}
+SYNC_TASK = "sync.run_scope"
+
+
+def schedule_name(connection: Connection, scope: str) -> str:
+    return f"Connection #{connection.pk} · {scope}-level sync"
+
+
+def schedules_sync(*, connection: Connection) -> list[PeriodicTask]:
+    """Create or update one periodic task per scope; disabled unless the connection is active."""
+    connection_settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+    tasks = []
+    for scope, (field, covers) in SCOPES.items():
+        cadence = getattr(connection_settings, field)
+        enabled = connection.is_active and cadence != Cadence.NEVER
+        if scope == "payments" and not connection.bill_payments_supported:
+            enabled = False
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=CADENCE_HOURS.get(cadence, 24), period=IntervalSchedule.HOURS
+        )
+        task, _ = PeriodicTask.objects.update_or_create(
+            name=schedule_name(connection, scope),
+            defaults={
+                "task": SYNC_TASK,
+                "interval": interval,
+                "kwargs": json.dumps({"connection_id": connection.pk, "scope": scope, "trigger": "schedule"}),
+                "enabled": enabled,
+                "description": f"Syncs {covers} for {connection}. Cadence: {Cadence(cadence).label}.",
+            },
+        )
+        tasks.append(task)
+    return tasks

@@ -1,0 +1,86 @@
+"""Connection settings, validated against what the Xero organisation really has."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import ConnectionSettings
+from .selectors import xero_reference_data
+
+logger = logging.getLogger(__name__)
+
+CREATE_JOB = "__create__"
+MAX_ACTIVE_CATEGORIES = 2
+
+
+class ConnectionSettingsForm(forms.ModelForm):
+    connection = None  # set by the admin inline
+
+    tracking_category_id = forms.ChoiceField(
+        label="Tracking category for projects", required=False,
+        help_text="Each Procore project becomes an option of this category. Xero allows two active categories.",
+    )
+    purchase_account_code = forms.ChoiceField(label="Default purchase account", required=False)
+    tax_type = forms.ChoiceField(label="Default tax rate", required=False)
+
+    class Meta:
+        model = ConnectionSettings
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reference = {"tracking_categories": [], "accounts": [], "tax_rates": [], "error": None}
+        if self.connection is not None and self.connection.is_active:
+            self.reference = xero_reference_data(self.connection)
+        current = self.instance
+        active = [c for c in self.reference["tracking_categories"] if c["status"] == "ACTIVE"]
+        categories = [(c["id"], c["name"]) for c in active]
+        if not any(c["name"].lower() == "job" for c in active):
+            categories.append((CREATE_JOB, "Create a new category “Job”"))
+        self.fields["tracking_category_id"].choices = [("", "—")] + categories + self._keep(
+            current.tracking_category_id, current.tracking_category_name, categories)
+        accounts = [(a["code"], f"{a['code']} – {a['name']}") for a in self.reference["accounts"]]
+        self.fields["purchase_account_code"].choices = [("", "—")] + accounts + self._keep(
+            current.purchase_account_code, current.purchase_account_code, accounts)
+        taxes = [(t["type"], t["name"]) for t in self.reference["tax_rates"]]
+        self.fields["tax_type"].choices = [("", "—")] + taxes + self._keep(current.tax_type, current.tax_type, taxes)
+        if self.reference["error"]:
+            self.fields["tracking_category_id"].help_text += f" (Could not read Xero: {self.reference['error']})"
+
+    @staticmethod
+    def _keep(value, label, choices):
+        """Keep a saved value selectable even when Xero could not be read."""
+        return [(value, label)] if value and value not in {c[0] for c in choices} else []
+
+    def clean_tracking_category_id(self):
+        value = self.cleaned_data["tracking_category_id"]
+        if value == CREATE_JOB:
+            active = [c for c in self.reference["tracking_categories"] if c["status"] == "ACTIVE"]
+            if len(active) >= MAX_ACTIVE_CATEGORIES:
+                names = ", ".join(c["name"] for c in active)
+                raise ValidationError(
+                    f"Xero allows {MAX_ACTIVE_CATEGORIES} active tracking categories and this organisation "
+                    f"already has them ({names}). Pick one of them, or archive one in Xero first."
+                )
+        return value
+
+    def clean_payments_cadence(self):
+        value = self.cleaned_data["payments_cadence"]
+        if value != ConnectionSettings.Cadence.NEVER and self.connection and not self.connection.bill_payments_supported:
+            raise ValidationError("Bill payments sync only for US Xero organisations; this one is "
+                                  f"in {self.connection.xero_country or 'another country'}.")
+        return value
+
+    def save(self, commit=True):
+        from .services.settings import connection_settings_apply
+
+        instance = super().save(commit=False)
+        chosen = self.cleaned_data.get("tracking_category_id")
+        names = {c["id"]: c["name"] for c in self.reference["tracking_categories"]}
+        connection_settings_apply(settings_obj=instance, tracking_choice=chosen,
+                                  tracking_name=names.get(chosen, instance.tracking_category_name),
+                                  create_marker=CREATE_JOB, commit=commit)
+        return instance
