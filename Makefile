@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: venv run test bench chaos clean
 

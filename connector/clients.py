@@ -5,32 +5,59 @@ from __future__ import annotations
 from django.conf import settings
 
 from .models import Connection, Credential
-from .services.credentials import credential_access_token, credential_refresh
+from .services.credentials import credential_current, credential_refresh
 
 
-def procore_client_for(connection: Connection, company_id: int | None = None):
+class StoredTokens:
+    """Hands out the connection's current access token and refreshes it when an API rejects it."""
+
+    def __init__(self, connection_id: int, provider: str):
+        self.connection_id, self.provider = connection_id, provider
+        self.last: str | None = None
+
+    def access_token(self) -> str:
+        return self.current().access_token
+
+    def current(self) -> Credential:
+        credential = credential_current(connection_id=self.connection_id, provider=self.provider)
+        self.last = credential.access_token
+        return credential
+
+    def xero_token(self) -> dict:
+        credential = self.current()
+        return {"access_token": credential.access_token, "expires_at": credential.expires_at,
+                "scope": credential.scope.split()}
+
+    def on_unauthorized(self, _rejected=None) -> str:
+        # Refresh only if the token that was rejected is still the stored one (else a neighbour did it).
+        self.last = credential_refresh(connection_id=self.connection_id, provider=self.provider,
+                                       rejected_token=self.last)
+        return self.last
+
+
+def procore_client_for(connection: Connection, company_id: int | None = None, pacer=None):
     from procore_client.client import ProcoreClient
 
-    provider = Credential.Provider.PROCORE
+    tokens = StoredTokens(connection.pk, Credential.Provider.PROCORE)
     return ProcoreClient(
         api_url=settings.PROCORE_API_URL,
         company_id=company_id or connection.procore_company_id,
-        access_token=lambda: credential_access_token(connection_id=connection.pk, provider=provider),
-        on_unauthorized=lambda rejected: credential_refresh(
-            connection_id=connection.pk, provider=provider, rejected_token=rejected),
+        access_token=tokens.access_token,
+        on_unauthorized=tokens.on_unauthorized,
+        pacer=pacer,
     )
 
 
-def xero_client_for(connection: Connection, tenant_id: str | None = None):
+def xero_client_for(connection: Connection, tenant_id: str | None = None, pacer=None):
     from xero_client.client import XeroClient
 
-    provider = Credential.Provider.XERO
+    tokens = StoredTokens(connection.pk, Credential.Provider.XERO)
     return XeroClient(
         api_url=settings.XERO_API_URL,
         tenant_id=tenant_id or connection.xero_tenant_id,
-        access_token=lambda: credential_access_token(connection_id=connection.pk, provider=provider),
-        on_unauthorized=lambda rejected: credential_refresh(
-            connection_id=connection.pk, provider=provider, rejected_token=rejected),
+        access_token=tokens.xero_token,
+        on_unauthorized=tokens.on_unauthorized,
         client_id=settings.XERO_CLIENT_ID,
         client_secret=settings.XERO_CLIENT_SECRET,
+        pacer=pacer,
     )

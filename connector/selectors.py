@@ -34,10 +34,16 @@ def xero_reference_data(connection: Connection, *, max_age: int = 300) -> dict:
 
     try:
         client = xero_client_for(connection)
+        categories = [xero_as_dict(c) for c in client.tracking_categories(include_archived=False)]
+        accounts = [xero_as_dict(a) for a in client.accounts()]
+        taxes = [xero_as_dict(t) for t in client.tax_rates()]
         data = {
-            "tracking_categories": client.tracking_category_summaries(),
-            "accounts": client.purchase_accounts(),
-            "tax_rates": client.purchase_tax_rates(),
+            "tracking_categories": [{"id": c["TrackingCategoryID"], "name": c["Name"], "status": c.get("Status", "")}
+                                    for c in categories],
+            "accounts": [{"code": a["Code"], "name": a["Name"]} for a in accounts
+                         if a.get("Status") == "ACTIVE" and a.get("Class") in ("EXPENSE", "ASSET") and a.get("Code")],
+            "tax_rates": [{"type": t["TaxType"], "name": t["Name"]} for t in taxes
+                          if t.get("Status") == "ACTIVE" and t.get("CanApplyToExpenses", True)],
             "error": None,
         }
     except Exception as exc:  # show the form anyway, with what is saved
@@ -45,3 +51,10 @@ def xero_reference_data(connection: Connection, *, max_age: int = 300) -> dict:
         return {"tracking_categories": [], "accounts": [], "tax_rates": [], "error": str(exc)}
     cache.set(key, data, max_age)
     return data
+
+
+def xero_as_dict(model) -> dict:
+    """An SDK model as Xero's own JSON (PascalCase keys, enums as their values)."""
+    from xero_python.api_client.serializer import serialize
+
+    return serialize(model)

@@ -4,6 +4,8 @@ The SQLite test database is a file (not :memory:) so that the real Celery worker
 end-to-end test starts can open it.
 """
 
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import DATABASES, VAR_DIR
 
@@ -11,7 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test process, so parallel runs on one machine do not share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 # Tasks run in-process unless a test starts a real worker (tests/e2e/conftest.py switches this off).
 CELERY_TASK_ALWAYS_EAGER = True

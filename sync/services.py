@@ -1,26 +1,87 @@
-"""Running the syncs of one scope for one connection (the per-object engines plug in here)."""
+"""Running syncs: one kind for one connection, or every kind of a scope, in dependency order."""
 
+from __future__ import annotations
+
+import importlib
 import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from connector.models import Connection, Kind, SyncRun
+
+from .context import SyncContext
+from .explain import explain_exception
+from .runs import RunInProgress, run_finish, run_lock, run_start
 
 logger = logging.getLogger(__name__)
 
-# scope → ordered object kinds; filled in as the per-object exporters/importers land.
-SCOPE_KINDS: dict[str, list[str]] = {"company": [], "project": [], "payments": []}
+# kind → (module with `run(ctx)`, direction). Order inside a scope is the dependency order.
+KINDS: dict[str, tuple[str, str]] = {
+    Kind.COST_CODE: ("sync.objects.cost_codes", SyncRun.Direction.EXPORT),
+    Kind.PROJECT: ("sync.objects.projects", SyncRun.Direction.EXPORT),
+    Kind.VENDOR: ("sync.objects.vendors", SyncRun.Direction.EXPORT),
+}
+SCOPES: dict[str, list[str]] = {
+    "company": [Kind.COST_CODE, Kind.PROJECT, Kind.VENDOR],
+    "project": [Kind.COMMITMENT, Kind.CHANGE_ORDER, Kind.INVOICE, Kind.JOB_COST],
+    "payments": [Kind.PAYMENT],
+}
+
+
+def available_kinds(scope: str | None = None) -> list[str]:
+    kinds = SCOPES[scope] if scope else [k for s in SCOPES.values() for k in s]
+    return [k for k in kinds if k in KINDS]
+
+
+def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
+                  record_id: str | None = None) -> SyncRun | None:
+    """Run one kind. Returns the run (None when the connection cannot sync now, or a run is going)."""
+    connection = Connection.objects.get(pk=connection_id)
+    if not connection.is_active:
+        logger.info("Connection %s is %s; %s sync skipped", connection_id, connection.status, kind)
+        return None
+    if connection.parked_until and connection.parked_until > timezone.now():
+        logger.info("Connection %s is parked until %s", connection_id, connection.parked_until)
+        return None
+    module_name, direction = KINDS[kind]
+    try:
+        with run_lock(connection_id, kind):
+            run = run_start(connection=connection, kind=kind, direction=direction, trigger=trigger, dry_run=dry_run)
+            ctx = SyncContext(connection=connection, run=run, dry_run=dry_run, record_id=record_id)
+            try:
+                importlib.import_module(module_name).run(ctx)
+            except Exception as exc:  # the whole call failed: say why, keep what was done
+                return _run_failed(run, connection, exc)
+            return run_finish(run)
+    except RunInProgress as exc:
+        logger.info("%s", exc)
+        return None
+
+
+def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun:
+    from xero_client.errors import XeroDayLimitReached
+
+    message, _hint = explain_exception(exc)
+    if isinstance(exc, XeroDayLimitReached):
+        connection.parked_until = timezone.now() + timedelta(seconds=exc.retry_after or 3600)
+        connection.parked_reason = "Xero's daily API limit for this organisation was reached."
+        connection.save(update_fields=["parked_until", "parked_reason"])
+        return run_finish(run, status=SyncRun.Status.PARKED, message=connection.parked_reason)
+    logger.warning("Sync %s of connection %s failed: %s", run.kind, connection.pk, exc, exc_info=True)
+    return run_finish(run, status=SyncRun.Status.FAILED, message=message)
 
 
 def sync_scope_run(*, connection_id: int, scope: str, trigger: str) -> dict:
-    from connector.models import Connection
-
-    connection = Connection.objects.get(pk=connection_id)
-    if not connection.is_active:
-        return {"skipped": f"connection is {connection.get_status_display().lower()}"}
-    kinds = SCOPE_KINDS.get(scope, [])
-    logger.info("Sync %s for connection %s (%s): %s", scope, connection_id, trigger, kinds or "nothing yet")
-    return {"scope": scope, "kinds": kinds}
+    results = {}
+    for kind in available_kinds(scope):
+        run = sync_kind_run(connection_id=connection_id, kind=kind, trigger=trigger)
+        results[kind] = run.status if run else "skipped"
+    return results
 
 
 def webhook_event_process(*, event_id: int) -> str:
-    """Turn one webhook event into the same sync a schedule runs (one record once engines exist)."""
+    """Turn one webhook event into the same sync a schedule runs."""
     from connector.models import WebhookEvent
 
     event = WebhookEvent.objects.get(pk=event_id)

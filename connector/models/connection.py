@@ -37,6 +37,9 @@ class Connection(models.Model):
 
     # Procore webhook deliveries carry this secret in a header we registered (destination_headers).
     webhook_secret = EncryptedTextField(blank=True)
+    # Xero's daily call limit was reached: syncs wait until then (the admin shows it).
+    parked_until = models.DateTimeField(null=True, blank=True)
+    parked_reason = models.CharField(max_length=255, blank=True)
     procore_hook_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:

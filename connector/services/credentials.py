@@ -55,12 +55,17 @@ def _invalid_grant_types() -> tuple[type[Exception], ...]:
     return (ProcoreInvalidGrant, XeroInvalidGrant)
 
 
-def credential_access_token(*, connection_id: int, provider: str) -> str:
-    """A valid access token, refreshed first if it is about to expire."""
+def credential_current(*, connection_id: int, provider: str) -> Credential:
+    """The stored credential with a valid access token, refreshed first if it is about to expire."""
     credential = Credential.objects.get(connection_id=connection_id, provider=provider)
     if credential.revoked_at is None and credential.expires_at > timezone.now() + FRESHNESS_MARGIN:
-        return credential.access_token
-    return credential_refresh(connection_id=connection_id, provider=provider)
+        return credential
+    credential_refresh(connection_id=connection_id, provider=provider)
+    return Credential.objects.get(connection_id=connection_id, provider=provider)
+
+
+def credential_access_token(*, connection_id: int, provider: str) -> str:
+    return credential_current(connection_id=connection_id, provider=provider).access_token
 
 
 def credential_refresh(*, connection_id: int, provider: str, rejected_token: str | None = None) -> str:

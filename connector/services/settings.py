@@ -13,7 +13,8 @@ def connection_settings_apply(*, settings_obj: ConnectionSettings, tracking_choi
         from ..clients import xero_client_for
 
         category = xero_client_for(settings_obj.connection).create_tracking_category("Job")
-        settings_obj.tracking_category_id, settings_obj.tracking_category_name = category["id"], category["name"]
+        settings_obj.tracking_category_id = category.tracking_category_id
+        settings_obj.tracking_category_name = category.name
     elif tracking_choice:
         settings_obj.tracking_category_id, settings_obj.tracking_category_name = tracking_choice, tracking_name
     # Payments made before payment sync was switched on are never synced (Procore's rule).

@@ -17,6 +17,7 @@ from ..clients import procore_client_for, xero_client_for
 from ..errors import ConnectionRefused, ConnectorError
 from ..models import Connection, Credential
 from ..services import connections as svc
+from ..selectors import xero_as_dict
 from ..services.credentials import credential_store
 
 CONNECT = "connector.connect_connection"
@@ -131,7 +132,7 @@ def xero_organisation(request, connection_id: int):
 
 def _attach(request, connection: Connection, tenant_id: str):
     try:
-        organisation = xero_client_for(connection, tenant_id=tenant_id).organisation()
+        organisation = xero_as_dict(xero_client_for(connection, tenant_id=tenant_id).organisation())
         with transaction.atomic():
             svc.connection_attach_xero(connection=connection, tenant_id=tenant_id, organisation=organisation)
     except ConnectionRefused as exc:

@@ -25,6 +25,7 @@ class Faults:
     rate_limits: bool = True  # enforce the platform's rate limits
     clock_speed: float = 1.0  # how fast the rate-limit clock runs (60 ⇒ a minute passes in a second)
     seed: int | None = None  # seeds the fault dice, for reproducible chaos
+    duplicate_webhook_rate: float = 0.0  # Procore: share of webhook events delivered twice (at-least-once)
     # Xero emulator knobs (sandbox/xero)
     force_429: int = 0  # answer the next N accounting calls with 429 (a burst)
     force_429_problem: str = "minute"  # X-Rate-Limit-Problem of the forced 429s: minute | day | concurrent

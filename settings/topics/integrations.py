@@ -29,3 +29,11 @@ XERO_WEBHOOK_KEY = env.str("XERO_WEBHOOK_KEY", default="sandbox-xero-webhook-key
 
 # Start the sandboxes with `make run` (off in production).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+
+# The engine's shared rate budgets (sync/pacing.py): Xero's per-organisation limits and Procore's
+# windows. The benchmark switches budgets off to count calls against a fast sandbox clock.
+RATE_BUDGETS_ENABLED = env.bool("RATE_BUDGETS_ENABLED", default=True)
+XERO_CALLS_PER_MINUTE = env.int("XERO_CALLS_PER_MINUTE", default=60)
+XERO_CONCURRENT_CALLS = env.int("XERO_CONCURRENT_CALLS", default=5)
+PROCORE_CALLS_PER_10S = env.int("PROCORE_CALLS_PER_10S", default=25)
+PROCORE_CALLS_PER_HOUR = env.int("PROCORE_CALLS_PER_HOUR", default=3600)

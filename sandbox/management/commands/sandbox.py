@@ -21,8 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--size", default="small", choices=sorted(SIZES))
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--persist", action="store_true", help="load/save state under var/sandbox-*.json")
+        parser.add_argument("--connect", action="store_true",
+                            help="then connect them (manage.py connect_sandbox --if-none), for `make run`")
 
-    def handle(self, *args, host, procore_port, xero_port, size, seed, persist, **options):
+    def handle(self, *args, host, procore_port, xero_port, size, seed, persist, connect, **options):
         quiet_werkzeug()
         var = settings.VAR_DIR if hasattr(settings, "VAR_DIR") else None
         servers = []
@@ -35,6 +37,13 @@ class Command(BaseCommand):
             servers.append((name, server))
             self.stdout.write(f"{name} sandbox on {server.url} (console: {server.url}/_sandbox/)")
         self.stdout.write(f"Dataset {size!r}, seed {seed}. Ctrl-C stops.")
+        if connect:
+            from django.core.management import call_command
+
+            try:
+                call_command("connect_sandbox", if_none=True, stdout=self.stdout)
+            except Exception as exc:  # the sandboxes stay up; connect from the admin instead
+                self.stderr.write(f"Could not connect the sandboxes automatically: {exc}")
 
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -5,11 +5,11 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
-from .services import connections as connection_services
-from .services.schedules import schedules_sync
-from .settings_form import ConnectionSettingsForm
-from .views import oauth
+from ..models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
+from ..services import connections as connection_services
+from ..services.schedules import schedules_sync
+from ..settings_form import ConnectionSettingsForm
+from ..views import oauth, sync
 
 
 class ConnectionSettingsInline(admin.StackedInline):
@@ -82,12 +82,20 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<int:connection_id>/xero-organisation/", view(oauth.xero_organisation),
                  name="connector_connection_xero_organisation"),
             path("<int:connection_id>/disconnect/", view(oauth.disconnect), name="connector_connection_disconnect"),
+            path("<int:connection_id>/sync/<str:kind>/", view(sync.sync_now), name="connector_connection_sync"),
+            path("<int:connection_id>/preview/<str:kind>/", view(sync.preview), name="connector_connection_preview"),
         ]
         return own + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        from sync.services import available_kinds
+
+        from ..models import Kind
+
         extra_context = {**(extra_context or {}),
-                         "can_connect": request.user.has_perm("connector.connect_connection")}
+                         "can_connect": request.user.has_perm("connector.connect_connection"),
+                         "can_sync": request.user.has_perm("connector.run_sync"),
+                         "sync_kinds": [(k, Kind(k).label) for k in available_kinds()]}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):

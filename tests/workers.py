@@ -1,4 +1,4 @@
-"""A real `celery worker` process bound to the test database, on its own queue."""
+"""A real `celery worker` process bound to the test database, on its own queue (fixture for any test)."""
 
 import os
 import subprocess
@@ -7,9 +7,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
+FORWARDED = ("PROCORE_LOGIN_URL", "PROCORE_API_URL", "XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL",
+             "SITE_URL")
 
 
 def database_url_for_subprocess() -> str:
@@ -23,16 +26,23 @@ def database_url_for_subprocess() -> str:
 
 @pytest.fixture
 def celery_worker_process(transactional_db):
-    """Start `celery worker` on a fresh queue; yields (queue, process); stops it afterwards."""
+    """Start `celery worker` on a fresh queue that this test's tasks are routed to; yields (queue, process).
+
+    The worker gets this test's database and the endpoints currently in settings (the test sandboxes
+    when `sandbox_settings` is requested first).
+    """
     from settings.celery_app import app
 
-    app.conf.task_always_eager = False
     queue = f"e2e-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url_for_subprocess()}
+    default_queue = app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test", "DATABASE_URL": database_url_for_subprocess(),
+           **{name: str(getattr(settings, name)) for name in FORWARDED}}
     log = open(ROOT / "var" / f"{queue}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "settings.celery_app", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--pool=prefork", "-Q", queue, f"--hostname={queue}@%h", "--without-mingle",
+         "--concurrency=2", "--pool=prefork", "-Q", queue, f"--hostname={queue}@%h", "--without-mingle",
          "--without-gossip"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -40,6 +50,7 @@ def celery_worker_process(transactional_db):
         yield queue, process
     finally:
         app.conf.task_always_eager = True
+        app.conf.task_default_queue = default_queue
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -47,3 +58,4 @@ def celery_worker_process(transactional_db):
             process.kill()
             process.wait()
         log.close()
+        (ROOT / "var" / f"{queue}.log").unlink(missing_ok=True)

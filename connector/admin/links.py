@@ -1,0 +1,84 @@
+"""The approval queue and the links: filters by kind and state, accept and reject one or many."""
+
+from django.contrib import admin, messages
+from django.shortcuts import render
+from django.utils.html import format_html
+
+from sync.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
+
+from ..models import Link
+
+STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed": "#c62828", "synced": "#2e7d32",
+                 "exporting": "#1565c0", "archived": "#757575", "ready": "#00838f"}
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Link)
+class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("label", "kind", "state_badge", "why", "xero_id", "updated_at")
+    list_filter = ("state", "kind", "connection")
+    search_fields = ("label", "procore_id", "xero_id", "reference", "last_error", "rejected_reason")
+    actions = ["accept", "reject", "resend"]
+    list_per_page = 100
+    readonly_fields = ("connection", "kind", "label", "state", "procore_id", "xero_id", "reference", "last_error",
+                       "hint", "rejected_reason", "data", "attempts", "synced_at", "created_at", "updated_at")
+    exclude = ("idempotency_key", "fingerprint")
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, obj):
+        return format_html('<strong style="color:{}">{}</strong>', STATE_COLOURS.get(obj.state, "#333"),
+                           obj.get_state_display())
+
+    @admin.display(description="Why")
+    def why(self, obj):
+        if obj.state == Link.State.REJECTED:
+            return f"Rejected: {obj.rejected_reason}"
+        if obj.state == Link.State.FAILED:
+            return format_html("{}<br><em>{}</em>", obj.last_error, obj.hint)
+        if obj.state == Link.State.READY and not obj.procore_id:
+            return "In Xero only: ready to import"
+        return ""
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("connector.approve_exports")
+
+    def has_run_permission(self, request):
+        return request.user.has_perm("connector.run_sync")
+
+    @admin.action(description="Accept selected (export to Xero)", permissions=["approve"])
+    def accept(self, request, queryset):
+        accepted = approval_accept(links=list(queryset), user=request.user)
+        skipped = queryset.count() - len(accepted)
+        messages.success(request, f"Accepted {len(accepted)}; their export is queued."
+                                  + (f" {skipped} were not awaiting approval and were left as they are." if skipped else ""))
+
+    @admin.action(description="Reject selected (with a reason)", permissions=["approve"])
+    def reject(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            try:
+                rejected = approval_reject(links=list(queryset), reason=request.POST.get("reason", ""),
+                                           user=request.user)
+            except ApprovalError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Rejected {len(rejected)}. The reason is kept and shown.")
+                return None
+        return render(request, "admin/connector/link/reject.html", {
+            **self.admin_site.each_context(request), "title": "Reject exports", "links": queryset,
+            "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    @admin.action(description="Re-send selected (rejected → queue, failed → retry)", permissions=["run"])
+    def resend(self, request, queryset):
+        resent = approval_resend(links=list(queryset))
+        messages.success(request, f"Re-sent {len(resent)}.")

@@ -1,0 +1,45 @@
+"""Sync runs and their per-record log: what accountants read."""
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from ..models import SyncRecord, SyncRun
+from .links import ReadOnlyMixin
+
+
+class SyncRecordInline(ReadOnlyMixin, admin.TabularInline):
+    model = SyncRecord
+    fields = ("action", "label", "message", "hint", "procore_id", "xero_id")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("started_at", "connection", "kind", "trigger", "status_badge", "created", "updated", "linked",
+                    "failed", "total", "finished_at")
+    list_filter = ("status", "kind", "trigger", "dry_run", "connection")
+    readonly_fields = ("connection", "kind", "direction", "trigger", "dry_run", "status", "message", "started_at",
+                       "finished_at", "created", "updated", "linked", "skipped", "failed", "total")
+    inlines = [SyncRecordInline]
+    date_hierarchy = "started_at"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        colour = {"failed": "#c62828", "partial": "#ef6c00", "succeeded": "#2e7d32", "parked": "#6a1b9a"}
+        return format_html('<strong style="color:{}">{}</strong>', colour.get(obj.status, "#333"),
+                           obj.get_status_display())
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("connector.view_sync_log")
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "run", "action", "label", "message", "hint")
+    list_filter = ("action", "run__kind", "run__connection")
+    search_fields = ("label", "message", "procore_id", "xero_id")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("connector.view_sync_log")

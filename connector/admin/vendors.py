@@ -1,0 +1,89 @@
+"""Company matching, per connection: unlinked Procore companies and Xero contacts, suggested pairs,
+and the buttons (link all suggested, link by hand, export, import, archive). The view only reads the
+form and calls sync.vendor_actions; the vendor sync does the remote writes.
+
+The page hangs off the connection's admin URLs, so the connection admin is extended here rather
+than edited (its module belongs to the connection screens).
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from sync.vendor_actions import (VendorActionError, archive, export_vendor, import_contact, link_by_hand,
+                                 link_suggested_all, matching_board)
+
+from ..models import Connection, ConnectionSettings, Kind, Link
+from .connection import ConnectionAdmin
+
+VIEW, ACT = "connector.view_connection", "connector.approve_exports"
+
+
+class ConnectionWithCompaniesAdmin(ConnectionAdmin):
+    def get_urls(self):
+        page = path("<int:connection_id>/companies/", self.admin_site.admin_view(self.companies_view),
+                    name="connector_connection_companies")
+        return [page, *super().get_urls()]
+
+    def companies_view(self, request, connection_id: int):
+        if not request.user.has_perm(VIEW):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=connection_id)
+        if request.method == "POST":
+            if not request.user.has_perm(ACT):
+                raise PermissionDenied
+            _act(request, connection)
+            return redirect("admin:connector_connection_companies", connection.pk)
+        settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+        return TemplateResponse(request, "admin/connector/vendors/matching.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "connection": connection,
+            "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
+            "can_act": request.user.has_perm(ACT), "settings": settings,
+        })
+
+
+def _act(request, connection) -> None:
+    action, user = request.POST.get("action", ""), request.user
+    picked = lambda name: _links(connection, request.POST.getlist(name))  # noqa: E731
+    try:
+        if action == "link_suggested":
+            _report(request, "Linked", link_suggested_all(connection, user))
+        elif action == "link":
+            procore, xero = picked("procore"), picked("xero")
+            if len(procore) != 1 or len(xero) != 1:
+                raise VendorActionError("Pick one Procore company and one Xero contact to link.")
+            link = link_by_hand(connection, procore[0], xero[0], user)
+            contact = link.data["xero"].get("name")
+            messages.success(request, f"Linked “{link.label}” to the Xero contact “{contact}”.")
+        elif action == "export":
+            outcome = export_vendor(picked("procore_ids"), user)
+            waiting = any(l.state == Link.State.AWAITING_APPROVAL for l in outcome.done)
+            _report(request, "Waiting for approval in the queue" if waiting else "Export queued", outcome)
+        elif action == "import":
+            _report(request, "Queued for import", import_contact(picked("xero_ids"), user))
+        elif action == "archive":
+            _report(request, "Archived", archive(picked("procore_ids") + picked("xero_ids"), user))
+        else:
+            messages.error(request, "Unknown action.")
+    except VendorActionError as exc:
+        messages.error(request, str(exc))
+
+
+def _links(connection, ids) -> list[Link]:
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    return list(Link.objects.filter(connection=connection, kind=Kind.VENDOR, pk__in=ids))
+
+
+def _report(request, verb: str, outcome) -> None:
+    if outcome.done:
+        messages.success(request, f"{verb}: {len(outcome.done)}.")
+    elif not outcome.refused:
+        messages.warning(request, "Nothing selected.")
+    for reason in outcome.refused:
+        messages.warning(request, reason)
+
+
+admin.site.unregister(Connection)
+admin.site.register(Connection, ConnectionWithCompaniesAdmin)

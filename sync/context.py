@@ -1,0 +1,36 @@
+"""What one run of one kind works with: the connection, its settings, its run log and both clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from connector.models import Connection, ConnectionSettings, SyncRun
+
+
+@dataclass
+class SyncContext:
+    connection: Connection
+    run: SyncRun
+    dry_run: bool = False
+    record_id: str | None = None  # a webhook asks for one record only
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings.objects.get_or_create(connection=self.connection)[0]
+
+    @cached_property
+    def procore(self):
+        from connector.clients import procore_client_for
+
+        from .pacing import procore_budget
+
+        return procore_client_for(self.connection, pacer=procore_budget(self.connection.procore_company_id))
+
+    @cached_property
+    def xero(self):
+        from connector.clients import xero_client_for
+
+        from .pacing import xero_budget
+
+        return xero_client_for(self.connection, pacer=xero_budget(self.connection.xero_tenant_id))

@@ -1,0 +1,39 @@
+"""Remote errors in words an accountant understands, each with a hint of what to do."""
+
+from __future__ import annotations
+
+import re
+
+# (pattern in the remote message, plain words, hint)
+XERO_MESSAGES = [
+    (r"Code.*(longer|too long|30)", "The item code is longer than Xero's 30 characters.",
+     "Shorten the cost code or the cost type code in Procore, then sync again."),
+    (r"Name.*(longer|too long|50)", "The name is longer than Xero allows.", "Shorten it in Procore, then sync again."),
+    (r"already (exists|assigned)|must be unique|is already", "Xero already has a record with this name or number.",
+     "Link the existing Xero record from the matching screen, or rename one of them."),
+    (r"[Aa]ccount code", "Xero does not accept the account code.",
+     "Check the default purchase account in the connection settings."),
+    (r"TaxType|tax", "Xero does not accept the tax rate.", "Check the default tax rate in the connection settings."),
+    (r"[Tt]racking", "Xero refused the tracking option.", "Check the project is synced and its option is active."),
+]
+
+
+def explain_xero(messages: list[str]) -> tuple[str, str]:
+    text = "; ".join(m for m in messages if m) or "Xero refused the record without saying why."
+    for pattern, words, hint in XERO_MESSAGES:
+        if re.search(pattern, text):
+            return f"{words} Xero said: {text}", hint
+    return f"Xero refused the record: {text}", "Correct the record in Procore, then retry."
+
+
+def explain_exception(exc: Exception) -> tuple[str, str]:
+    """A whole call failed (not one element): say so without blaming the record."""
+    name = type(exc).__name__
+    if "RateLimited" in name or "DayLimit" in name or "BudgetExhausted" in name:
+        return "Paused by the rate limit; the record is kept and will sync on the next run.", ""
+    if "Auth" in name or "Reauthorisation" in name or "InvalidGrant" in name:
+        return "The connection needs re-authorisation.", "A company admin must reconnect Procore or Xero."
+    if "Connection" in name or "Outcome" in name or "Server" in name or "Unavailable" in name:
+        return (f"Could not reach the other system ({exc}). Nothing was lost.",
+                "It will be retried automatically; use Retry to try now.")
+    return f"Unexpected error: {exc}", "Retry; if it fails again, report it with this message."

@@ -1,0 +1,84 @@
+"""The binder: find or make the link of a record, and move it through its states."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from connector.models import Link
+
+State = Link.State
+
+
+def fingerprint(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def link_for_procore(connection, kind: str, procore_id, *, label: str = "", initial_state: str = State.READY) -> Link:
+    link, created = Link.objects.get_or_create(
+        connection=connection, kind=kind, procore_id=str(procore_id),
+        defaults={"label": label[:255], "state": initial_state},
+    )
+    if not created and label and link.label != label[:255]:
+        link.label = label[:255]
+        link.save(update_fields=["label", "updated_at"])
+    return link
+
+
+def link_for_xero(connection, kind: str, xero_id: str, *, label: str = "") -> Link:
+    link, _ = Link.objects.get_or_create(connection=connection, kind=kind, xero_id=str(xero_id),
+                                         defaults={"label": label[:255]})
+    return link
+
+
+def link_mark_exporting(links: list[Link], key: str) -> None:
+    """Store the intent before the remote call, committed, so a crash finds it."""
+    with transaction.atomic():
+        Link.objects.filter(pk__in=[link.pk for link in links]).update(
+            state=State.EXPORTING, idempotency_key=key, updated_at=timezone.now())
+    for link in links:
+        link.state, link.idempotency_key = State.EXPORTING, key
+
+
+def link_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerprint_value: str = "",
+              reference: str = "", data: dict | None = None) -> Link:
+    """Record the remote id and what was written; clears any earlier error."""
+    if xero_id:
+        link.xero_id = str(xero_id)
+    if procore_id:
+        link.procore_id = str(procore_id)
+    link.state = State.SYNCED
+    link.fingerprint = fingerprint_value or link.fingerprint
+    link.reference = reference or link.reference
+    link.last_error = link.hint = ""
+    link.synced_at = timezone.now()
+    if data is not None:
+        link.data = {**link.data, **data}
+    try:
+        with transaction.atomic():
+            link.save()
+    except IntegrityError:
+        # The remote record is already linked to another local record: never bind it twice.
+        link.refresh_from_db()
+        link_fail(link, message="This Xero record is already linked to another Procore record.",
+                  hint="Check the links of this kind for a duplicate in Procore.")
+    return link
+
+
+def link_fail(link: Link, *, message: str, hint: str = "") -> Link:
+    link.state = State.FAILED
+    link.last_error, link.hint = message, hint
+    link.attempts += 1
+    link.save(update_fields=["state", "last_error", "hint", "attempts", "updated_at"])
+    return link
+
+
+def link_set_state(link: Link, state: str, **fields) -> Link:
+    link.state = state
+    for name, value in fields.items():
+        setattr(link, name, value)
+    link.save(update_fields=["state", "updated_at", *fields])
+    return link

@@ -1,0 +1,79 @@
+"""Standard cost code × cost type (line item type) → Xero Item.
+
+Item Code = cost code + "." + cost type code (≤ 30 characters); Name = description (≤ 50, the full
+text goes to the purchase description); purchased, not sold, not tracked as inventory.
+"""
+
+from __future__ import annotations
+
+from connector.models import Kind, Link
+
+from ..export import Candidate, export
+from ..links import link_fail, link_for_procore
+from ..runs import run_log
+
+KIND = Kind.COST_CODE
+CODE_LIMIT, NAME_LIMIT = 30, 50
+
+
+# -- mapper (pure) ---------------------------------------------------------------------------------
+def item_code(cost_code: dict, cost_type: dict) -> str:
+    return f"{cost_code.get('full_code') or cost_code['code']}.{cost_type['code']}"
+
+
+def item_payload(cost_code: dict, cost_type: dict, *, account_code: str = "", tax_type: str = "") -> dict:
+    description = f"{cost_code.get('name') or ''}".strip() or item_code(cost_code, cost_type)
+    purchase = {"AccountCode": account_code} if account_code else {}
+    if tax_type:
+        purchase["TaxType"] = tax_type
+    payload = {
+        "Code": item_code(cost_code, cost_type),
+        "Name": description if len(description) <= NAME_LIMIT else description[: NAME_LIMIT - 1] + "…",
+        "PurchaseDescription": f"{description} ({cost_type['name']})",
+        "IsPurchased": True,
+        "IsSold": False,
+    }
+    if purchase:
+        payload["PurchaseDetails"] = purchase
+    return payload
+
+
+def item_problem(payload: dict) -> tuple[str, str] | None:
+    code = payload["Code"]
+    if len(code) > CODE_LIMIT:
+        return (f"The item code “{code}” has {len(code)} characters; Xero allows {CODE_LIMIT}.",
+                "Shorten the cost code (or the cost type's code) in Procore's standard cost code list, "
+                "then sync again.")
+    return None
+
+
+# -- exporter --------------------------------------------------------------------------------------
+def run(ctx) -> None:
+    procore, settings = ctx.procore, ctx.settings
+    lists = procore.standard_cost_code_lists()
+    erp_list = next((l for l in lists if l.get("is_erp_list")), lists[0] if lists else None)
+    if erp_list is None:
+        return
+    codes = procore.standard_cost_codes(erp_list["id"], {"view": "extended"})
+    types = procore.line_item_types()
+    candidates = []
+    for code in codes:
+        for cost_type in types:
+            payload = item_payload(code, cost_type, account_code=settings.purchase_account_code,
+                                   tax_type=settings.tax_type)
+            if ctx.record_id and str(code["id"]) != ctx.record_id:
+                continue
+            link = link_for_procore(ctx.connection, KIND, f"{code['id']}:{cost_type['id']}", label=payload["Code"])
+            problem = item_problem(payload)
+            if problem:
+                if link.state != Link.State.FAILED or link.last_error != problem[0]:
+                    link_fail(link, message=problem[0], hint=problem[1])
+                    run_log(ctx.run, "failed", link=link, message=problem[0], hint=problem[1])
+                continue
+            candidates.append(Candidate(link, payload, reference=payload["Code"], label=payload["Code"]))
+    export(ctx.run, client=ctx.xero, kind="items", id_field="ItemID", candidates=candidates,
+           find_existing=lambda refs: _items_by_code(ctx.xero), dry_run=ctx.dry_run)
+
+
+def _items_by_code(xero) -> dict[str, str]:
+    return {item.code: item.item_id for item in xero.items()}

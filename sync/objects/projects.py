@@ -1,0 +1,168 @@
+"""Procore projects ⇄ options of the Xero tracking category for jobs ("Job").
+
+Export: every project created after the connection enters the approval queue; an accepted one
+becomes an option and the Procore project gets origin_id = the option id; renames follow; an
+inactive project archives its option (Xero caps active options). Import: options nobody linked are
+listed "ready to import" (a link with only the Xero side).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from connector.models import Kind, Link, SyncRecord
+
+from ..cursors import cursor_get, cursor_set, now, procore_window
+from ..explain import explain_exception
+from ..links import link_bind, link_fail, link_for_procore, link_mark_exporting, link_set_state
+from ..runs import run_log
+from ..tracking import project_category
+
+KIND = Kind.PROJECT
+State, Action = Link.State, SyncRecord.Action
+NAME_LIMIT = 50  # the spec allows 100, older docs say 50 on create: stay safe
+
+
+# -- mapper (pure) ---------------------------------------------------------------------------------
+def option_name(project: dict) -> str:
+    number = (project.get("project_number") or "").strip()
+    name = (project.get("name") or "").strip()
+    text = f"{number} {name}".strip() if number and not name.startswith(number) else name
+    return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
+
+
+def project_snapshot(project: dict) -> dict:
+    return {"name": project.get("name", ""), "number": project.get("project_number") or "",
+            "active": bool(project.get("active", True)), "created_at": project.get("created_at"),
+            "updated_at": project.get("updated_at")}
+
+
+def created_after(project: dict, moment: datetime | None) -> bool:
+    created = project.get("created_at")
+    if not created or moment is None:
+        return False
+    # Procore stamps whole seconds: compare at that precision.
+    return datetime.fromisoformat(created.replace("Z", "+00:00")) >= moment.replace(microsecond=0)
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def run(ctx) -> None:
+    category = project_category(ctx)
+    options = {o.tracking_option_id: o for o in (category.options or [])}
+    started = now()
+    projects = _changed_projects(ctx, started)
+    for project in projects:
+        _follow(ctx, project, category, options)
+    _export_ready(ctx, category, options)
+    _list_importable(ctx, options)
+    if not ctx.dry_run and not ctx.record_id:
+        cursor_set(ctx.connection, KIND, "procore", started)
+
+
+def _changed_projects(ctx, started) -> list[dict]:
+    query = {"filters[by_status]": "All"}
+    if ctx.record_id:
+        query["filters[id][]"] = [ctx.record_id]
+    else:
+        window = procore_window(cursor_get(ctx.connection, KIND, "procore"), started)
+        if window:
+            query["filters[updated_at]"] = f"{window[0]}...{window[1]}"
+    return ctx.procore.projects(query)
+
+
+def _follow(ctx, project: dict, category, options: dict) -> None:
+    """Bring one Procore project's link up to date with Procore."""
+    connection, run = ctx.connection, ctx.run
+    link = Link.objects.filter(connection=connection, kind=KIND, procore_id=str(project["id"])).first()
+    label = option_name(project)
+    if link is None:
+        if not (project.get("active", True) and created_after(project, connection.connected_at)):
+            return  # older than the connection: linked by hand, never exported on its own
+        if ctx.dry_run:
+            run_log(run, Action.SKIPPED, label=label, procore_id=project["id"],
+                    message="Would enter the approval queue (preview).")
+            return
+        link = link_for_procore(connection, KIND, project["id"], label=label, initial_state=State.AWAITING_APPROVAL)
+        link.data = project_snapshot(project)
+        link.save(update_fields=["data"])
+        run_log(run, Action.SKIPPED, link=link, message="New project: waiting for an accountant to accept it.")
+        return
+    before = dict(link.data)
+    link.data, link.label = {**link.data, **project_snapshot(project)}, label
+    link.save(update_fields=["data", "label", "updated_at"])
+    changed = any(before.get(k) != link.data.get(k) for k in ("name", "number", "active", "updated_at"))
+    if link.state == State.REJECTED and changed:
+        link_set_state(link, State.AWAITING_APPROVAL)
+        run_log(run, Action.SKIPPED, link=link, message="Changed after it was rejected: back in the approval queue.")
+        return
+    option = options.get(link.xero_id)
+    if option is None or link.state not in (State.SYNCED, State.ARCHIVED) or ctx.dry_run:
+        return
+    active = project.get("active", True)
+    if not active and link.state == State.SYNCED:
+        _update_option(ctx, category, link, status="ARCHIVED", message="Project is inactive: its option was archived.")
+        link_set_state(link, State.ARCHIVED)
+    elif active and link.state == State.ARCHIVED:
+        _update_option(ctx, category, link, status="ACTIVE", message="Project is active again: option restored.")
+        link_set_state(link, State.SYNCED)
+    elif active and option.name != label:
+        _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”.")
+
+
+def _update_option(ctx, category, link, *, message: str, name: str | None = None, status: str | None = None):
+    try:
+        ctx.xero.update_tracking_option(category.tracking_category_id, link.xero_id, name=name, status=status)
+    except Exception as exc:  # one record: log it, the run goes on
+        text, hint = explain_exception(exc)
+        run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
+        return
+    run_log(ctx.run, Action.UPDATED, link=link, message=message)
+
+
+def _export_ready(ctx, category, options: dict) -> None:
+    ready = list(Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id="",
+                                     state__in=[State.READY, State.EXPORTING]).exclude(procore_id=""))
+    by_name = {o.name.lower(): o.tracking_option_id for o in options.values()}
+    for link in ready:
+        if ctx.dry_run:
+            run_log(ctx.run, Action.CREATED, link=link, message="Would be added as a tracking option (preview).")
+            continue
+        found = by_name.get(link.label.lower()) if link.state == State.EXPORTING else None
+        if found:  # an earlier answer was lost: the option exists, bind it instead of creating a twin
+            _bind(ctx, link, found, Action.LINKED, "Found in Xero after an interrupted export; linked.")
+            continue
+        key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"option-{uuid.uuid4()}"
+        link_mark_exporting([link], key)
+        try:
+            option = ctx.xero.create_tracking_option(category.tracking_category_id, link.label, idempotency_key=key)
+        except Exception as exc:
+            text, hint = explain_exception(exc)
+            if getattr(exc, "status", None) == 400 or type(exc).__name__ == "XeroValidationError":
+                link_fail(link, message=f"Xero refused the option: {exc}", hint="Rename the project, then resend.")
+            run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
+            continue
+        by_name[link.label.lower()] = option.tracking_option_id
+        _bind(ctx, link, option.tracking_option_id, Action.CREATED, f"Added to “{category.name}”.")
+
+
+def _bind(ctx, link: Link, option_id: str, action: str, message: str) -> None:
+    link_bind(link, xero_id=option_id, reference=link.label)
+    result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": option_id}])
+    if result.errors:
+        run_log(ctx.run, Action.FAILED, link=link, message="The option was made, but Procore refused to record it: "
+                f"{result.errors[0].get('errors')}", hint="Retry the project sync.")
+        return
+    run_log(ctx.run, action, link=link, xero_id=option_id, message=message)
+
+
+def _list_importable(ctx, options: dict) -> None:
+    """Active options nobody linked: 'ready to import' (a link with only the Xero side)."""
+    linked = set(Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(xero_id="")
+                 .values_list("xero_id", flat=True))
+    for option_id, option in options.items():
+        if option_id in linked or option.status != "ACTIVE" or ctx.dry_run:
+            continue
+        link = Link.objects.create(connection=ctx.connection, kind=KIND, xero_id=option_id, label=option.name,
+                                   state=State.READY, data={"side": "xero"})
+        run_log(ctx.run, Action.SKIPPED, link=link, message="Tracking option not linked: ready to import.")

@@ -1,0 +1,383 @@
+"""Procore companies (directory vendors) ⇄ Xero contacts.
+
+Every record of either side keeps one link: a Procore-only link (procore_id) or a Xero-only link
+(xero_id) until someone links, exports or imports it; `link.data` holds a snapshot of each side
+("procore", "xero") for matching and fingerprints, and "action" the user's request ("export" /
+"import"). Nothing is created on either side unless a user asked for it.
+
+Linked pairs follow one owner (ConnectionSettings.vendor_owner): `link.fingerprint` is the hash of
+what the owner's record maps to on the other side, so an unchanged owner writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from connector.models import Kind, Link, SyncCursor, SyncRecord
+
+from ..cursors import OVERLAP, cursor_get, cursor_set, now, procore_window
+from ..explain import explain_exception
+from ..export import Candidate, export
+from ..links import fingerprint, link_bind, link_fail, link_mark_exporting
+from ..runs import run_log, run_progress
+
+KIND = Kind.VENDOR
+State, Action = Link.State, SyncRecord.Action
+PROCORE_PENDING = "procore-pending"  # "<window end> <last vendor id done>" while a window is being read
+XERO_PAGE_SIZE = 100
+CHUNK = 100
+
+
+# -- mapper (pure) ---------------------------------------------------------------------------------
+def vendor_snapshot(vendor: dict) -> dict:
+    register = vendor.get("business_register") or {}
+    return {
+        "name": (vendor.get("name") or "").strip(),
+        "email": vendor.get("email_address") or "",
+        "tax_number": register.get("identifier") or "",
+        "tax_type": register.get("type") or "",
+        "address": vendor.get("address") or "", "city": vendor.get("city") or "",
+        "region": vendor.get("state_code") or "", "zip": vendor.get("zip") or "",
+        "country": vendor.get("country_code") or "",
+        "active": bool(vendor.get("is_active", True)),
+        "origin_id": vendor.get("origin_id") or "",
+    }
+
+
+def contact_snapshot(contact) -> dict:
+    """From the SDK's Contact model."""
+    updated = getattr(contact, "updated_date_utc", None)
+    return {
+        "name": (contact.name or "").strip(),
+        "email": contact.email_address or "",
+        "tax_number": contact.tax_number or "",
+        "number": contact.contact_number or "",
+        "status": str(contact.contact_status or "ACTIVE"),
+        "updated": updated.isoformat() if isinstance(updated, datetime) else "",
+    }
+
+
+def contact_payload(snapshot: dict, vendor_id) -> dict:
+    """Procore company → Xero contact. ContactNumber carries the Procore id: our key on Xero's side."""
+    payload = {"Name": snapshot["name"], "ContactNumber": str(vendor_id)}
+    if snapshot.get("email"):
+        payload["EmailAddress"] = snapshot["email"]
+    if snapshot.get("tax_number"):
+        payload["TaxNumber"] = snapshot["tax_number"][:50]
+    if snapshot.get("address") or snapshot.get("city"):
+        payload["Addresses"] = [{
+            "AddressType": "STREET", "AddressLine1": snapshot.get("address", ""),
+            "City": snapshot.get("city", ""), "Region": snapshot.get("region", ""),
+            "PostalCode": snapshot.get("zip", ""), "Country": snapshot.get("country", ""),
+        }]
+    return payload
+
+
+def vendor_attrs(snapshot: dict, contact_id: str) -> dict:
+    """Xero contact → Procore company; origin_id is the ContactID (our key on Procore's side)."""
+    attrs = {"name": snapshot["name"], "origin_id": contact_id}
+    if snapshot.get("email"):
+        attrs["email_address"] = snapshot["email"]
+    return attrs
+
+
+def owner_fingerprint(owner: str, link: Link) -> str:
+    """Hash of what the owning side maps to on the other side (empty when a snapshot is missing)."""
+    side = link.data.get(owner)
+    if not side:
+        return ""
+    if owner == "procore":
+        return fingerprint(contact_payload(side, link.procore_id))
+    return fingerprint(vendor_attrs(side, link.xero_id))
+
+
+def contact_clash(payload: dict, names: dict[str, str], own_id: str = "") -> tuple[str, str] | None:
+    """Xero contact names are unique among active contacts: say so before Xero does."""
+    other = names.get(payload["Name"].casefold())
+    if other and other != own_id:
+        return (f"A Xero contact named “{payload['Name']}” already exists; Xero contact names are unique, "
+                "so it was not created twice.",
+                "Link this company to that contact on the Company matching page, or rename one of them.")
+    return None
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def run(ctx) -> None:
+    owner = ctx.settings.vendor_owner or "procore"
+    # Xero first: a Procore company carrying origin_id then finds its contact's link and joins it.
+    changed_contacts = _read_xero(ctx)
+    changed_vendors = _read_procore(ctx)
+    if ctx.dry_run:
+        _export(ctx, owner, changed_vendors)
+        return
+    if owner == "xero":
+        _follow_xero(ctx, changed_contacts)
+    _export(ctx, owner, changed_vendors)
+    _import(ctx, owner)
+    _stamp_origin(ctx)
+
+
+# -- reading both sides ----------------------------------------------------------------------------
+def _read_procore(ctx) -> dict[str, dict]:
+    """Changed vendors since the cursor; each page is remembered so a crash resumes after it."""
+    query: dict = {}
+    pending = _pending_get(ctx.connection)
+    until, after_id = pending or (now(), 0)
+    if ctx.record_id:
+        query["filters[id][]"] = [ctx.record_id]
+    else:
+        window = procore_window(cursor_get(ctx.connection, KIND, "procore"), until)
+        if window:
+            query["filters[updated_at]"] = f"{window[0]}...{window[1]}"
+    changed: dict[str, dict] = {}
+    for page in ctx.procore.vendors(query, pages=True):
+        ids = [v["id"] for v in page.items]
+        skip = after_id if ids == sorted(ids) else 0  # resume by id only when pages come in id order
+        fresh = [v for v in page.items if v["id"] > skip]
+        run_progress(ctx.run, len(fresh))
+        for vendor in fresh:
+            changed[str(vendor["id"])] = vendor
+            if not ctx.dry_run:
+                _keep_procore(ctx, vendor)
+        if not ctx.dry_run and not ctx.record_id and ids:
+            _pending_set(ctx.connection, until, max(ids))
+    if not ctx.dry_run and not ctx.record_id:
+        cursor_set(ctx.connection, KIND, "procore", until)
+        SyncCursor.objects.filter(connection=ctx.connection, kind=KIND, source=PROCORE_PENDING).delete()
+    return changed
+
+
+def _read_xero(ctx) -> dict[str, object]:
+    """Changed contacts, oldest change first; the cursor follows each page."""
+    if ctx.record_id:
+        return {}
+    since = cursor_get(ctx.connection, KIND, "xero")
+    changed = {}
+    pages = ctx.xero.iter_pages("contacts", page_size=XERO_PAGE_SIZE, include_archived=True,
+                                if_modified_since=since - OVERLAP if since else None,
+                                order="UpdatedDateUTC ASC")
+    for page in pages:
+        run_progress(ctx.run, len(page.records))
+        for contact in page.records:
+            changed[contact.contact_id] = contact
+            if not ctx.dry_run:
+                _keep_xero(ctx, contact)
+        stamps = [c.updated_date_utc for c in page.records if isinstance(c.updated_date_utc, datetime)]
+        if stamps and not ctx.dry_run:
+            cursor_set(ctx.connection, KIND, "xero", max(stamps))
+    return changed
+
+
+def _keep_procore(ctx, vendor: dict) -> Link:
+    pid, snap = str(vendor["id"]), vendor_snapshot(vendor)
+    link = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=pid).first()
+    if link is None and snap["origin_id"]:
+        # It already carries a contact's id (an import whose answer was lost, or an earlier link):
+        # join that contact's link rather than list the company as unlinked.
+        link = Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id=snap["origin_id"],
+                                   procore_id="").first()
+        if link is not None:
+            link.data = {**link.data, "procore": snap}
+            link_bind(link, procore_id=pid, reference=pid)
+            link.fingerprint = owner_fingerprint(ctx.settings.vendor_owner or "procore", link)
+            link.save(update_fields=["fingerprint"])
+            run_log(ctx.run, Action.LINKED, link=link,
+                    message="This Procore company already carries the contact's id (origin_id); linked.")
+            return link
+    if link is None:
+        return Link.objects.create(connection=ctx.connection, kind=KIND, procore_id=pid,
+                                   label=snap["name"][:255], state=State.READY, data={"procore": snap})
+    link.data = {**link.data, "procore": snap}
+    link.label = snap["name"][:255]
+    link.save(update_fields=["data", "label", "updated_at"])
+    return link
+
+
+def _keep_xero(ctx, contact) -> Link:
+    cid, snap = contact.contact_id, contact_snapshot(contact)
+    link = Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id=cid).first()
+    if link is None and snap["number"]:
+        # A contact we exported whose answer was lost: ContactNumber is the Procore id.
+        mine = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=snap["number"],
+                                   xero_id="", state=State.EXPORTING).first()
+        if mine is not None:
+            mine.data = {**mine.data, "xero": snap}
+            link_bind(mine, xero_id=cid, reference=snap["number"])
+            run_log(ctx.run, Action.LINKED, link=mine,
+                    message="Found in Xero after an interrupted export; linked.")
+            return mine
+    if link is None:
+        return Link.objects.create(connection=ctx.connection, kind=KIND, xero_id=cid,
+                                   label=snap["name"][:255], state=State.READY, data={"xero": snap})
+    link.data = {**link.data, "xero": snap}
+    if not link.procore_id:
+        link.label = snap["name"][:255]
+    link.save(update_fields=["data", "label", "updated_at"])
+    return link
+
+
+def _pending_get(connection) -> tuple[datetime, int] | None:
+    row = SyncCursor.objects.filter(connection=connection, kind=KIND, source=PROCORE_PENDING).first()
+    if not row or not row.value:
+        return None
+    until, last_id = row.value.split()
+    return datetime.fromisoformat(until), int(last_id)
+
+
+def _pending_set(connection, until: datetime, last_id: int) -> None:
+    SyncCursor.objects.update_or_create(connection=connection, kind=KIND, source=PROCORE_PENDING,
+                                        defaults={"value": f"{until.isoformat()} {last_id}"})
+
+
+# -- Xero owns linked companies: contact changes → Procore -----------------------------------------
+def _follow_xero(ctx, changed_contacts: dict) -> None:
+    """Compared on the stored snapshot, so a change read by a run that then crashed is not missed."""
+    links = Link.objects.filter(connection=ctx.connection, kind=KIND, state__in=[State.SYNCED, State.FAILED])
+    todo = []
+    for link in links.exclude(procore_id="").exclude(xero_id=""):
+        if not link.data.get("xero") or (link.state == State.FAILED and link.xero_id not in changed_contacts):
+            continue  # a failed one is retried when its contact changes (or on Retry), not every run
+        attrs = vendor_attrs(link.data["xero"], link.xero_id)
+        if fingerprint(attrs) != link.fingerprint:
+            todo.append((link, {"id": int(link.procore_id), **attrs}))
+    _procore_write(ctx, todo, Action.UPDATED, "Updated in Procore from the Xero contact.")
+
+
+def _procore_write(ctx, todo: list[tuple[Link, dict]], action: str, message: str) -> None:
+    """One sync call per chunk (repeatable: every item has an id or an origin_id); per-item outcome."""
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start:start + CHUNK]
+        try:
+            result = ctx.procore.sync_vendors([item for _, item in chunk])
+        except Exception as exc:  # the call failed as a whole: links keep their state, the run goes on
+            text, hint = explain_exception(exc)
+            for link, _ in chunk:
+                run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
+            continue
+        by_origin = {str(e.get("origin_id")): e for e in result.entities}
+        errors = {str(e.get("origin_id") or e.get("id")): e.get("errors") for e in result.errors}
+        for link, item in chunk:
+            entity = by_origin.get(str(item.get("origin_id")))
+            if entity is None:
+                problem = (errors.get(str(item.get("origin_id"))) or errors.get(str(item.get("id")))
+                           or "no answer")
+                link_fail(link, message=f"Procore refused the company: {problem}",
+                          hint="Correct the contact in Xero (or the company in Procore), then retry.")
+                run_log(ctx.run, Action.FAILED, link=link, message=link.last_error, hint=link.hint)
+                continue
+            link.data = {**link.data, "procore": vendor_snapshot(entity)}
+            link_bind(link, procore_id=str(entity["id"]), reference=str(entity["id"]))
+            link.fingerprint = owner_fingerprint(ctx.settings.vendor_owner or "procore", link)
+            link.save(update_fields=["fingerprint"])
+            run_log(ctx.run, action, link=link, message=message)
+
+
+# -- export: Procore companies → Xero contacts -----------------------------------------------------
+def _export(ctx, owner: str, changed_vendors: dict[str, dict]) -> None:
+    """Asked exports, and (Procore owning) linked companies whose snapshot no longer matches the contact."""
+    links = Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(procore_id="")
+    candidates, names = [], None
+    for link in links.filter(state__in=[State.READY, State.EXPORTING, State.SYNCED, State.FAILED]):
+        fresh = changed_vendors.get(link.procore_id)
+        snap = vendor_snapshot(fresh) if fresh else link.data.get("procore")
+        if not snap:
+            continue
+        # A failed record is retried when it changes (or on Retry), not every run.
+        if link.state == State.FAILED and fresh is None:
+            continue
+        if not link.xero_id and link.data.get("action") != "export":
+            continue  # nobody asked for this company in Xero
+        if link.xero_id and owner != "procore":
+            continue  # linked, and Xero owns the details
+        payload = contact_payload(snap, link.procore_id)
+        if link.xero_id and link.state == State.SYNCED and fingerprint(payload) == link.fingerprint:
+            continue
+        if link.state != State.EXPORTING:  # an exporting one may be our own contact: recovery decides
+            names = _contact_names(ctx) if names is None else names
+            clash = contact_clash(payload, names, link.xero_id)
+            if clash:
+                if not ctx.dry_run and (link.state != State.FAILED or link.last_error != clash[0]):
+                    link_fail(link, message=clash[0], hint=clash[1])
+                    run_log(ctx.run, Action.FAILED, link=link, message=clash[0], hint=clash[1])
+                continue
+        candidates.append(Candidate(link, payload, reference=link.procore_id, label=payload["Name"]))
+
+    def written(candidate, record):
+        link = candidate.link
+        if record is not None:
+            link.data = {**link.data, "xero": contact_snapshot(record)}
+        link.fingerprint = owner_fingerprint(owner, link) or link.fingerprint
+        link.save(update_fields=["data", "fingerprint"])
+
+    if candidates:
+        export(ctx.run, client=ctx.xero, kind="contacts", id_field="ContactID", candidates=candidates,
+               find_existing=lambda refs: _contacts_by_number(ctx.xero, refs), dry_run=ctx.dry_run,
+               on_written=written)
+
+
+def _contact_names(ctx) -> dict[str, str]:
+    """Active contact names (casefolded) → ContactID, from what the links know of Xero."""
+    names = {}
+    for link in Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(xero_id=""):
+        snap = link.data.get("xero") or {}
+        if snap.get("status", "ACTIVE") == "ACTIVE" and snap.get("name"):
+            names[snap["name"].casefold()] = link.xero_id
+    return names
+
+
+def _contacts_by_number(xero, references: list[str]) -> dict[str, str]:
+    found = {}
+    for start in range(0, len(references), 20):
+        where = " OR ".join(f'ContactNumber=="{r}"' for r in references[start:start + 20])
+        for page in xero.iter_pages("contacts", where=where, include_archived=True):
+            found.update({c.contact_number: c.contact_id for c in page.records if c.contact_number})
+    return found
+
+
+# -- import: Xero contacts → Procore companies -----------------------------------------------------
+def _import(ctx, owner: str) -> None:
+    asked = [l for l in Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id="",
+                                            state__in=[State.READY, State.EXPORTING]).exclude(xero_id="")
+             if l.data.get("action") == "import" and l.data.get("xero")]
+    if not asked:
+        return
+    unsure = [l for l in asked if l.state == State.EXPORTING]
+    for link in unsure:  # an earlier answer was lost: Procore may have it under origin_id already
+        existing = ctx.procore.vendors({"filters[origin_id]": link.xero_id})
+        if existing:
+            link.data = {**link.data, "procore": vendor_snapshot(existing[0])}
+            link_bind(link, procore_id=str(existing[0]["id"]), reference=str(existing[0]["id"]))
+            link.fingerprint = owner_fingerprint(owner, link)
+            link.save(update_fields=["fingerprint"])
+            run_log(ctx.run, Action.LINKED, link=link,
+                    message="Found in Procore after an interrupted import; linked, not created again.")
+    todo = [l for l in asked if not l.procore_id]
+    if todo:
+        link_mark_exporting(todo, f"vendors-{uuid.uuid4()}")
+        _procore_write(ctx, [(l, vendor_attrs(l.data["xero"], l.xero_id)) for l in todo], Action.CREATED,
+                       "Added to the Procore company directory.")
+
+
+def _stamp_origin(ctx) -> None:
+    """Procore companies linked to a contact carry origin_id = ContactID (ERP convention, and our key)."""
+    todo = []
+    for link in Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED).exclude(
+            procore_id="").exclude(xero_id=""):
+        snap = link.data.get("procore") or {}
+        if snap and snap.get("origin_id") != link.xero_id:
+            todo.append((link, {"id": int(link.procore_id), "origin_id": link.xero_id}))
+    if not todo:
+        return
+    try:
+        result = ctx.procore.sync_vendors([item for _, item in todo])
+    except Exception as exc:  # retried on the next run: the link already holds both ids
+        text, hint = explain_exception(exc)
+        run_log(ctx.run, Action.SKIPPED, message=f"Could not record the Xero ids in Procore yet: {text}",
+                hint=hint)
+        return
+    stamped = {str(e["id"]): e for e in result.entities}
+    for link, _ in todo:
+        if link.procore_id in stamped:
+            link.data = {**link.data, "procore": vendor_snapshot(stamped[link.procore_id])}
+            link.save(update_fields=["data"])

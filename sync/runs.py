@@ -1,0 +1,61 @@
+"""A sync run and its per-record log: what accountants read."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+
+from connector.models import Link, SyncRecord, SyncRun
+
+Action = SyncRecord.Action
+COUNTERS = {Action.CREATED: "created", Action.UPDATED: "updated", Action.LINKED: "linked",
+            Action.SKIPPED: "skipped", Action.FAILED: "failed", Action.DELETED: "updated"}
+
+
+class RunInProgress(Exception):
+    """Another run of this kind for this connection holds the lock."""
+
+
+@contextmanager
+def run_lock(connection_id: int, kind: str, ttl_s: int = 3600):
+    """Never two runs of one kind for one connection at once (cache.add is atomic on Redis)."""
+    key = f"sync-lock:{connection_id}:{kind}"
+    if not cache.add(key, timezone.now().isoformat(), ttl_s):
+        raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
+    try:
+        yield
+    finally:
+        cache.delete(key)
+
+
+def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: bool = False) -> SyncRun:
+    return SyncRun.objects.create(connection=connection, kind=kind, direction=direction, trigger=trigger,
+                                  dry_run=dry_run)
+
+
+def run_log(run: SyncRun, action: str, *, link: Link | None = None, label: str = "", procore_id="", xero_id="",
+            message: str = "", hint: str = "") -> SyncRecord:
+    record = SyncRecord.objects.create(
+        run=run, link=link if link is not None and link.pk else None, action=action,
+        label=(label or (link.label if link else ""))[:255],
+        procore_id=str(procore_id or (link.procore_id if link else "")),
+        xero_id=str(xero_id or (link.xero_id if link else "")), message=message, hint=hint,
+    )
+    SyncRun.objects.filter(pk=run.pk).update(**{COUNTERS[action]: F(COUNTERS[action]) + 1})
+    return record
+
+
+def run_progress(run: SyncRun, selected: int) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + selected)
+
+
+def run_finish(run: SyncRun, *, status: str | None = None, message: str = "") -> SyncRun:
+    run.refresh_from_db()
+    if status is None:
+        status = SyncRun.Status.PARTIAL if run.failed else SyncRun.Status.SUCCEEDED
+    run.status, run.message, run.finished_at = status, message, timezone.now()
+    run.save(update_fields=["status", "message", "finished_at"])
+    return run

@@ -1,0 +1,191 @@
+"""ProcoreClient against the emulator (and a deliberately flaky stub for 5xx): real HTTP throughout."""
+
+import pytest
+import requests
+from flask import Flask, jsonify
+
+from procore_client import (
+    HeaderPacer,
+    ProcoreAuthError,
+    ProcoreClient,
+    ProcoreConnectionError,
+    ProcoreNotFound,
+    ProcoreOutcomeUnknown,
+    ProcoreRateLimited,
+    ProcoreServerError,
+    ProcoreValidationError,
+    filters,
+)
+from sandbox.core.server import ServerThread
+from tests.procore_client.support import COMPANY_ID, control, data, make_client
+
+
+def stats(server):
+    return requests.get(f"{server.url}/_sandbox/stats", timeout=5).json()
+
+
+def test_pages_follow_links_and_report_totals(procore):
+    pages = list(procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, per_page=8))
+    assert [(p.number, len(p.items), p.total, p.has_next) for p in pages] == [
+        (1, 8, 30, True),
+        (2, 8, 30, True),
+        (3, 8, 30, True),
+        (4, 6, 30, False),
+    ]
+    assert len({v["id"] for p in pages for v in p.items}) == 30
+
+
+def test_lists_ask_for_the_largest_page(procore, sandbox):
+    control(sandbox, "stats/reset")
+    assert len(procore.vendors()) == 30
+    assert stats(sandbox)["calls"] == {"GET /rest/v1.0/vendors": 1}
+
+
+def test_filters_reach_the_api(procore):
+    contract = next(
+        c for c in procore.commitments("work_order_contracts", 2800000) if c["status"] == "Approved"
+    )
+    got = procore.commitments(
+        "work_order_contracts", 2800000, filters(ids=[contract["id"]], status="Approved")
+    )
+    assert [c["id"] for c in got] == [contract["id"]]
+    assert procore.vendors(filters(updated_between=("2030-01-01", "2030-12-31"))) == []
+
+
+def test_sync_is_chunked_at_1000_with_per_item_results(procore, sandbox):
+    control(sandbox, "stats/reset")
+    updates = [{"origin_id": f"xero-{n}", "name": f"Synced Vendor {n}"} for n in range(1001)]
+    updates.append({"id": 1, "name": "Ghost"})
+    result = procore.sync_vendors(updates)
+    assert stats(sandbox)["calls"]["PATCH /rest/v1.0/vendors/sync"] == 2
+    assert len(result.entities) == 1001 and not result.ok
+    assert result.errors == [{"id": 1, "name": "Ghost", "errors": {"id": ["Entity with this ID not found"]}}]
+
+
+def test_validation_and_not_found_are_raised_once_never_retried(procore, sandbox):
+    control(sandbox, "stats/reset")
+    with pytest.raises(ProcoreValidationError) as err:
+        procore.create_project({"name": ""})
+    assert err.value.fields == {"name": ["can't be blank"]} and "name can't be blank" in str(err.value)
+    with pytest.raises(ProcoreNotFound):
+        procore.vendor(1)
+    assert stats(sandbox)["calls"] == {"POST /rest/v1.0/projects": 1, "GET /rest/v1.0/vendors/<int:id>": 1}
+
+
+def test_rejected_token_is_renewed_once(procore, sandbox):
+    control(sandbox, "oauth/expire")
+    assert procore.me()["id"]
+    assert procore.keeper.renewals == 1
+
+
+def test_second_401_raises_auth_error(sandbox):
+    client = ProcoreClient(sandbox.url, COMPANY_ID, lambda: "dead-token", lambda rejected: "still-dead")
+    with pytest.raises(ProcoreAuthError) as err:
+        client.me()
+    assert err.value.status == 401 and err.value.message == "The access token is invalid"
+
+
+def test_429_waits_until_reset_then_succeeds(procore, sandbox):
+    control(sandbox, "faults", {"rate_limits": True, "clock_speed": 20})
+    control(sandbox, "settings", {"spike_limit": 1})
+    procore.pacer = _Blind()
+    assert procore.me() and procore.me()
+    assert stats(sandbox)["throttled"] == 1
+
+
+def test_429_beyond_max_wait_raises_with_retry_after(sandbox):
+    client = make_client(sandbox, max_wait_s=0.5, pacer=_Blind())
+    control(sandbox, "faults", {"rate_limits": True})
+    control(sandbox, "settings", {"hourly_limit": 1})
+    client.me()
+    with pytest.raises(ProcoreRateLimited) as err:
+        client.me()
+    assert err.value.retry_after > 60
+
+
+def test_default_pacer_slows_down_before_the_wall(sandbox):
+    control(sandbox, "faults", {"rate_limits": True, "clock_speed": 20})
+    control(sandbox, "settings", {"spike_limit": 4})
+    delays = []
+    pacer = HeaderPacer()
+    original = pacer._sleep
+    pacer._sleep = lambda s: (delays.append(s), original(s))
+    client = make_client(sandbox, pacer=pacer)
+    for _ in range(10):
+        client.me()
+    assert stats(sandbox)["throttled"] == 0 and any(d > 0 for d in delays)
+
+
+def test_lost_answer_on_a_create_is_reported_as_outcome_unknown(procore, sandbox):
+    control(sandbox, "faults", {"drop_after_commit_rate": 1.0})
+    with pytest.raises(ProcoreOutcomeUnknown):
+        procore.create_vendor({"name": "Maybe Created LLC"})
+    control(sandbox, "faults", {"drop_after_commit_rate": 0.0})
+    assert any(v["name"] == "Maybe Created LLC" for v in data(sandbox, "vendors")), "the write was applied"
+
+
+class _Blind:
+    def before_request(self):
+        pass
+
+    def after_response(self, headers):
+        pass
+
+
+@pytest.fixture
+def flaky():
+    """A stub that answers 503 (Retry-After: 0) the first time each path is called."""
+    app, calls = Flask("flaky"), []
+
+    @app.route("/rest/v1.0/<path:rest>", methods=["GET", "POST"])
+    def any_call(rest):
+        calls.append(rest)
+        if calls.count(rest) == 1:
+            return jsonify({"errors": "busy"}), 503, {"Retry-After": "0"}
+        return jsonify({"ok": True})
+
+    server = ServerThread(app).start()
+    yield server, calls
+    server.stop()
+
+
+def test_503_is_retried_for_reads_but_not_for_creates(flaky):
+    server, calls = flaky
+    client = ProcoreClient(server.url, COMPANY_ID, lambda: "t")
+    assert client.get("/rest/v1.0/me") == {"ok": True}
+    with pytest.raises(ProcoreServerError) as err:
+        client.post("/rest/v1.0/vendors", {"company_id": COMPANY_ID, "vendor": {"name": "A"}})
+    assert err.value.retry_after == 0
+    assert calls == ["me", "me", "vendors"]
+
+
+def test_injected_server_errors_are_retried_for_reads_only(sandbox):
+    client = make_client(sandbox, max_attempts=2)
+    control(sandbox, "faults", {"error_rate": 1.0, "seed": 7})
+    with pytest.raises(ProcoreServerError):
+        client.me()
+    assert stats(sandbox)["errors_injected"] == 2
+    with pytest.raises(ProcoreServerError):
+        client.create_vendor({"name": "Never Sent Twice"})
+    assert stats(sandbox)["errors_injected"] == 3
+
+
+def test_lost_answer_on_a_sync_is_resent_only_when_every_item_has_an_origin_id(procore, sandbox):
+    control(sandbox, "faults", {"drop_after_commit_rate": 1.0})
+    control(sandbox, "stats/reset")
+    with pytest.raises(ProcoreOutcomeUnknown):
+        procore.sync_vendors([{"name": "No Origin Id Co."}])
+    assert stats(sandbox)["calls"]["PATCH /rest/v1.0/vendors/sync"] == 1, "a blind create is never re-sent"
+    with pytest.raises(ProcoreConnectionError) as err:
+        procore.sync_vendors([{"origin_id": "xero-77", "name": "Has Origin Id Co."}])
+    assert not isinstance(err.value, ProcoreOutcomeUnknown)
+    assert stats(sandbox)["calls"]["PATCH /rest/v1.0/vendors/sync"] == 1 + procore.max_attempts
+    control(sandbox, "faults", {"drop_after_commit_rate": 0.0})
+    assert sum(1 for v in data(sandbox, "vendors") if v["origin_id"] == "xero-77") == 1, "re-sending was safe"
+
+
+def test_pages_can_resume_from_a_cursor(procore):
+    pages = list(
+        procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, per_page=8, start_page=3)
+    )
+    assert [p.number for p in pages] == [3, 4] and sum(len(p.items) for p in pages) == 14

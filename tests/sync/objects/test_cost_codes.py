@@ -1,0 +1,47 @@
+"""Cost codes × cost types become Xero items: exactly once, renames follow, long codes explained."""
+
+import pytest
+import requests
+
+from connector.models import Kind, Link, SyncRecord
+from sync.objects.cost_codes import item_code, item_payload, item_problem
+from sync.services import sync_kind_run
+
+
+def test_item_code_joins_cost_code_and_cost_type():
+    assert item_code({"full_code": "01-100", "code": "100"}, {"code": "L"}) == "01-100.L"
+
+
+def test_item_is_purchased_only_and_names_fit_xero():
+    payload = item_payload({"full_code": "01-100", "name": "X" * 60}, {"code": "L", "name": "Labor"},
+                           account_code="400")
+    assert payload["IsPurchased"] is True and payload["IsSold"] is False
+    assert len(payload["Name"]) == 50 and payload["PurchaseDetails"] == {"AccountCode": "400"}
+
+
+def test_a_code_longer_than_thirty_characters_is_refused_with_a_hint():
+    message, hint = item_problem(item_payload({"full_code": "9" * 29, "name": "n"}, {"code": "L", "name": "x"}))
+    assert "31 characters" in message and "Shorten" in hint
+
+
+def xero_items(xero_sandbox):
+    return requests.get(f"{xero_sandbox.url}/_sandbox/data/Items", timeout=10).json()
+
+
+@pytest.mark.django_db
+def test_full_sync_creates_each_item_once_and_a_second_run_writes_nothing(connection, procore_sandbox, xero_sandbox):
+    before = {i["Code"] for i in xero_items(xero_sandbox)}
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    created = {i["Code"] for i in xero_items(xero_sandbox)} - before
+
+    synced = Link.objects.filter(connection=connection, kind=Kind.COST_CODE, state=Link.State.SYNCED)
+    assert created and created == set(synced.values_list("label", flat=True))
+    assert run.created == len(created)
+    failed = Link.objects.filter(connection=connection, kind=Kind.COST_CODE, state=Link.State.FAILED)
+    assert failed.count() == 3  # the seeded 29-character code × 3 cost types
+    assert all("Xero allows 30" in link.last_error and link.hint for link in failed)
+    assert run.records.filter(action=SyncRecord.Action.FAILED).count() == 3
+
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert len(xero_items(xero_sandbox)) == len(before) + len(created)

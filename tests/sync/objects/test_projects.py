@@ -1,0 +1,107 @@
+"""Projects enter the approval queue, become tracking options once accepted, and follow Procore."""
+
+import pytest
+import requests
+
+from connector.clients import procore_client_for
+from connector.models import Kind, Link
+from sync.approvals import approval_accept, approval_reject
+from sync.objects.projects import option_name
+from sync.services import sync_kind_run
+
+State = Link.State
+
+
+def test_option_name_is_number_and_name_within_fifty_characters():
+    assert option_name({"project_number": "24-017", "name": "Library"}) == "24-017 Library"
+    assert option_name({"project_number": "", "name": "L" * 80}).endswith("…")
+    assert len(option_name({"project_number": "1", "name": "L" * 80})) == 50
+
+
+def job_options(xero_sandbox, tenant_id):
+    categories = requests.get(f"{xero_sandbox.url}/_sandbox/data/TrackingCategories", timeout=10).json()
+    job = next(c for c in categories if c["Name"] == "Job" and c.get("_tenant", tenant_id) == tenant_id)
+    return {o["Name"]: o for o in job["Options"]}
+
+
+def procore_project(procore_sandbox, project_id):
+    rows = requests.get(f"{procore_sandbox.url}/_sandbox/data/projects", timeout=10).json()
+    return next(p for p in rows if p["id"] == project_id)
+
+
+@pytest.fixture
+def new_project(connection):
+    """A project a project manager creates in Procore after the connection was made."""
+    return procore_client_for(connection).create_project({"name": "Reno Fire Station", "project_number": "26-101"})
+
+
+@pytest.mark.django_db
+def test_accepted_project_becomes_an_option_once(connection, new_project, procore_sandbox, xero_sandbox,
+                                                 django_capture_on_commit_callbacks):
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    assert link.state == State.AWAITING_APPROVAL
+    assert "26-101 Reno Fire Station" not in job_options(xero_sandbox, connection.xero_tenant_id)
+    # Projects that existed before the connection are not queued on their own.
+    assert not Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.AWAITING_APPROVAL)\
+        .exclude(pk=link.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])  # queues the export (tasks run eagerly in tests)
+    link.refresh_from_db()
+    options = job_options(xero_sandbox, connection.xero_tenant_id)
+    assert link.state == State.SYNCED
+    assert options["26-101 Reno Fire Station"]["TrackingOptionID"] == link.xero_id
+    assert procore_project(procore_sandbox, new_project["id"])["origin_id"] == link.xero_id
+
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert len([n for n in job_options(xero_sandbox, connection.xero_tenant_id) if "Reno" in n]) == 1
+
+
+@pytest.mark.django_db
+def test_rejected_project_keeps_its_reason_and_returns_after_a_change(connection, new_project):
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    approval_reject(links=[link], reason="Use the job number from the estimate")
+    link.refresh_from_db()
+    assert (link.state, link.rejected_reason) == (State.REJECTED, "Use the job number from the estimate")
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    assert Link.objects.get(pk=link.pk).state == State.REJECTED  # nothing changed: stays rejected
+
+    procore_client_for(connection).update_project(new_project["id"], {"project_number": "26-102"})
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link.refresh_from_db()
+    assert link.state == State.AWAITING_APPROVAL and link.label == "26-102 Reno Fire Station"
+
+
+@pytest.mark.django_db
+def test_renamed_and_deactivated_projects_follow_in_xero(connection, new_project, xero_sandbox,
+                                                         django_capture_on_commit_callbacks):
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    procore = procore_client_for(connection)
+
+    procore.update_project(new_project["id"], {"name": "Reno Fire Station No. 2"})
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    options = job_options(xero_sandbox, connection.xero_tenant_id)
+    assert options["26-101 Reno Fire Station No. 2"]["Status"] == "ACTIVE"
+
+    procore.update_project(new_project["id"], {"active": False})
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    options = job_options(xero_sandbox, connection.xero_tenant_id)
+    assert options["26-101 Reno Fire Station No. 2"]["Status"] == "ARCHIVED"
+    assert Link.objects.get(pk=link.pk).state == State.ARCHIVED
+
+
+@pytest.mark.django_db
+def test_unlinked_options_are_listed_ready_to_import(connection, xero_sandbox):
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    importable = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id="", state=State.READY)
+    active = [n for n, o in job_options(xero_sandbox, connection.xero_tenant_id).items() if o["Status"] == "ACTIVE"]
+    assert sorted(importable.values_list("label", flat=True)) == sorted(active)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    assert importable.count() == len(active)  # listed once

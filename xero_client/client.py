@@ -1,0 +1,311 @@
+"""XeroClient: the accounting calls the connector makes, on one xero-python ApiClient per instance.
+
+Never share an instance across threads (the SDK mutates per-call state). Every call:
+`pacer.before_request()` → SDK call with a (connect, read) timeout → rate-limit headers handed to
+`pacer.after_response(headers)` → SDK exceptions mapped to `xero_client.errors`. A 401 (or a token that
+expired locally) calls `on_unauthorized(reason)` once — the connection layer refreshes under its lock —
+and retries once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from xero_python.accounting import AccountingApi
+from xero_python.exceptions import AccessTokenExpiredError
+from xero_python.identity import IdentityApi
+
+from . import sdk
+from .errors import ElementResult, XeroAuthError, XeroError, XeroValidationError, from_sdk
+
+MAX_BATCH = 50
+UNITDP_KINDS = {"items", "invoices", "bank_transactions"}
+MAX_PAGE_SIZE = 1000
+
+# kind → (SDK write method, envelope model, envelope attribute, element model, id attribute)
+WRITES = {
+    "items": ("update_or_create_items", "Items", "items", "Item", "item_id"),
+    "contacts": ("update_or_create_contacts", "Contacts", "contacts", "Contact", "contact_id"),
+    "purchase_orders": (
+        "update_or_create_purchase_orders",
+        "PurchaseOrders",
+        "purchase_orders",
+        "PurchaseOrder",
+        "purchase_order_id",
+    ),
+    "invoices": ("update_or_create_invoices", "Invoices", "invoices", "Invoice", "invoice_id"),
+    "payments": ("create_payments", "Payments", "payments", "Payment", "payment_id"),
+    "batch_payments": (
+        "create_batch_payment",
+        "BatchPayments",
+        "batch_payments",
+        "BatchPayment",
+        "batch_payment_id",
+    ),
+    "bank_transactions": (
+        "update_or_create_bank_transactions",
+        "BankTransactions",
+        "bank_transactions",
+        "BankTransaction",
+        "bank_transaction_id",
+    ),
+    "manual_journals": (
+        "update_or_create_manual_journals",
+        "ManualJournals",
+        "manual_journals",
+        "ManualJournal",
+        "manual_journal_id",
+    ),
+}
+# kind → (SDK read method, envelope attribute)
+PAGED = {
+    "contacts": ("get_contacts", "contacts"),
+    "purchase_orders": ("get_purchase_orders", "purchase_orders"),
+    "invoices": ("get_invoices", "invoices"),
+    "payments": ("get_payments", "payments"),
+    "bank_transactions": ("get_bank_transactions", "bank_transactions"),
+    "manual_journals": ("get_manual_journals", "manual_journals"),
+}
+
+
+@dataclass
+class Page:
+    number: int
+    records: list
+    pagination: object = None
+
+    @property
+    def is_last(self) -> bool:
+        return self.pagination is None or self.number >= (getattr(self.pagination, "page_count", 0) or 0)
+
+
+class XeroClient:
+    def __init__(
+        self,
+        api_url: str,
+        tenant_id: str,
+        access_token: Callable[[], object],
+        on_unauthorized: Callable[[str], object] | None = None,
+        client_id: str = "",
+        client_secret: str = "",
+        pacer=None,
+        timeout: tuple[int, int] = (5, 60),
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.on_unauthorized, self.pacer = on_unauthorized, pacer
+        self.timeout = tuple(int(t) for t in timeout)  # the SDK silently ignores float timeouts (#11)
+        self._api_client = sdk.build_api_client(client_id, client_secret, access_token)
+        self.accounting = AccountingApi(self._api_client, base_url=f"{api_url.rstrip('/')}/api.xro/2.0")
+        self.identity = IdentityApi(self._api_client, base_url=api_url.rstrip("/"))
+        self.last_headers: dict = {}
+
+    # -- the one place SDK calls happen --------------------------------------------------------
+    def _call(self, method: str, *args, api=None, tenant: bool = True, **kwargs):
+        fn = getattr(api or self.accounting, method)
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        kwargs.update(_return_http_data_only=False, _request_timeout=self.timeout)
+        call_args = ((self.tenant_id,) if tenant else ()) + args
+        for attempt in (1, 2):
+            if self.pacer is not None:
+                self.pacer.before_request()
+            try:
+                data, _status, headers = fn(*call_args, **kwargs)
+            except AccessTokenExpiredError:
+                error: XeroError = XeroAuthError("the access token expired before the call")
+                self._after({})
+            except ValueError as exc:  # e.g. an enum value newer than the SDK (#6)
+                raise XeroError(f"unreadable Xero response: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 - every SDK/urllib3 error is mapped here
+                error = from_sdk(exc)
+                self._after(getattr(exc, "headers", None) or {})
+            else:
+                self._after(headers)
+                return data
+            if isinstance(error, XeroAuthError) and attempt == 1 and self.on_unauthorized is not None:
+                self.on_unauthorized(str(error))
+                continue
+            raise error
+
+    def _after(self, headers) -> None:
+        self.last_headers = dict(headers or {})
+        if self.pacer is not None:
+            self.pacer.after_response(self.last_headers)
+
+    # -- settings ------------------------------------------------------------------------------
+    def organisation(self):
+        return self._call("get_organisations").organisations[0]
+
+    def accounts(self, where: str | None = None) -> list:
+        return self._call("get_accounts", where=where).accounts or []
+
+    def tax_rates(self, where: str | None = None) -> list:
+        return self._call("get_tax_rates", where=where).tax_rates or []
+
+    def items(self, where: str | None = None, if_modified_since: datetime | None = None) -> list:
+        return self._call("get_items", where=where, if_modified_since=sdk.utc(if_modified_since)).items or []
+
+    def connections(self) -> list:
+        return self._call("get_connections", api=self.identity, tenant=False) or []
+
+    # -- tracking ------------------------------------------------------------------------------
+    def tracking_categories(self, include_archived: bool = True) -> list:
+        return (
+            self._call(
+                "get_tracking_categories", include_archived=sdk.flag(include_archived)
+            ).tracking_categories
+            or []
+        )
+
+    def create_tracking_category(self, name: str, idempotency_key: str | None = None):
+        from xero_python.accounting import TrackingCategory
+
+        return self._call(
+            "create_tracking_category", TrackingCategory(name=name), idempotency_key=idempotency_key
+        ).tracking_categories[0]
+
+    def create_tracking_option(self, category_id: str, name: str, idempotency_key: str | None = None):
+        from xero_python.accounting import TrackingOption
+
+        return self._call(
+            "create_tracking_options", category_id, TrackingOption(name=name), idempotency_key=idempotency_key
+        ).options[0]
+
+    def update_tracking_option(
+        self,
+        category_id: str,
+        option_id: str,
+        name: str | None = None,
+        status: str | None = None,
+        idempotency_key: str | None = None,
+    ):
+        from xero_python.accounting import TrackingOption
+
+        return self._call(
+            "update_tracking_options",
+            category_id,
+            option_id,
+            TrackingOption(name=name, status=status),
+            idempotency_key=idempotency_key,
+        ).options[0]
+
+    def archive_tracking_option(self, category_id: str, option_id: str, idempotency_key: str | None = None):
+        return self.update_tracking_option(
+            category_id, option_id, status="ARCHIVED", idempotency_key=idempotency_key
+        )
+
+    # -- paged reads ---------------------------------------------------------------------------
+    def iter_pages(
+        self,
+        kind: str,
+        page_size: int = MAX_PAGE_SIZE,
+        start_page: int = 1,
+        if_modified_since: datetime | None = None,
+        **filters,
+    ) -> Iterator[Page]:
+        """Yield page after page (callers advance their cursor per page). Filters use the SDK's names:
+        where, order, statuses=[…], i_ds=[…], contact_i_ds=[…], include_archived=bool, status, …"""
+        method, attr = PAGED[kind]
+        params = {k: sdk.flag(v) if isinstance(v, bool) else v for k, v in filters.items()}
+        page = start_page
+        while True:
+            data = self._call(
+                method,
+                page=page,
+                page_size=min(page_size, MAX_PAGE_SIZE),
+                if_modified_since=sdk.utc(if_modified_since),
+                **params,
+            )
+            records = getattr(data, attr) or []
+            result = Page(page, records, getattr(data, "pagination", None))
+            yield result
+            if result.is_last or len(records) < min(page_size, MAX_PAGE_SIZE):
+                return
+            page += 1
+
+    def contacts_by_ids(self, ids: list[str]) -> list:
+        return (
+            self._call("get_contacts", i_ds=list(ids), include_archived="true").contacts or [] if ids else []
+        )
+
+    def invoices_by_ids(self, ids: list[str]) -> list:
+        return self._call("get_invoices", i_ds=list(ids)).invoices or [] if ids else []
+
+    def purchase_order(self, purchase_order_id: str):
+        return self._call("get_purchase_order", purchase_order_id).purchase_orders[0]
+
+    def batch_payments(self, if_modified_since: datetime | None = None, where: str | None = None) -> list:
+        return (
+            self._call(
+                "get_batch_payments", if_modified_since=sdk.utc(if_modified_since), where=where
+            ).batch_payments
+            or []
+        )
+
+    # -- writes --------------------------------------------------------------------------------
+    def write_batch(self, kind: str, records: list, idempotency_key: str | None) -> list[ElementResult]:
+        """Write ≤ 50 records with summarizeErrors=false; one ElementResult per record, in order."""
+        if len(records) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} records per Xero write, got {len(records)}")
+        if not records:
+            return []
+        method, envelope_name, attr, model_name, id_attr = WRITES[kind]
+        finder = self.accounting.get_model_finder()
+        results: list[ElementResult | None] = [None] * len(records)
+        models, sent = [], []
+        for index, record in enumerate(records):
+            try:  # the SDK's models check some limits (Item Code ≤ 30 …) before anything is sent
+                models.append(sdk.to_model(record, model_name, finder))
+                sent.append(index)
+            except (ValueError, TypeError) as exc:
+                results[index] = ElementResult(index, False, errors=[f"not sent: {exc}"])
+        if models:
+            envelope = finder.find_model(envelope_name)(**{attr: models})
+            extra = (
+                {"unitdp": 4} if kind in UNITDP_KINDS else {}
+            )  # keep 4-dp unit amounts (else rounded to 2)
+            data = self._call(
+                method, envelope, summarize_errors="false", idempotency_key=idempotency_key, **extra
+            )
+            returned = getattr(data, attr) or []
+            if len(returned) != len(models):
+                raise XeroValidationError(f"Xero returned {len(returned)} results for {len(models)} {kind}")
+            for index, element in zip(sent, returned):
+                errors = [v.message for v in (element.validation_errors or []) if v.message]
+                failed = bool(errors) or getattr(element, "status_attribute_string", None) == "ERROR"
+                results[index] = ElementResult(
+                    index, not failed, None if failed else getattr(element, id_attr), errors, element
+                )
+        return results
+
+    def create_payment(
+        self,
+        invoice_id: str,
+        account_code: str,
+        amount,
+        date=None,
+        reference: str = "",
+        idempotency_key: str | None = None,
+    ):
+        """One bill payment (tests and demos act as a Xero user with it)."""
+        record = {
+            "Invoice": {"InvoiceID": invoice_id},
+            "Account": {"Code": account_code},
+            "Amount": amount,
+            "Reference": reference,
+        }
+        if date is not None:
+            record["Date"] = date.isoformat()
+        result = self.write_batch("payments", [record], idempotency_key)[0]
+        if not result.ok:
+            raise XeroValidationError("; ".join(result.errors), [result])
+        return result.record
+
+    def delete_payment(self, payment_id: str, idempotency_key: str | None = None):
+        """Payments cannot be edited; deleting one reverses it on the bill."""
+        from xero_python.accounting import PaymentDelete
+
+        return self._call(
+            "delete_payment", payment_id, PaymentDelete(status="DELETED"), idempotency_key=idempotency_key
+        ).payments[0]
