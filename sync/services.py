@@ -80,14 +80,35 @@ def sync_scope_run(*, connection_id: int, scope: str, trigger: str) -> dict:
     return results
 
 
+# What a webhook event means for the engine: resource → (kind, whether the resource id is that kind's record).
+WEBHOOK_KINDS = {
+    ("procore", "projects"): (Kind.PROJECT, True),
+    ("procore", "company vendors"): (Kind.VENDOR, True),
+    ("procore", "standard cost codes"): (Kind.COST_CODE, True),
+    ("procore", "line item types"): (Kind.COST_CODE, False),
+    ("procore", "work order contracts"): (Kind.COMMITMENT, True),
+    ("procore", "purchase order contracts"): (Kind.COMMITMENT, True),
+    ("procore", "change order packages"): (Kind.CHANGE_ORDER, True),
+    ("xero", "contact"): (Kind.VENDOR, False),
+    ("xero", "invoice"): (Kind.PAYMENT, False),
+}
+
+
 def webhook_event_process(*, event_id: int) -> str:
-    """Turn one webhook event into the same sync a schedule runs."""
+    """One webhook event → the same sync a schedule runs, narrowed to the record when we can."""
     from connector.models import WebhookEvent
 
-    event = WebhookEvent.objects.get(pk=event_id)
+    event = WebhookEvent.objects.select_related("connection").get(pk=event_id)
     if event.state != WebhookEvent.State.QUEUED:
         return event.state
-    event.state = WebhookEvent.State.PROCESSED
-    event.message = "Picked up by the next scheduled sync."
+    kind, narrow = WEBHOOK_KINDS.get((event.source, event.resource_name.lower()), (None, False))
+    if kind is None or kind not in KINDS:
+        event.state, event.message = WebhookEvent.State.IGNORED, "Not something this connector follows (yet)."
+    else:
+        run = sync_kind_run(connection_id=event.connection_id, kind=kind, trigger=SyncRun.Trigger.WEBHOOK,
+                            record_id=event.resource_id if narrow else None)
+        event.state = WebhookEvent.State.PROCESSED
+        event.message = (f"Sync run #{run.pk}: {run.get_status_display().lower()}." if run
+                         else "A sync was already running, or the connection is paused; the next run picks it up.")
     event.save(update_fields=["state", "message"])
     return event.state

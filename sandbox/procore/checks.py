@@ -242,8 +242,10 @@ def after_save(state, kind, row, attrs, creating) -> None:
         row["display_name"] = (
             f"{row['project_number']} - {row['name']}" if row.get("project_number") else row["name"]
         )
-    elif table in ("standard_cost_codes", "cost_codes"):
-        row["full_code"] = row["code"]
+    elif table in ("standard_cost_codes", "cost_codes") and (creating or {"code", "parent_id"} & set(attrs)):
+        # full_code = the parent's full code + this segment; a rename alone keeps it.
+        parent = state.table(table).get(row.get("parent_id")) if row.get("parent_id") else None
+        row["full_code"] = f"{parent['full_code']}-{row['code']}" if parent else row["code"]
     elif table == "requisitions":
         _apply_items(row, attrs.get("items"))
         row["summary"] = g702(state, row)

@@ -45,3 +45,19 @@ def test_full_sync_creates_each_item_once_and_a_second_run_writes_nothing(connec
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert len(xero_items(xero_sandbox)) == len(before) + len(created)
+
+
+@pytest.mark.django_db
+def test_a_renamed_cost_code_renames_its_items(connection, procore_sandbox, xero_sandbox):
+    from connector.clients import procore_client_for
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    procore = procore_client_for(connection)
+    code_list = next(l for l in procore.standard_cost_code_lists() if l.get("is_erp_list"))
+    code = procore.standard_cost_codes(code_list["id"], {"view": "extended"})[0]
+    procore.sync_standard_cost_codes(code_list["id"], [{"id": code["id"], "name": "Site mobilisation"}])
+
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    renamed = {i["Code"]: i["Name"] for i in xero_items(xero_sandbox) if i["Code"].startswith(code["full_code"] + ".")}
+    assert renamed and set(renamed.values()) == {"Site mobilisation"}
+    assert run.updated == len(renamed) and run.created == 0
