@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jsonschema
 
-SPEC_PATH = Path(__file__).parent / "spec" / "procore-endpoints.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "specs" / "procore" / "procore-endpoints.json"
 TRUNCATED = "(nested object)"  # how the derived spec marks a schema it cut off
 JSON_TYPES = {
     "string": str,
