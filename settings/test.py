@@ -7,7 +7,7 @@ end-to-end test starts can open it.
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, REDIS_URL, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -19,3 +19,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Tasks run in-process unless a test starts a real worker (tests/e2e/conftest.py switches this off).
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+if not REDIS_URL:
+    # A file cache per test process: parallel runs on one machine must not share run locks.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache" / f"test-{os.getpid()}")}}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 
 from django.core.cache import cache
+from django.db import connection as db
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,9 +22,26 @@ class RunInProgress(Exception):
 
 
 @contextmanager
-def run_lock(connection_id: int, kind: str, ttl_s: int = 3600):
-    """Never two runs of one kind for one connection at once (cache.add is atomic on Redis)."""
+def run_lock(connection_id: int, kind: str, ttl_s: int = 1800):
+    """Never two runs of one kind for one connection at once.
+
+    On PostgreSQL a session advisory lock (OCA's pg_try_advisory_lock): it dies with the worker's
+    database session, so a SIGKILLed worker never leaves the kind blocked. Elsewhere an atomic
+    cache.add with a time-to-live as long as the task's hard time limit.
+    """
     key = f"sync-lock:{connection_id}:{kind}"
+    if db.vendor == "postgresql":
+        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [number])
+            if not cursor.fetchone()[0]:
+                raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
+        try:
+            yield
+        finally:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
+        return
     if not cache.add(key, timezone.now().isoformat(), ttl_s):
         raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
     try:

@@ -50,6 +50,8 @@ class Link(models.Model):
 
     class Meta:
         app_label = "connector"
+        verbose_name = "record"
+        verbose_name_plural = "records (approval queue)"
         ordering = ["kind", "label"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "kind", "procore_id"], condition=~Q(procore_id=""),

@@ -7,6 +7,10 @@ Every record of either side keeps one link: a Procore-only link (procore_id) or 
 
 Linked pairs follow one owner (ConnectionSettings.vendor_owner): `link.fingerprint` is the hash of
 what the owner's record maps to on the other side, so an unchanged owner writes nothing.
+
+Reads are incremental: Xero contacts by If-Modified-Since, oldest change first, the cursor saved
+per page; Procore vendors by filters[updated_at], the window's end and the last id done saved per
+page so a crashed run finishes the same window. A webhook (record_id) reads one vendor only.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def _read_procore(ctx) -> dict[str, dict]:
     pending = _pending_get(ctx.connection)
     until, after_id = pending or (now(), 0)
     if ctx.record_id:
-        query["filters[id][]"] = [ctx.record_id]
+        query["filters[id][]"] = [int(ctx.record_id) if str(ctx.record_id).isdigit() else ctx.record_id]
     else:
         window = procore_window(cursor_get(ctx.connection, KIND, "procore"), until)
         if window:
@@ -233,13 +237,15 @@ def _pending_set(connection, until: datetime, last_id: int) -> None:
 # -- Xero owns linked companies: contact changes → Procore -----------------------------------------
 def _follow_xero(ctx, changed_contacts: dict) -> None:
     """Compared on the stored snapshot, so a change read by a run that then crashed is not missed."""
-    links = Link.objects.filter(connection=ctx.connection, kind=KIND, state__in=[State.SYNCED, State.FAILED])
+    # READY: a linked pair sent back by Retry.
+    links = Link.objects.filter(connection=ctx.connection, kind=KIND,
+                                state__in=[State.SYNCED, State.FAILED, State.READY])
     todo = []
     for link in links.exclude(procore_id="").exclude(xero_id=""):
         if not link.data.get("xero") or (link.state == State.FAILED and link.xero_id not in changed_contacts):
             continue  # a failed one is retried when its contact changes (or on Retry), not every run
         attrs = vendor_attrs(link.data["xero"], link.xero_id)
-        if fingerprint(attrs) != link.fingerprint:
+        if fingerprint(attrs) != link.fingerprint or link.state == State.READY:
             todo.append((link, {"id": int(link.procore_id), **attrs}))
     _procore_write(ctx, todo, Action.UPDATED, "Updated in Procore from the Xero contact.")
 

@@ -155,6 +155,24 @@ def test_exports_create_exactly_the_asked_contacts_and_a_second_run_writes_nothi
 
 
 @pytest.mark.django_db
+def test_an_export_whose_answer_was_lost_is_found_by_contact_number_not_sent_again(connection, xero_sandbox):
+    set_settings(connection, approve_companies=False)
+    sync(connection)
+    link = procore_link(connection, "Apex Steel")
+    export_vendor([link])
+    # Xero made the contact, but the answer never came back: the link is still "exporting".
+    xero_client_for(connection).write_batch(
+        "contacts", [{"Name": "Apex Steel", "ContactNumber": link.procore_id}], None)
+    Link.objects.filter(pk=link.pk).update(state=State.EXPORTING, idempotency_key="contacts-lost")
+
+    run = sync(connection)
+    link.refresh_from_db()
+    made = [c for c in contacts(xero_sandbox, connection) if c.get("ContactNumber") == link.procore_id]
+    assert len(made) == 1 and link.xero_id == made[0]["ContactID"] and link.state == State.SYNCED
+    assert run.created == 0 and run.linked == 1  # (the engine may then confirm it with one update)
+
+
+@pytest.mark.django_db
 def test_exports_wait_for_approval_when_the_connection_asks_for_it(connection, xero_sandbox,
                                                                    django_capture_on_commit_callbacks):
     sync(connection)
@@ -256,6 +274,22 @@ def test_procore_owns_linked_companies_by_default(connection, procore_sandbox, x
     vendor = next(v for v in procore_vendors(procore_sandbox) if str(v["id"]) == link.procore_id)
     assert contact["Name"] == "Westside Roofing & Sheet Metal" and run.updated == 1
     assert vendor["email_address"] != "new@westside.example"  # Xero's edit does not flow back
+
+
+@pytest.mark.django_db
+def test_a_webhook_for_one_company_updates_its_contact_and_leaves_the_cursors(connection, xero_sandbox):
+    sync(connection)
+    link_suggested_all(connection, run_inline=True)
+    link = links(connection).get(label="Redwood Electric Group")
+    before = [cursor_get(connection, Kind.VENDOR, source) for source in ("procore", "xero")]
+    procore_client_for(connection).update_vendor(int(link.procore_id),
+                                                 {"name": "Redwood Electric Group Inc."})
+
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.VENDOR, trigger="webhook",
+                        record_id=link.procore_id)
+    contact = next(c for c in contacts(xero_sandbox, connection) if c["ContactID"] == link.xero_id)
+    assert contact["Name"] == "Redwood Electric Group Inc." and run.updated == 1 and run.total == 1
+    assert [cursor_get(connection, Kind.VENDOR, source) for source in ("procore", "xero")] == before
 
 
 @pytest.mark.django_db

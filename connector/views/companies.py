@@ -1,47 +1,36 @@
 """Company matching, per connection: unlinked Procore companies and Xero contacts, suggested pairs,
 and the buttons (link all suggested, link by hand, export, import, archive). The view only reads the
 form and calls sync.vendor_actions; the vendor sync does the remote writes.
-
-The page hangs off the connection's admin URLs, so the connection admin is extended here rather
-than edited (its module belongs to the connection screens).
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
 
 from sync.vendor_actions import (VendorActionError, archive, export_vendor, import_contact, link_by_hand,
                                  link_suggested_all, matching_board)
 
 from ..models import Connection, ConnectionSettings, Kind, Link
-from .connection import ConnectionAdmin
 
 VIEW, ACT = "connector.view_connection", "connector.approve_exports"
 
 
-class ConnectionWithCompaniesAdmin(ConnectionAdmin):
-    def get_urls(self):
-        page = path("<int:connection_id>/companies/", self.admin_site.admin_view(self.companies_view),
-                    name="connector_connection_companies")
-        return [page, *super().get_urls()]
-
-    def companies_view(self, request, connection_id: int):
-        if not request.user.has_perm(VIEW):
+def companies(request, connection_id: int):
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    connection = get_object_or_404(Connection, pk=connection_id)
+    if request.method == "POST":
+        if not request.user.has_perm(ACT):
             raise PermissionDenied
-        connection = get_object_or_404(Connection, pk=connection_id)
-        if request.method == "POST":
-            if not request.user.has_perm(ACT):
-                raise PermissionDenied
-            _act(request, connection)
-            return redirect("admin:connector_connection_companies", connection.pk)
-        settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
-        return TemplateResponse(request, "admin/connector/vendors/matching.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "connection": connection,
-            "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
-            "can_act": request.user.has_perm(ACT), "settings": settings,
-        })
+        _act(request, connection)
+        return redirect("admin:connector_connection_companies", connection.pk)
+    settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+    return TemplateResponse(request, "admin/connector/vendors/matching.html", {
+        **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
+        "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
+        "can_act": request.user.has_perm(ACT), "settings": settings,
+    })
 
 
 def _act(request, connection) -> None:
@@ -84,6 +73,3 @@ def _report(request, verb: str, outcome) -> None:
     for reason in outcome.refused:
         messages.warning(request, reason)
 
-
-admin.site.unregister(Connection)
-admin.site.register(Connection, ConnectionWithCompaniesAdmin)
