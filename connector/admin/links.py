@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils.html import format_html
 
+from sync import project_actions
 from sync.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
 
 from ..models import Link
@@ -28,7 +29,7 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("label", "kind", "state_badge", "why", "xero_id", "updated_at")
     list_filter = ("state", "kind", "connection")
     search_fields = ("label", "procore_id", "xero_id", "reference", "last_error", "rejected_reason")
-    actions = ["accept", "reject", "resend"]
+    actions = ["accept", "reject", "resend", "import_as_projects", "link_to_project", "archive_options"]
     list_per_page = 100
     readonly_fields = ("connection", "kind", "label", "state", "procore_id", "xero_id", "reference", "last_error",
                        "hint", "rejected_reason", "data", "attempts", "synced_at", "created_at", "updated_at")
@@ -82,3 +83,40 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def resend(self, request, queryset):
         resent = approval_resend(links=list(queryset))
         messages.success(request, f"Re-sent {len(resent)}.")
+
+
+    # -- tracking options nobody linked ("ready to import") ------------------------------------------
+    def _each(self, request, queryset, action, verb: str) -> None:
+        done = 0
+        for link in queryset:
+            try:
+                action(link)
+                done += 1
+            except project_actions.ProjectActionError as exc:
+                messages.error(request, str(exc))
+        if done:
+            messages.success(request, f"{verb} {done}.")
+
+    @admin.action(description="Import selected options to Procore as new projects", permissions=["approve"])
+    def import_as_projects(self, request, queryset):
+        self._each(request, queryset, project_actions.option_import_as_project, "Created Procore projects:")
+
+    @admin.action(description="Archive selected options (do not import)", permissions=["approve"])
+    def archive_options(self, request, queryset):
+        self._each(request, queryset, project_actions.option_archive, "Archived")
+
+    @admin.action(description="Link the selected option to an existing Procore project…", permissions=["approve"])
+    def link_to_project(self, request, queryset):
+        if queryset.count() != 1:
+            messages.error(request, "Pick exactly one tracking option to link.")
+            return None
+        link = queryset.get()
+        if request.POST.get("project_id"):
+            self._each(request, [link], lambda l: project_actions.option_link_to_project(
+                l, int(request.POST["project_id"])), "Linked")
+            return None
+        return render(request, "admin/connector/link/link_project.html", {
+            **self.admin_site.each_context(request), "title": f"Link “{link.label}” to a Procore project",
+            "link": link, "projects": project_actions.linkable_projects(link.connection),
+            "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })

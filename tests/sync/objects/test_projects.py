@@ -105,3 +105,30 @@ def test_unlinked_options_are_listed_ready_to_import(connection, xero_sandbox):
     assert sorted(importable.values_list("label", flat=True)) == sorted(active)
     sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
     assert importable.count() == len(active)  # listed once
+
+
+@pytest.mark.django_db
+def test_a_ready_to_import_option_becomes_a_procore_project_once(connection, procore_sandbox):
+    from sync.project_actions import option_import_as_project
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id="", state=State.READY).first()
+    option_import_as_project(link)
+    link.refresh_from_db()
+    project = procore_project(procore_sandbox, int(link.procore_id))
+    assert (project["name"], project["origin_id"], link.state) == (link.label, link.xero_id, State.SYNCED)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)  # the new project is not queued for export
+    assert not Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.AWAITING_APPROVAL).exists()
+
+
+@pytest.mark.django_db
+def test_an_option_links_by_hand_to_a_project_older_than_the_connection(connection, procore_sandbox):
+    from sync.project_actions import ProjectActionError, linkable_projects, option_link_to_project
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    options = list(Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id="", state=State.READY))
+    older = linkable_projects(connection)[0]
+    option_link_to_project(options[0], older["id"])
+    assert procore_project(procore_sandbox, older["id"])["origin_id"] == options[0].xero_id
+    with pytest.raises(ProjectActionError, match="already linked"):
+        option_link_to_project(options[1], older["id"])
