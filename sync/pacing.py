@@ -44,6 +44,9 @@ class SharedBudget:
     # -- the pacer interface the clients call ------------------------------------------------------
     def before_request(self) -> float:
         waited = 0.0
+        blocked_until = cache.get(f"budget:{self.name}:blocked-until")
+        if blocked_until and blocked_until > self._now():  # a neighbour was told to back off
+            waited = self._wait(blocked_until - self._now(), waited)
         while True:
             delay = self._take_window()
             if delay == 0.0:
@@ -53,6 +56,15 @@ class SharedBudget:
             while not self._take_slot():
                 waited = self._wait(0.05, waited)
         return waited
+
+    def on_rate_limited(self, retry_after: float) -> bool:
+        """The remote said 429 (minute/concurrent): every worker of this account waits Retry-After."""
+        if retry_after > self.max_wait_s:
+            return False
+        until = self._now() + retry_after
+        cache.set(f"budget:{self.name}:blocked-until", until, int(retry_after) + 1)
+        self._sleep(retry_after)
+        return True
 
     def after_response(self, headers) -> None:
         slot = getattr(self._held, "slot", None)

@@ -18,7 +18,7 @@ from xero_python.exceptions import AccessTokenExpiredError
 from xero_python.identity import IdentityApi
 
 from . import sdk
-from .errors import ElementResult, XeroAuthError, XeroError, XeroValidationError, from_sdk
+from .errors import ElementResult, XeroAuthError, XeroError, XeroRateLimited, XeroValidationError, from_sdk
 
 MAX_BATCH = 50
 UNITDP_KINDS = {"items", "invoices", "bank_transactions"}
@@ -107,7 +107,8 @@ class XeroClient:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         kwargs.update(_return_http_data_only=False, _request_timeout=self.timeout)
         call_args = ((self.tenant_id,) if tenant else ()) + args
-        for attempt in (1, 2):
+        refreshed, waits = False, 0
+        while True:
             if self.pacer is not None:
                 self.pacer.before_request()
             try:
@@ -123,8 +124,15 @@ class XeroClient:
             else:
                 self._after(headers)
                 return data
-            if isinstance(error, XeroAuthError) and attempt == 1 and self.on_unauthorized is not None:
+            if isinstance(error, XeroAuthError) and not refreshed and self.on_unauthorized is not None:
                 self.on_unauthorized(str(error))
+                refreshed = True
+                continue
+            # A minute/concurrent 429: the pacer may wait Retry-After (shared by every worker) and retry;
+            # without one, or past its patience, the caller decides.
+            wait = getattr(self.pacer, "on_rate_limited", None)
+            if isinstance(error, XeroRateLimited) and wait is not None and waits < 5 and wait(error.retry_after):
+                waits += 1
                 continue
             raise error
 

@@ -14,7 +14,7 @@ STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed"
 
 
 class ReadOnlyMixin:
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -1,0 +1,36 @@
+"""'Sync now' and 'Preview' on the connection page, for the roles that may use them."""
+
+import pytest
+import requests
+
+from connector.models import Kind, SyncRun
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_preview_shows_a_dry_run_and_writes_nothing(connection, client, xero_sandbox):
+    client.force_login(UserFactory(role="Accountant"))
+    response = client.post(f"/admin/connector/connection/{connection.pk}/preview/cost_code/")
+    run = SyncRun.objects.get(kind=Kind.COST_CODE)
+    assert run.dry_run and response.url.endswith(f"/admin/connector/syncrun/{run.pk}/change/")
+    page = client.get(response.url).content.decode()
+    assert "Would be created in Xero (preview)." in page
+    items = requests.get(f"{xero_sandbox.url}/_sandbox/data/Items", timeout=5).json()
+    assert not [i for i in items if i["_tenant"] == connection.xero_tenant_id]
+
+
+def test_sync_now_runs_the_kind(connection, client, django_capture_on_commit_callbacks):
+    client.force_login(UserFactory(role="Accountant"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/connector/connection/{connection.pk}/sync/cost_code/")
+    assert response.status_code == 302
+    run = SyncRun.objects.get(kind=Kind.COST_CODE)
+    assert (run.trigger, run.dry_run) == (SyncRun.Trigger.MANUAL, False) and run.created > 0
+
+
+def test_a_viewer_cannot_start_syncs(connection, client):
+    client.force_login(UserFactory(role="Viewer"))
+    assert client.post(f"/admin/connector/connection/{connection.pk}/sync/cost_code/").status_code == 403
+    assert client.post(f"/admin/connector/connection/{connection.pk}/preview/cost_code/").status_code == 403
+    assert not SyncRun.objects.exists()
