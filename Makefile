@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: venv run test bench chaos clean
+.PHONY: venv run test lint bench chaos clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ run: venv
 
 test: venv
 	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) var

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -59,3 +60,13 @@ def celery_worker_process(transactional_db):
             process.wait()
         log.close()
         (ROOT / "var" / f"{queue}.log").unlink(missing_ok=True)
+
+
+def wait_for(condition, timeout: float = 120) -> bool:
+    """Poll until the worker has done something (a condition, never a timing assert)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return False

@@ -1,6 +1,5 @@
 """Admin screens. Views and actions are thin: services do the work; every one checks the role."""
 
-from django import forms
 from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html

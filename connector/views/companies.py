@@ -8,8 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from sync.vendor_actions import (VendorActionError, archive, export_vendor, import_contact, link_by_hand,
-                                 link_suggested_all, matching_board)
+from sync.vendor_actions import (
+    VendorActionError,
+    archive,
+    export_vendor,
+    import_contact,
+    link_by_hand,
+    link_suggested_all,
+    matching_board,
+)
 
 from ..models import Connection, ConnectionSettings, Kind, Link
 

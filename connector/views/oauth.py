@@ -16,8 +16,8 @@ from .. import oauth
 from ..clients import procore_client_for, xero_client_for
 from ..errors import ConnectionRefused, ConnectorError
 from ..models import Connection, Credential
-from ..services import connections as svc
 from ..selectors import xero_as_dict
+from ..services import connections as svc
 from ..services.credentials import credential_store
 
 CONNECT = "connector.connect_connection"

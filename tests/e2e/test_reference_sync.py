@@ -1,7 +1,6 @@
 """The reference data end to end on a real Celery worker: a full sync creates exactly what it should,
 a second run writes nothing, and an incremental run picks up a renamed cost code and a closed project."""
 
-import time
 from collections import Counter
 
 import pytest
@@ -13,6 +12,7 @@ from sync.approvals import approval_accept
 from sync.project_actions import option_import_as_project
 from sync.tasks import sync_scope_task
 from sync.vendor_actions import export_vendor, import_contact, link_suggested_all, unlinked_companies
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 State = Link.State
@@ -22,14 +22,6 @@ def data(server, resource, tenant=None):
     rows = requests.get(f"{server.url}/_sandbox/data/{resource}", timeout=10).json()
     return [r for r in rows if tenant is None or r.get("_tenant") == tenant]
 
-
-def wait_for(condition, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def company_sync(connection):

@@ -4,7 +4,6 @@ this, then drop the old key)."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from connector import crypto
 from connector.fields import EncryptedTextField
 from connector.models import Connection, Credential
 

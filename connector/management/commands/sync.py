@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from connector.models import Connection, Kind, SyncRun
+from connector.models import Connection, SyncRun
 from sync.services import available_kinds, sync_kind_run
 
 

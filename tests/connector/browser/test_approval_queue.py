@@ -1,7 +1,5 @@
 """An accountant works the approval queue in a real browser; a real worker exports what was accepted."""
 
-import time
-
 import pytest
 import requests
 
@@ -10,17 +8,10 @@ from connector.models import Kind, Link
 from sync.services import sync_kind_run
 from tests.conftest import admin_login
 from tests.factories import UserFactory
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-
-def wait_for(condition, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 def test_accountant_rejects_one_project_accepts_another_and_sees_it_synced(
