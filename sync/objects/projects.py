@@ -16,7 +16,7 @@ from connector.models import Kind, Link, SyncRecord
 from ..cursors import cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
 from ..links import link_bind, link_fail, link_for_procore, link_mark_exporting, link_set_state
-from ..runs import run_log
+from ..runs import run_log, run_progress
 from ..tracking import project_category
 
 KIND = Kind.PROJECT
@@ -52,6 +52,7 @@ def run(ctx) -> None:
     options = {o.tracking_option_id: o for o in (category.options or [])}
     started = now()
     projects = _changed_projects(ctx, started)
+    run_progress(ctx.run, len(projects))
     for project in projects:
         _follow(ctx, project, category, options)
     _export_ready(ctx, category, options)
