@@ -56,7 +56,7 @@ def post_xero(client, body: bytes, signature: str):
 
 def xero_payload(tenant_id, events=1):
     return json.dumps({
-        "events": [{"resourceUrl": "https://api.xero.com/api.xro/2.0/Contacts/abc", "resourceId": f"abc-{i}",
+        "events": [{"resourceUrl": "http://127.0.0.1:8102/api.xro/2.0/Contacts/abc", "resourceId": f"abc-{i}",
                     "eventDateUtc": "2026-11-21T10:00:00.000", "eventType": "Update", "eventCategory": "CONTACT",
                     "tenantId": tenant_id, "tenantType": "ORGANISATION"} for i in range(events)],
         "firstEventSequence": 1, "lastEventSequence": events, "entropy": "XYZ"}).encode()
