@@ -21,7 +21,7 @@ from xero_client.errors import XeroConnectionError, XeroServerError
 
 from .explain import explain_exception, explain_xero
 from .links import fingerprint, link_bind, link_fail, link_mark_exporting
-from .runs import run_log, run_progress
+from .runs import run_log
 
 logger = logging.getLogger(__name__)
 Action = SyncRecord.Action
@@ -57,7 +57,6 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
     outcome = Outcome()
     todo = [c for c in candidates if c.link.xero_id == "" or c.fingerprint != c.link.fingerprint
             or c.link.state != Link.State.SYNCED]
-    run_progress(run, len(todo))
     if dry_run:
         for c in todo:
             action = Action.UPDATED if c.link.xero_id else Action.CREATED

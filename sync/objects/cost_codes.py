@@ -10,7 +10,7 @@ from connector.models import Kind, Link
 
 from ..export import Candidate, export
 from ..links import link_fail, link_for_procore
-from ..runs import run_log
+from ..runs import run_log, run_progress
 
 KIND = Kind.COST_CODE
 CODE_LIMIT, NAME_LIMIT = 30, 50
@@ -56,6 +56,7 @@ def run(ctx) -> None:
         return
     codes = procore.standard_cost_codes(erp_list["id"], {"view": "extended"})
     types = procore.line_item_types()
+    run_progress(ctx.run, len(codes) * len(types))
     candidates = []
     for code in codes:
         for cost_type in types:

@@ -1,0 +1,288 @@
+"""Commitments (work order and purchase order contracts) → Xero purchase orders.
+
+Eligible: status `Approved`, vendor linked to a contact, project synced (a tracking option), every line
+on a standard cost code and cost type whose item is in Xero. A record that is not eligible says why
+(state failed, last_error + hint) and is checked again on the next run. Edits after the export update
+the PO while Xero still allows it (not BILLED/DELETED); change-order lines on the PO are resent as they
+are, with their LineItemIDs, so the update never deletes them. The link keeps, per commitment line, its
+Xero LineItemID and item code (change orders and bills need them).
+"""
+
+from __future__ import annotations
+
+from connector.models import Kind, Link, SyncRecord
+
+from ..explain import explain_exception
+from ..export import Candidate, export
+from ..links import fingerprint, link_fail, link_for_procore, link_set_state
+from ..money import quantity_and_unit
+from ..runs import run_log
+
+KIND = Kind.COMMITMENT
+KINDS = ("work_order_contracts", "purchase_order_contracts")
+State, Action = Link.State, SyncRecord.Action
+CLOSED = ("BILLED", "DELETED")
+
+
+# -- mapper (pure) ---------------------------------------------------------------------------------
+def reference(contract: dict) -> str:
+    """Our key on the PO (Reference): names the Procore commitment, so a lost answer is found again."""
+    return f"{contract.get('number') or ''} · Procore {contract['id']}".strip(" ·")
+
+
+def line_item_key(line: dict) -> str | None:
+    """The COST_CODE link id of a line: "standard cost code id:cost type id"."""
+    standard = (line.get("cost_code") or {}).get("standard_cost_code_id")
+    cost_type = (line.get("line_item_type") or {}).get("id") or line.get("line_item_type_id")
+    return f"{standard}:{cost_type}" if standard and cost_type else None
+
+
+def commitment_problem(contract: dict, lines: list[dict], *, contact_id: str | None, option_id: str | None,
+                       items: dict[str, str]) -> tuple[str, str] | None:
+    """Why the commitment cannot be exported (plain words, hint), or None. `items`: line key → item code."""
+    if contract.get("status") != "Approved":
+        return (f"Status is “{contract.get('status')}”; only Approved commitments are exported.",
+                "Approve the commitment in Procore; it is exported on the next run.")
+    if not contact_id:
+        vendor = (contract.get("vendor") or {}).get("company") or "The vendor"
+        return (f"{vendor} is not linked to a Xero contact.",
+                "Export or link the vendor on the vendors screen, then sync again.")
+    if not option_id:
+        return ("The project is not synced to Xero (no tracking option).",
+                "Send the project to Xero and accept it in the approval queue.")
+    if not lines:
+        return "The commitment has no lines.", "Add schedule of values lines in Procore."
+    for line in lines:
+        key = line_item_key(line)
+        what = line.get("description") or f"line {line.get('position')}"
+        if key is None:
+            return (f"“{what}” is not on a standard cost code and cost type.",
+                    "Use a cost code from the company's standard list and a cost type on every line.")
+        if key not in items:
+            return (f"The item for “{what}” ({(line.get('cost_code') or {}).get('full_code')}) is not in Xero yet.",
+                    "Run the cost code sync (or fix the cost code's error there), then sync again.")
+    return None
+
+
+def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], account_code: str = "",
+             tax_type: str = "", line_ids: dict[str, str] | None = None) -> list[dict]:
+    out = []
+    for line in sorted(lines, key=lambda li: li.get("position") or 0):
+        quantity, unit = quantity_and_unit(line.get("quantity"), line.get("unit_cost"), line.get("amount"))
+        mapped = {"Description": (line.get("description") or "").strip() or items[line_item_key(line)],
+                  "Quantity": quantity, "UnitAmount": unit, "ItemCode": items[line_item_key(line)],
+                  "Tracking": tracking}
+        if account_code:
+            mapped["AccountCode"] = account_code
+        if tax_type:
+            mapped["TaxType"] = tax_type
+        if line_ids and str(line["id"]) in line_ids:
+            mapped["LineItemID"] = line_ids[str(line["id"])]
+        out.append(mapped)
+    return out
+
+
+def po_payload(contract: dict, lines: list[dict], *, contact_id: str, items: dict[str, str], tracking: list[dict],
+               status: str, use_number: bool, account_code: str = "", tax_type: str = "",
+               line_ids: dict[str, str] | None = None) -> dict:
+    payload = {
+        "Contact": {"ContactID": contact_id},
+        "Reference": reference(contract),
+        "LineAmountTypes": "Exclusive" if tax_type else "NoTax",
+        "Status": status,
+        "LineItems": po_lines(lines, items=items, tracking=tracking, account_code=account_code, tax_type=tax_type,
+                              line_ids=line_ids),
+    }
+    if use_number and contract.get("number"):
+        payload["PurchaseOrderNumber"] = contract["number"]
+    if contract.get("contract_date"):
+        payload["Date"] = contract["contract_date"]
+    return payload
+
+
+def tracking_for(settings, project_link: Link) -> list[dict]:
+    return [{"TrackingCategoryID": settings.tracking_category_id, "TrackingOptionID": project_link.xero_id,
+             "Name": settings.tracking_category_name, "Option": project_link.label}]
+
+
+def existing_line(line) -> dict:
+    """A line read from Xero, resent unchanged (with its LineItemID, so Xero keeps it)."""
+    out = {"LineItemID": str(line.line_item_id), "Description": line.description, "Quantity": line.quantity,
+           "UnitAmount": line.unit_amount}
+    for attr, key in (("item_code", "ItemCode"), ("account_code", "AccountCode"), ("tax_type", "TaxType")):
+        if getattr(line, attr, None):
+            out[key] = getattr(line, attr)
+    tracking = [{"TrackingCategoryID": str(t.tracking_category_id), "TrackingOptionID": str(t.tracking_option_id),
+                 "Name": t.name, "Option": t.option} for t in (line.tracking or [])]
+    if tracking:
+        out["Tracking"] = tracking
+    return out
+
+
+# -- gate shared by the three financial exports -----------------------------------------------------
+def admit(ctx, kind: str, procore_id, label: str, problem: tuple[str, str] | None, *,
+          needs_approval: bool) -> Link | None:
+    """Decide where one record stands; returns its link when it may be written now (or updated)."""
+    link = Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(procore_id)).first()
+    if link is not None and (link.state == State.SYNCED or (link.state == State.EXPORTING and not problem)):
+        return link
+    if link is not None and link.state in (State.ARCHIVED, State.REJECTED, State.EXPORTING,
+                                           State.AWAITING_APPROVAL):
+        return None
+    if link is not None and link.state == State.FAILED and not link.data.get("waiting"):
+        return None  # Xero refused it: a person retries it (never a blind retry of a 4xx)
+    if problem:
+        if link is None and (ctx.dry_run or problem[0].startswith("Status is")):
+            return None  # drafts are not the accountant's business until approved in Procore
+        if link is None or link.state != State.FAILED or link.last_error != problem[0]:
+            link = link or link_for_procore(ctx.connection, kind, procore_id, label=label,
+                                            initial_state=State.FAILED)
+            link.data = {**link.data, "waiting": True}
+            link.save(update_fields=["data"])
+            link_fail(link, message=problem[0], hint=problem[1])
+            run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
+        return None
+    if ctx.dry_run:
+        run_log(ctx.run, Action.SKIPPED, label=label, procore_id=procore_id, message="Eligible (preview).")
+        return link if link is not None and link.state == State.READY else None
+    accepted = link is not None and link.data.get("decision") == "accepted"
+    state = State.AWAITING_APPROVAL if needs_approval and not accepted else State.READY
+    if link is not None and link.state == State.READY:
+        return link
+    if link is None:
+        link = link_for_procore(ctx.connection, kind, procore_id, label=label, initial_state=state)
+    if link.state == State.FAILED:
+        link.data.pop("waiting", None)
+        link_set_state(link, state, last_error="", hint="", data=link.data)
+    if state == State.AWAITING_APPROVAL:
+        run_log(ctx.run, Action.SKIPPED, link=link, message="Eligible: waiting for an accountant to accept it.")
+        return None
+    return link
+
+
+# -- exporter --------------------------------------------------------------------------------------
+def run(ctx) -> None:
+    links = _prerequisites(ctx)
+    candidates = []
+    for project in ctx.procore.projects({"filters[by_status]": "All"}):
+        for kind in KINDS:
+            for contract in ctx.procore.commitments(kind, project["id"]):
+                if ctx.record_id and str(contract["id"]) != str(ctx.record_id):
+                    continue
+                try:
+                    candidate = _candidate(ctx, kind, project["id"], contract, links)
+                except Exception as exc:  # one record: log it, the run goes on
+                    message, hint = explain_exception(exc)
+                    run_log(ctx.run, Action.FAILED, label=contract.get("number") or "", procore_id=contract["id"],
+                            message=message, hint=hint)
+                    continue
+                if candidate:
+                    candidates.append(candidate)
+    export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=candidates,
+           find_existing=lambda refs: _pos_by_reference(ctx.xero, refs), dry_run=ctx.dry_run,
+           on_written=_remember_lines)
+
+
+def _prerequisites(ctx) -> dict:
+    by_kind = {}
+    for kind in (Kind.VENDOR, Kind.PROJECT, Kind.COST_CODE):
+        rows = Link.objects.filter(connection=ctx.connection, kind=kind, state=State.SYNCED).exclude(xero_id="")
+        by_kind[kind] = {link.procore_id: link for link in rows}
+    by_kind["items"] = {key: link.reference or link.label for key, link in by_kind[Kind.COST_CODE].items()}
+    return by_kind
+
+
+def _candidate(ctx, kind: str, project_id, contract: dict, links: dict) -> Candidate | None:
+    label = f"{contract.get('number') or contract['id']} {contract.get('title') or ''}".strip()
+    approved = contract.get("status") == "Approved"
+    existing = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=str(contract["id"])).first()
+    if not approved and existing is None:
+        return None  # a draft: nothing to say until someone approves it in Procore
+    detail = ctx.procore.commitment(kind, project_id, contract["id"]) if approved else contract
+    lines = detail.get("line_items") or []
+    vendor_id = str((contract.get("vendor") or {}).get("id") or contract.get("vendor_id") or "")
+    contact = links[Kind.VENDOR].get(vendor_id)
+    project_link = links[Kind.PROJECT].get(str(project_id))
+    problem = commitment_problem(contract, lines, contact_id=contact and contact.xero_id,
+                                 option_id=project_link and project_link.xero_id, items=links["items"])
+    if existing is not None and existing.state == State.SYNCED:
+        if problem:  # e.g. the status went back to Draft: the PO stays as it was
+            return None
+        return _update(ctx, existing, contract, lines, contact, project_link, links, label)
+    link = admit(ctx, KIND, contract["id"], label, problem, needs_approval=ctx.settings.approve_commitments)
+    if link is None:
+        return None
+    payload = _payload(ctx, contract, lines, contact, project_link, links)
+    return _with_data(Candidate(link, payload, reference=reference(contract), label=label), lines, links, kind)
+
+
+def _payload(ctx, contract, lines, contact, project_link, links, line_ids=None) -> dict:
+    settings = ctx.settings
+    return po_payload(contract, lines, contact_id=contact.xero_id, items=links["items"],
+                      tracking=tracking_for(settings, project_link), status=settings.po_status,
+                      use_number=settings.use_contract_number_as_po_number,
+                      account_code=settings.purchase_account_code, tax_type=settings.tax_type, line_ids=line_ids)
+
+
+def _with_data(candidate: Candidate, lines, links, kind) -> Candidate:
+    candidate.data = {"kind": kind, "line_order": [str(li["id"]) for li in
+                                                   sorted(lines, key=lambda li: li.get("position") or 0)],
+                      "items": {str(li["id"]): links["items"][line_item_key(li)] for li in lines},
+                      "tracking": candidate.payload["LineItems"][0]["Tracking"],
+                      "contact_id": candidate.payload["Contact"]["ContactID"]}
+    return candidate
+
+
+class _Update(Candidate):
+    """An update whose fingerprint is the commitment's own part: change-order lines never count as edits."""
+
+    own: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return self.own
+
+
+def _update(ctx, link, contract, lines, contact, project_link, links, label) -> Candidate | None:
+    own = _payload(ctx, contract, lines, contact, project_link, links)
+    if fingerprint(own) == link.fingerprint or ctx.dry_run:
+        return None
+    po = ctx.xero.purchase_order(link.xero_id)
+    if po.status in CLOSED:
+        if link.data.get("refused") != fingerprint(own):
+            link.data["refused"] = fingerprint(own)
+            link.save(update_fields=["data"])
+            run_log(ctx.run, Action.SKIPPED, link=link,
+                    message=f"Changed in Procore, but the purchase order is {po.status.lower()} in Xero and "
+                            "cannot be updated.", hint="Change the purchase order in Xero by hand if needed.")
+        return None
+    line_ids = link.data.get("lines") or {}
+    payload = _payload(ctx, contract, lines, contact, project_link, links, line_ids=line_ids)
+    own_ids = set(line_ids.values())
+    payload["LineItems"] += [existing_line(li) for li in (po.line_items or []) if str(li.line_item_id) not in own_ids]
+    if po.status != "DRAFT":
+        payload.pop("Status", None)  # never move an approved PO back to draft
+    candidate = _Update(link, payload, reference=link.reference or reference(contract), label=label)
+    candidate.own = fingerprint(own)
+    return _with_data(candidate, lines, links, link.data.get("kind"))
+
+
+def _remember_lines(candidate: Candidate, po) -> None:
+    """Keep each commitment line's LineItemID (Xero answers the lines in the order sent)."""
+    link = candidate.link
+    returned = [str(li.line_item_id) for li in (po.line_items or [])]
+    order = candidate.data["line_order"]
+    link.data = {**link.data, "lines": dict(zip(order, returned)), "po_status": str(po.status)}
+    link.data.pop("refused", None)
+    if isinstance(candidate, _Update):
+        link.fingerprint = candidate.own
+    link.save(update_fields=["data", "fingerprint"])
+
+
+def _pos_by_reference(xero, references: list[str]) -> dict[str, str]:
+    wanted, found = set(references), {}
+    for page in xero.iter_pages("purchase_orders"):
+        for po in page.records:
+            if po.reference in wanted and po.status != "DELETED":
+                found[po.reference] = str(po.purchase_order_id)
+    return found

@@ -1,0 +1,168 @@
+"""Subcontractor invoices (requisitions) → Xero bills (ACCPAY).
+
+Eligible: status approved / approved_as_noted / pending_owner_approval, commitment synced, total not
+negative (Xero has no negative bills; those are refused with a reason and stay visible). One line per
+item code (cost code + cost type) with the project's tracking option; each line is the work of the
+period less the retainage held, so the bill total is the invoice's "current payment due". InvoiceNumber
+is not unique in Xero: our link is the guard, and a lost answer is found again by InvoiceNumber +
+contact + the Url that names the Procore invoice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.conf import settings as django_settings
+
+from connector.models import Kind, Link, SyncRecord
+
+from ..export import Candidate, export
+from ..money import cents, dec, total
+from ..runs import run_log
+from .commitments import admit
+
+KIND = Kind.INVOICE
+EXPORTABLE = ("approved", "approved_as_noted", "pending_owner_approval")
+State, Action = Link.State, SyncRecord.Action
+DUE_DAYS = 30  # Procore has no due date on the list view; Xero needs one: billing date + 30 days
+
+
+# -- mapper (pure) ---------------------------------------------------------------------------------
+def amount_due(requisition: dict) -> object:
+    return cents((requisition.get("summary") or {}).get("current_payment_due"))
+
+
+def procore_url(requisition: dict) -> str:
+    base = getattr(django_settings, "PROCORE_APP_URL", "https://app.procore.com").rstrip("/")
+    return (f"{base}/{requisition['project_id']}/project/commitments/{requisition['commitment_id']}"
+            f"/invoices/{requisition['id']}")
+
+
+def invoice_problem(requisition: dict, commitment_link: Link | None, contact_id: str | None,
+                    lines: list[dict] | None) -> tuple[str, str] | None:
+    if requisition.get("status") not in EXPORTABLE:
+        return (f"Status is “{requisition.get('status')}”; only approved, approved as noted or pending owner "
+                "approval invoices are exported.", "Approve the invoice in Procore.")
+    if amount_due(requisition) < 0:
+        return ("Negative invoices are not exported to Xero.",
+                "Enter it in Xero as a supplier credit note, or correct the invoice in Procore.")
+    if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
+        return ("Waiting: its commitment is not in Xero yet.",
+                "Export the commitment first (accept it in the approval queue); this invoice follows.")
+    if not contact_id:
+        return ("The vendor is not linked to a Xero contact.", "Export or link the vendor, then sync again.")
+    if lines is None:
+        return ("An invoice line is not on a line of the exported commitment.",
+                "Re-send the commitment (or its change order) to Xero first.")
+    if total(li["UnitAmount"] for li in lines) != amount_due(requisition):
+        return (f"The lines add up to {total(li['UnitAmount'] for li in lines)}, but the amount due is "
+                f"{amount_due(requisition)}.", "Check the invoice's retainage and previous payments in Procore.")
+    return None
+
+
+def bill_lines(requisition: dict, commitment_data: dict, *, account_code: str = "",
+               tax_type: str = "") -> list[dict] | None:
+    """Per item code: work this period + stored materials, less retainage held (+ released). None when an
+    item's commitment line is unknown."""
+    items = commitment_data.get("items") or {}
+    grouped: dict[str, dict] = {}
+    for item in sorted(requisition.get("items") or [], key=lambda i: i.get("position") or 0):
+        code = items.get(str(item.get("line_item_id")))
+        if code is None:
+            return None
+        gross = dec(item.get("work_completed_this_period")) + dec(item.get("materials_presently_stored"))
+        held = (dec(item.get("work_completed_retainage_retained_this_period"))
+                + dec(item.get("materials_stored_retainage_retained_this_period"))
+                - dec(item.get("work_completed_retainage_released_this_period"))
+                - dec(item.get("materials_stored_retainage_released_this_period")))
+        entry = grouped.setdefault(code, {"gross": dec(0), "held": dec(0), "what": []})
+        entry["gross"] += gross
+        entry["held"] += held
+        entry["what"].append(item.get("description_of_work") or "")
+    out = []
+    for code, entry in grouped.items():
+        what = ", ".join(w for w in entry["what"] if w)[:3000] or code
+        held = f" less retainage {cents(entry['held'])}" if entry["held"] else ""
+        line = {"Description": f"{what} — this period {cents(entry['gross'])}{held}", "Quantity": 1,
+                "UnitAmount": cents(entry["gross"] - entry["held"]), "ItemCode": code,
+                "Tracking": commitment_data.get("tracking") or []}
+        if account_code:
+            line["AccountCode"] = account_code
+        if tax_type:
+            line["TaxType"] = tax_type
+        out.append(line)
+    return out
+
+
+def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, status: str, tax_type: str = "") -> dict:
+    billed = requisition.get("billing_date") or (requisition.get("created_at") or "")[:10] or date.today().isoformat()
+    due = requisition.get("payment_date") or (date.fromisoformat(billed) + timedelta(days=DUE_DAYS)).isoformat()
+    return {
+        "Type": "ACCPAY",
+        "Contact": {"ContactID": contact_id},
+        "InvoiceNumber": requisition.get("invoice_number") or f"{requisition.get('contract_name')} #"
+                                                              f"{requisition.get('number')}",
+        "Date": billed,
+        "DueDate": due,
+        "Url": procore_url(requisition),
+        "LineAmountTypes": "Exclusive" if tax_type else "NoTax",
+        "Status": status,
+        "LineItems": lines,
+    }
+
+
+# -- exporter --------------------------------------------------------------------------------------
+def run(ctx) -> None:
+    settings = ctx.settings
+    commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
+                                                                          kind=Kind.COMMITMENT)}
+    vendors = {link.procore_id: link.xero_id for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED).exclude(xero_id="")}
+    candidates = []
+    for project in ctx.procore.projects({"filters[by_status]": "All"}):
+        for requisition in ctx.procore.requisitions(project["id"]):
+            if ctx.record_id and str(requisition["id"]) != str(ctx.record_id):
+                continue
+            commitment_link = commitments.get(str(requisition.get("commitment_id")))
+            data = commitment_link.data if commitment_link else {}
+            contact_id = vendors.get(str(requisition.get("vendor_id")))
+            lines = bill_lines(requisition, data, account_code=settings.purchase_account_code,
+                               tax_type=settings.tax_type)
+            label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}"
+            problem = invoice_problem(requisition, commitment_link, contact_id, lines)
+            link = admit(ctx, KIND, requisition["id"], label.strip(), problem,
+                         needs_approval=settings.approve_invoices)
+            if link is None or problem:
+                continue
+            payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
+                                   tax_type=settings.tax_type)
+            candidates.append(Candidate(link, payload, reference=payload["Url"], label=label.strip(),
+                                        data={"requested_status": settings.bill_status}))
+    export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
+           find_existing=lambda refs: _bills_by_url(ctx.xero, candidates, refs), dry_run=ctx.dry_run,
+           on_written=lambda c, bill: _read_back(ctx, c, bill))
+
+
+def _read_back(ctx, candidate: Candidate, bill) -> None:
+    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
+    status = str(bill.status)
+    link = candidate.link
+    link.data = {**link.data, "status": status, "total": str(bill.total)}
+    link.save(update_fields=["data"])
+    wanted = candidate.payload.get("Status")
+    if wanted and status != wanted:
+        run_log(ctx.run, Action.SKIPPED, link=link,
+                message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
+                        "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
+
+
+def _bills_by_url(xero, candidates: list[Candidate], references: list[str]) -> dict[str, str]:
+    wanted = [c for c in candidates if c.reference in set(references)]
+    numbers = sorted({c.payload["InvoiceNumber"] for c in wanted})
+    contacts = sorted({c.payload["Contact"]["ContactID"] for c in wanted})
+    found = {}
+    for page in xero.iter_pages("invoices", where='Type=="ACCPAY"', invoice_numbers=numbers, contact_i_ds=contacts):
+        for bill in page.records:
+            if bill.url in references and str(bill.status) not in ("DELETED", "VOIDED"):
+                found[bill.url] = str(bill.invoice_id)
+    return found

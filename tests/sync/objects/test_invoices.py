@@ -1,0 +1,201 @@
+"""Approved subcontractor invoices become bills once, to the cent; negative ones are refused and stay visible."""
+
+from collections import Counter
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from connector.clients import procore_client_for
+from connector.models import Kind, Link
+from sync.objects.invoices import bill_lines, bill_payload, invoice_problem
+from sync.services import sync_kind_run
+from tests.sync.objects.test_commitments import (
+    amount,
+    export_accepted,
+    faults,
+    financial_prerequisites,
+    sandbox_rows,
+    set_settings,
+)
+
+State = Link.State
+SYNCED_COMMITMENT = SimpleNamespace(state=State.SYNCED, xero_id="po")
+
+
+def bills(xero_sandbox, connection):
+    return [b for b in sandbox_rows(xero_sandbox, "Invoices", connection.xero_tenant_id)
+            if b["Type"] == "ACCPAY" and "/invoices/" in (b.get("Url") or "")]
+
+
+# -- pure mapper -----------------------------------------------------------------------------------
+REQUISITION = {
+    "id": 5, "project_id": 2, "commitment_id": 3, "status": "approved", "invoice_number": "INV-7",
+    "billing_date": "2026-03-31", "summary": {"current_payment_due": "276.91"},
+    "items": [  # two SOV lines on one item code, one on another; 7.5 % retainage
+        {"line_item_id": 11, "position": 1, "work_completed_this_period": "100.00",
+         "work_completed_retainage_retained_this_period": "7.50", "description_of_work": "a"},
+        {"line_item_id": 12, "position": 2, "work_completed_this_period": "33.33",
+         "work_completed_retainage_retained_this_period": "2.50", "description_of_work": "b"},
+        {"line_item_id": 13, "position": 3, "work_completed_this_period": "166.67",
+         "work_completed_retainage_retained_this_period": "13.09", "description_of_work": "c"}]}
+DATA = {"items": {"11": "01-100.L", "12": "01-100.L", "13": "02-200.M"}, "tracking": [{"TrackingOptionID": "o"}]}
+
+
+def test_bill_lines_are_per_item_code_net_of_retainage_and_add_up_to_the_amount_due():
+    lines = bill_lines(REQUISITION, DATA, account_code="500")
+    assert [(l["ItemCode"], l["UnitAmount"]) for l in lines] == [("01-100.L", Decimal("123.33")),
+                                                               ("02-200.M", Decimal("153.58"))]
+    assert "less retainage 10.00" in lines[0]["Description"] and lines[0]["Tracking"] == DATA["tracking"]
+    assert invoice_problem(REQUISITION, SYNCED_COMMITMENT, "contact", lines) is None
+    payload = bill_payload(REQUISITION, lines, contact_id="c", status="AUTHORISED")
+    assert (payload["Type"], payload["InvoiceNumber"], payload["DueDate"]) == ("ACCPAY", "INV-7", "2026-04-30")
+    assert payload["Url"].endswith("/2/project/commitments/3/invoices/5")
+
+
+def test_each_refusal_names_its_reason():
+    lines = bill_lines(REQUISITION, DATA)
+    negative = {**REQUISITION, "summary": {"current_payment_due": "-514.04"}}
+    assert invoice_problem(negative, SYNCED_COMMITMENT, "c", lines)[0] == \
+        "Negative invoices are not exported to Xero."
+    assert "only approved" in invoice_problem({**REQUISITION, "status": "draft"}, SYNCED_COMMITMENT, "c", lines)[0]
+    assert invoice_problem(REQUISITION, None, "c", lines)[0].startswith("Waiting")
+    assert "add up to" in invoice_problem({**REQUISITION, "summary": {"current_payment_due": "1.00"}},
+                                          SYNCED_COMMITMENT, "c", lines)[0]
+    assert bill_lines(REQUISITION, {"items": {}}) is None
+
+
+# -- against the sandboxes -------------------------------------------------------------------------
+@pytest.fixture
+def prerequisites(connection, procore_sandbox, xero_sandbox):
+    financial_prerequisites(connection, procore_sandbox, skip_vendors=())
+    yield connection
+    faults(procore_sandbox, rate_limits=True)
+
+
+@pytest.mark.django_db
+def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
+        prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
+    connection = prerequisites
+    set_settings(connection, bill_status="AUTHORISED")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    links = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
+    assert links.count() == 6 and all(l.last_error.startswith("Waiting") for l in links.exclude(procore_id="3600005"))
+
+    export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+    accepted = export_accepted(connection, Kind.INVOICE, django_capture_on_commit_callbacks)
+    assert sorted(int(l.procore_id) for l in accepted) == [3600000, 3600001, 3600002, 3600006, 3600007]
+    negative = links.get(procore_id="3600005")
+    assert negative.state == State.FAILED and negative.last_error == "Negative invoices are not exported to Xero."
+    assert not links.filter(procore_id__in=["3600003", "3600004"]).exists()  # draft, under review
+
+    by_number = {b["InvoiceNumber"]: b for b in bills(xero_sandbox, connection)}
+    assert sorted(by_number) == ["INV-100001", "INV-100002", "INV-100003", "INV-100007", "INV-100008"]
+    bill = by_number["INV-100001"]
+    requisition = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600000)
+    link = links.get(procore_id="3600000")
+    vendor = Link.objects.get(connection=connection, kind=Kind.VENDOR, procore_id=str(requisition["vendor_id"]))
+    option = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id="2800000").xero_id
+    assert link.state == State.SYNCED and link.xero_id == bill["InvoiceID"]
+    assert bill["Contact"]["ContactID"] == vendor.xero_id and bill["Status"] == "AUTHORISED"
+    assert amount(bill["Total"]) == amount(bill["AmountDue"]) == Decimal(requisition["summary"]["current_payment_due"])
+    assert Decimal(requisition["summary"]["total_retainage"]) > 0  # retainage really was held back
+    commitment = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id="8100000")
+    assert [l["ItemCode"] for l in bill["LineItems"]] == \
+        [commitment.data["items"][str(i["line_item_id"])] for i in requisition["items"]]
+    assert all(l["Tracking"][0]["TrackingOptionID"] == option for l in bill["LineItems"])
+    assert bill["Url"].endswith("/invoices/3600000")
+
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert len(bills(xero_sandbox, connection)) == 5
+    assert Link.objects.get(pk=negative.pk).state == State.FAILED  # stays visible
+
+
+def awkward_commitment(connection, procore_sandbox):
+    """A new approved subcontract of 12 lines in thirds, 7.5 % retainage, and its first invoice."""
+    procore = procore_client_for(connection)
+    template = procore.commitment("work_order_contracts", 2800000, 8100000)["line_items"][0]
+    contract = procore.create_commitment("work_order_contracts", 2800000, {
+        "vendor_id": 3100000, "title": "Awkward amounts", "number": "SC-THIRDS", "retainage_percent": "7.5"})
+    for n in range(12):
+        unit = (Decimal(1000 + n) / 3).quantize(Decimal("0.0001"))
+        procore.create_commitment_line_item("work_order_contracts", 2800000, contract["id"], {
+            "description": f"Third {n}", "quantity": "3", "unit_cost": str(unit),
+            "amount": str((Decimal(1000 + n)).quantize(Decimal("0.01")) if n % 2 else (3 * unit).quantize(
+                Decimal("0.01"))),
+            "cost_code_id": template["cost_code"]["id"], "line_item_type_id": template["line_item_type"]["id"]})
+    procore.update_commitment("work_order_contracts", 2800000, contract["id"], {"status": "Approved"})
+    lines = procore.commitment("work_order_contracts", 2800000, contract["id"])["line_items"]
+    requisition = procore.create_requisition(2800000, contract["id"], {"invoice_number": "INV-THIRDS",
+                                                                       "billing_date": "2026-03-31"})
+    items = {i["line_item_id"]: i for i in procore.requisition(2800000, requisition["id"])["items"]}
+    progress = [{"id": items[l["id"]]["id"], "item_type": items[l["id"]]["item_type"], "line_item_id": l["id"],
+                 "work_completed_this_period": str(
+        (Decimal(l["amount"]) / 3).quantize(Decimal("0.01")))} for l in lines]
+    procore.update_requisition(2800000, contract["id"], requisition["id"], {"status": "approved", "items": progress})
+    return contract["id"], requisition["id"]
+
+
+@pytest.mark.django_db
+def test_awkward_amounts_match_to_the_cent_on_both_sides(prerequisites, procore_sandbox, xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    contract_id, requisition_id = awkward_commitment(connection, procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert run.failed == 1  # only the negative invoice
+
+    contract = procore_client_for(connection).commitment("work_order_contracts", 2800000, contract_id)
+    po = next(p for p in sandbox_rows(xero_sandbox, "PurchaseOrders", connection.xero_tenant_id)
+              if p.get("PurchaseOrderNumber") == "SC-THIRDS")
+    assert len(po["LineItems"]) == 12
+    assert [amount(l["LineAmount"]) for l in po["LineItems"]] == [Decimal(l["amount"]) for l in contract["line_items"]]
+    assert amount(po["Total"]) == Decimal(contract["grand_total"])
+
+    requisition = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == requisition_id)
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceNumber"] == "INV-THIRDS")
+    due = Decimal(requisition["summary"]["current_payment_due"])
+    assert due != Decimal(requisition["summary"]["total_completed_and_stored_to_date"])  # retainage held
+    assert amount(bill["Total"]) == due and amount(bill["SubTotal"]) == due
+    assert sum(amount(l["LineAmount"]) for l in bill["LineItems"]) == due
+
+
+@pytest.mark.django_db
+def test_under_faults_repeated_runs_never_make_a_second_bill(prerequisites, procore_sandbox, xero_sandbox,
+                                                             monkeypatch):
+    connection = prerequisites
+    monkeypatch.setattr("sync.export.BATCH", 1)
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    faults(xero_sandbox, drop_after_commit_rate=0.5, error_rate=0.3, seed=3)
+    invoices = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
+    for _ in range(20):
+        sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+        if invoices.filter(state=State.SYNCED).count() == 5:
+            break
+    stats = requests.get(f"{xero_sandbox.url}/_sandbox/stats", timeout=10).json()
+    faults(xero_sandbox, drop_after_commit_rate=0, error_rate=0)
+    assert invoices.filter(state=State.SYNCED).count() == 5
+    urls = Counter(b["Url"] for b in bills(xero_sandbox, connection))
+    assert len(urls) == 5 and set(urls.values()) == {1}
+    assert {b["InvoiceID"] for b in bills(xero_sandbox, connection)} == \
+        set(invoices.filter(state=State.SYNCED).values_list("xero_id", flat=True))
+    assert stats["drops_injected"] and stats["errors_injected"]  # the faults really fired
+
+
+@pytest.mark.django_db
+def test_a_bill_xero_kept_as_draft_is_reported(connection):
+    from connector.models import SyncRun
+    from sync.export import Candidate
+    from sync.objects.invoices import _read_back
+    from sync.runs import run_start
+
+    run = run_start(connection=connection, kind=Kind.INVOICE, direction=SyncRun.Direction.EXPORT, trigger="manual")
+    link = Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id="1", state=State.SYNCED)
+    candidate = Candidate(link, {"Status": "AUTHORISED"}, reference="u")
+    _read_back(SimpleNamespace(run=run), candidate, SimpleNamespace(status="DRAFT", total=Decimal("10.00")))
+    record = run.records.get(link=link)
+    assert "saved the bill as DRAFT, not AUTHORISED" in record.message and record.hint
+    assert Link.objects.get(pk=link.pk).data["status"] == "DRAFT"
