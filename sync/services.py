@@ -21,6 +21,9 @@ KINDS: dict[str, tuple[str, str]] = {
     Kind.COST_CODE: ("sync.objects.cost_codes", SyncRun.Direction.EXPORT),
     Kind.PROJECT: ("sync.objects.projects", SyncRun.Direction.EXPORT),
     Kind.VENDOR: ("sync.objects.vendors", SyncRun.Direction.EXPORT),
+    Kind.COMMITMENT: ("sync.objects.commitments", SyncRun.Direction.EXPORT),
+    Kind.CHANGE_ORDER: ("sync.objects.change_orders", SyncRun.Direction.EXPORT),
+    Kind.INVOICE: ("sync.objects.invoices", SyncRun.Direction.EXPORT),
 }
 SCOPES: dict[str, list[str]] = {
     "company": [Kind.COST_CODE, Kind.PROJECT, Kind.VENDOR],
