@@ -24,6 +24,8 @@ KINDS: dict[str, tuple[str, str]] = {
     Kind.COMMITMENT: ("sync.objects.commitments", SyncRun.Direction.EXPORT),
     Kind.CHANGE_ORDER: ("sync.objects.change_orders", SyncRun.Direction.EXPORT),
     Kind.INVOICE: ("sync.objects.invoices", SyncRun.Direction.EXPORT),
+    Kind.JOB_COST: ("sync.objects.job_costs", SyncRun.Direction.IMPORT),
+    Kind.PAYMENT: ("sync.objects.payments", SyncRun.Direction.IMPORT),
 }
 SCOPES: dict[str, list[str]] = {
     "company": [Kind.COST_CODE, Kind.PROJECT, Kind.VENDOR],
