@@ -65,3 +65,18 @@ def linkable_projects(connection) -> list[dict]:
                  .values_list("procore_id", flat=True))
     projects = _client(connection).projects({"filters[by_status]": "Active"})
     return [p for p in projects if str(p["id"]) not in linked]
+
+
+def project_send_to_queue(connection, project_id: int) -> Link:
+    """A project older than the connection, put in the approval queue on purpose ("Send to ERP")."""
+    from .links import link_for_procore
+    from .objects.projects import option_name, project_snapshot
+
+    project = _client(connection).project(int(project_id))
+    link = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id=str(project_id)).first()
+    if link and link.state not in (State.REJECTED,):
+        raise ProjectActionError(f"“{link.label}” is already {link.get_state_display().lower()}.")
+    link = link or link_for_procore(connection, Kind.PROJECT, project_id, label=option_name(project),
+                                    initial_state=State.AWAITING_APPROVAL)
+    link.data = {**link.data, **project_snapshot(project)}
+    return link_set_state(link, State.AWAITING_APPROVAL, data=link.data, label=option_name(project))

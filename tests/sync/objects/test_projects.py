@@ -132,3 +132,14 @@ def test_an_option_links_by_hand_to_a_project_older_than_the_connection(connecti
     assert procore_project(procore_sandbox, older["id"])["origin_id"] == options[0].xero_id
     with pytest.raises(ProjectActionError, match="already linked"):
         option_link_to_project(options[1], older["id"])
+
+
+@pytest.mark.django_db
+def test_an_older_project_can_be_sent_to_the_queue_on_purpose(connection, procore_sandbox):
+    from sync.project_actions import ProjectActionError, linkable_projects, project_send_to_queue
+
+    older = linkable_projects(connection)[0]
+    link = project_send_to_queue(connection, older["id"])
+    assert link.state == State.AWAITING_APPROVAL and link.label == option_name(older)
+    with pytest.raises(ProjectActionError, match="already awaiting approval"):
+        project_send_to_queue(connection, older["id"])
