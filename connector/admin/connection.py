@@ -8,7 +8,7 @@ from ..models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbe
 from ..services import connections as connection_services
 from ..services.schedules import schedules_sync
 from ..settings_form import ConnectionSettingsForm
-from ..views import companies, oauth, sync
+from ..views import companies, oauth, projects, sync
 
 
 class ConnectionSettingsInline(admin.StackedInline):
@@ -84,6 +84,8 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<int:connection_id>/sync/<str:kind>/", view(sync.sync_now), name="connector_connection_sync"),
             path("<int:connection_id>/preview/<str:kind>/", view(sync.preview), name="connector_connection_preview"),
             path("<int:connection_id>/companies/", view(companies.companies), name="connector_connection_companies"),
+            path("<int:connection_id>/older-projects/", view(projects.older_projects),
+                 name="connector_connection_older_projects"),
         ]
         return own + super().get_urls()
 

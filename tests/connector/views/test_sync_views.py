@@ -34,3 +34,15 @@ def test_a_viewer_cannot_start_syncs(connection, client):
     assert client.post(f"/admin/connector/connection/{connection.pk}/sync/cost_code/").status_code == 403
     assert client.post(f"/admin/connector/connection/{connection.pk}/preview/cost_code/").status_code == 403
     assert not SyncRun.objects.exists()
+
+
+def test_older_projects_are_sent_to_the_queue_from_the_connection_page(connection, client):
+    from connector.models import Link
+
+    client.force_login(UserFactory(role="Accountant"))
+    page = client.get(f"/admin/connector/connection/{connection.pk}/older-projects/").content.decode()
+    assert "Denver Bridge Repair 001" in page
+    client.post(f"/admin/connector/connection/{connection.pk}/older-projects/", {"project_id": ["2800000"]})
+    assert Link.objects.get(kind=Kind.PROJECT, procore_id="2800000").state == Link.State.AWAITING_APPROVAL
+    client.force_login(UserFactory(role="Viewer"))
+    assert client.get(f"/admin/connector/connection/{connection.pk}/older-projects/").status_code == 403
