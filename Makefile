@@ -33,3 +33,12 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) var
+
+# Benchmark and chaos suite (bench/README in README.md): real worker, sandboxes, throwaway VAR_DIR.
+SIZES ?= small,medium
+bench: venv
+	$(BIN)/python -m bench.run --sizes $(SIZES)
+
+CHAOS_SIZE ?= small
+chaos: venv
+	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --out bench/results

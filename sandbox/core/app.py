@@ -20,6 +20,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...]) -> Flask:
     app = Flask(name)
     app.config["SANDBOX_STATE"] = state
+    app.config["SANDBOX_RECORDING"] = None  # a list while POST /_sandbox/recording {"on": true} is in force
     app.url_map.strict_slashes = False
 
     def is_api() -> bool:
@@ -46,6 +47,7 @@ def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...]) -> F
     @app.after_request
     def _stats_and_drop(response):
         if is_api():
+            _record(app)
             rule = request.url_rule.rule if request.url_rule else request.path
             with state.lock:
                 state.stats.calls[f"{request.method} {rule}"] += 1
@@ -62,7 +64,37 @@ def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...]) -> F
         return response
 
     app.register_blueprint(control_blueprint(state))
+    app.register_blueprint(recording_blueprint(app))
     return app
+
+
+# -- request recording (off by default): the benchmark replays the same HTTP calls without the connector --
+SKIPPED_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent"}
+
+
+def _record(app: Flask) -> None:
+    calls = app.config["SANDBOX_RECORDING"]
+    if calls is None:
+        return
+    calls.append({"method": request.method, "path": request.path, "query": request.query_string.decode(),
+                  "headers": {k: v for k, v in request.headers.items() if k.lower() not in SKIPPED_HEADERS},
+                  "body": request.get_data(as_text=True)})
+
+
+def recording_blueprint(app: Flask) -> Blueprint:
+    bp = Blueprint("sandbox_recording", __name__, url_prefix="/_sandbox")
+
+    @bp.post("/recording")
+    def recording_set():
+        on = bool((request.get_json(silent=True) or {}).get("on"))
+        app.config["SANDBOX_RECORDING"] = [] if on else None
+        return jsonify({"on": on})
+
+    @bp.get("/recording")
+    def recording_get():
+        return jsonify(app.config["SANDBOX_RECORDING"] or [])
+
+    return bp
 
 
 def cut_connection() -> None:

@@ -33,3 +33,14 @@ def test_a_second_run_of_the_same_kind_waits_its_turn():
         assert not try_lock_elsewhere(1, "project")
         assert try_lock_elsewhere(1, "cost_code") and try_lock_elsewhere(2, "project")
     assert try_lock_elsewhere(1, "project")  # released afterwards
+
+
+@pytest.mark.django_db
+def test_a_run_cut_off_by_a_killed_worker_is_closed_by_the_next_one(connection):
+    from connector.models import Kind, SyncRun
+    from sync.services import sync_kind_run
+
+    stale = SyncRun.objects.create(connection=connection, kind=Kind.PROJECT, direction="export", trigger="schedule")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    stale.refresh_from_db()
+    assert stale.status == SyncRun.Status.FAILED and "Interrupted" in stale.message

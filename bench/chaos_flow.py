@@ -1,0 +1,141 @@
+"""One chaos-suite run in the driver process: day one as a schedule would run it, with or without chaos."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import stack
+from .remote import Sandbox
+
+FAULTS = {"error_rate": 0.05, "drop_after_commit_rate": 0.02}
+ROUNDS = 8
+BURST = 3  # Xero 429s at the start of each faulty round
+NEW_PROJECTS = 3  # created in Procore during the day: their webhooks are the ones duplicated
+
+
+def dispatch(connection_id: int) -> list:
+    from sync.tasks import sync_kind_task
+
+    from .phases import kinds_now
+
+    return [sync_kind_task.delay(connection_id, kind, "schedule") for kind in kinds_now()]
+
+
+def wait_all(results: list, timeout: float = 3 * 3600) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(r.ready() for r in results):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not finish the round")
+        time.sleep(0.5)
+
+
+def kill_mid_run(worker: stack.Proc, connection_id: int, env: dict, workdir: Path) -> tuple[stack.Proc, bool]:
+    """SIGKILL the worker while a sync run is going, then start a new one (what a supervisor does)."""
+    from django.core.cache import cache
+
+    from connector.models import SyncRun
+
+    deadline = time.monotonic() + 300
+    running = False
+    while not running and time.monotonic() < deadline:
+        running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
+        time.sleep(0 if running else 0.05)
+    worker.kill()
+    # On SQLite the run lock is a cache entry that outlives a killed worker for its 30-minute TTL (see the
+    # report); clear it as an operator would, so the restarted worker can run that kind again.
+    from .phases import kinds_now
+
+    for kind in kinds_now():
+        cache.delete(f"sync-lock:{connection_id}:{kind}")
+    return stack.worker(env, workdir), running
+
+
+def lose_xero_refresh(connection, xero: Sandbox) -> bool:
+    """Force a Xero token refresh whose answer never arrives (applied on Xero's side, then cut)."""
+    from django.utils import timezone
+
+    from connector.models import Credential
+    from connector.services.credentials import credential_refresh
+
+    Credential.objects.filter(connection=connection, provider=Credential.Provider.XERO) \
+        .update(expires_at=timezone.now())
+    xero.faults(drop_after_commit_rate=1.0)
+    try:
+        credential_refresh(connection_id=connection.pk, provider=Credential.Provider.XERO)
+        return False
+    except Exception:  # TokenRefreshUnavailable: the old refresh token must still work (Xero's grace)
+        return True
+    finally:
+        xero.faults(drop_after_commit_rate=FAULTS["drop_after_commit_rate"])
+
+
+def settled(connection) -> bool:
+    from connector.models import Link
+
+    return not Link.objects.filter(connection=connection, state__in=[Link.State.EXPORTING,
+                                                                     Link.State.AWAITING_APPROVAL]).exists()
+
+
+def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool) -> dict:
+    from .driver import connect_sandboxes, setup_django
+    from .invariants import link_states, snapshot
+    from .phases import Phase, decide, run_pass
+
+    sandbox_proc = stack.sandboxes(env, workdir, size, seed)
+    web = worker = None
+    try:
+        setup_django()
+        from connector.clients import procore_client_for
+        from connector.models import Connection, WebhookEvent
+
+        procore = Sandbox(f"http://127.0.0.1:{env['PROCORE_SANDBOX_PORT']}")
+        xero = Sandbox(f"http://127.0.0.1:{env['XERO_SANDBOX_PORT']}")
+        for side in (procore, xero):
+            side.faults(rate_limits=False, seed=seed)
+        web = stack.web(env, workdir)  # receives the Procore webhook deliveries
+        connection = connect_sandboxes()
+        worker = stack.worker(env, workdir)
+        pc = procore_client_for(connection)
+        for n in range(NEW_PROJECTS):  # before the faults: the expected result must not depend on them
+            pc.create_project({"name": f"Chaos Depot {n}", "project_number": f"26-9{n:02d}"})
+        chaos = Counter()
+        if faults:
+            procore.faults(**FAULTS, duplicate_webhook_rate=0.5)
+            xero.faults(**FAULTS)
+        started = time.monotonic()
+        rounds = 0
+        for rounds in tqdm(range(1, ROUNDS + 1), desc=f"chaos {'faults' if faults else 'clean'}", unit="round"):
+            if faults:
+                xero.faults(force_429=BURST)
+            results = dispatch(connection.pk)
+            if faults and rounds == 1:
+                worker, mid_run = kill_mid_run(worker, connection.pk, env, workdir)
+                chaos["worker_sigkilled"] += 1
+                chaos["killed_while_a_run_was_going"] += mid_run
+                results = dispatch(connection.pk)  # what the next beat tick would queue
+            if faults and rounds == 2:
+                chaos["refresh_answers_lost"] += lose_xero_refresh(connection, xero)
+            wait_all(results)
+            if not decide(connection) and settled(connection) and rounds >= 2:
+                break
+        converge_s = time.monotonic() - started
+        for side in (procore, xero):
+            side.faults(error_rate=0, drop_after_commit_rate=0, duplicate_webhook_rate=0, force_429=0)
+        run_pass(Phase("final"), connection.pk, procore, xero)  # one clean pass: both runs end alike
+        for name, side in (("procore", procore), ("xero", xero)):
+            stats = side.stats()
+            for key in ("errors_injected", "drops_injected", "throttled"):
+                chaos[f"{name}_{key}"] += stats[key]
+        chaos["webhook_events"] = WebhookEvent.objects.filter(connection=connection).count()
+        connection = Connection.objects.get(pk=connection.pk)
+        return {"records": snapshot(procore, xero, connection.xero_tenant_id), "links": link_states(connection),
+                "chaos": dict(chaos), "rounds": rounds, "converge_s": round(converge_s, 1),
+                "connection_status": connection.status}
+    finally:
+        for proc in (worker, web, sandbox_proc):
+            if proc is not None:
+                proc.stop()

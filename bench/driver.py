@@ -1,0 +1,75 @@
+"""One dataset, one process: `python -m bench.driver SIZE SEED OUT.json` with the environment of
+bench.stack.bench_env already set (bench.run does that). Starts the sandboxes and the worker, runs
+the three phases, replays the initial phase bare, and writes the raw measurements."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def connect_sandboxes():
+    from connector.management.commands.connect_sandbox import connect
+    from sandbox.datasets import PROCORE_COMPANIES, XERO_ORGANISATIONS
+
+    return connect(company_id=PROCORE_COMPANIES[0]["id"], tenant_id=XERO_ORGANISATIONS[0]["tenantId"])
+
+
+def main(size: str, seed: int, out: Path) -> None:
+    from . import stack
+    from .phases import change_one_percent, incremental, initial, quiet_queueing
+    from .remote import Sandbox
+    from .replay import replay_initial
+
+    workdir = Path(os.environ["VAR_DIR"])
+    env = {k: os.environ[k] for k in stack.bench_env(workdir, 0, 0, 0)}
+    started = time.monotonic()
+    sandbox_proc = stack.sandboxes(env, workdir, size, seed)
+    worker = None
+    try:
+        setup_django()
+        quiet_queueing()
+        sides = {"procore": Sandbox(f"http://127.0.0.1:{env['PROCORE_SANDBOX_PORT']}"),
+                 "xero": Sandbox(f"http://127.0.0.1:{env['XERO_SANDBOX_PORT']}")}
+        procore, xero = sides["procore"], sides["xero"]
+        for side in sides.values():
+            side.faults(rate_limits=False)  # count calls instead of waiting out the limits
+        procore.settings(webhook_autodeliver=False)  # no web app here: webhooks are the chaos suite's part
+        connection = connect_sandboxes()
+        worker = stack.worker(env, workdir)
+        for side in sides.values():
+            side.recording(True)
+        first = initial(connection, procore, xero)
+        recorded = {name: side.recorded() for name, side in sides.items()}
+        for side in sides.values():
+            side.recording(False)
+        noop = incremental("noop", connection, procore, xero)
+        changed = change_one_percent(connection, seed)
+        one = incremental("one_percent", connection, procore, xero)
+        peak = worker.peak_rss_mb()
+        worker.stop()
+        bare = replay_initial(recorded, sides, size, seed, connection.xero_tenant_id, env["SITE_URL"])
+        result = {"size": size, "seed": seed, "peak_rss_mb": round(peak, 1), "replay_initial": bare,
+                  "changed": changed, "phases": {p.name: p.as_dict() for p in (first, noop, one)},
+                  "driver_s": round(time.monotonic() - started, 1)}
+        out.write_text(json.dumps(result, indent=2, default=str))
+    finally:
+        if worker is not None:
+            worker.stop()
+        sandbox_proc.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]))

@@ -1,0 +1,191 @@
+"""What a phase does, in the driver process (Django set up on the run's environment).
+
+A pass runs every kind registered in sync.services.KINDS, in dependency order, one `sync_kind_task`
+at a time on the real worker, and charges each kind the calls the sandboxes counted meanwhile.
+The initial phase is passes plus what an accountant does on day one (accept the queue, link the
+suggested companies, export the rest, link projects to the existing Job options by hand).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from tqdm import tqdm
+
+from .remote import Sandbox, diff
+
+TASK_TIMEOUT_S = 3 * 3600
+
+
+@dataclass
+class KindStats:
+    kind: str
+    direction: str = "export"
+    records: int = 0  # records the runs selected (SyncRun.total)
+    created: int = 0
+    updated: int = 0
+    linked: int = 0
+    failed: int = 0
+    xero_calls: int = 0
+    procore_calls: int = 0
+    wall_s: float = 0.0  # the runs' own duration (started → finished), not broker latency
+    runs: int = 0
+    statuses: list = field(default_factory=list)
+
+    def add(self, run, xero: int, procore: int) -> None:
+        self.runs += 1
+        self.xero_calls += xero
+        self.procore_calls += procore
+        if run is None:
+            self.statuses.append("skipped")
+            return
+        self.statuses.append(run.status)
+        for name in ("created", "updated", "linked", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(run, name))
+        self.records += run.total
+        if run.finished_at:
+            self.wall_s += (run.finished_at - run.started_at).total_seconds()
+
+
+@dataclass
+class Phase:
+    name: str
+    kinds: dict = field(default_factory=dict)  # kind → KindStats
+    endpoints: Counter = field(default_factory=Counter)  # "procore GET /rest/…" → calls
+    decisions_s: float = 0.0
+    elapsed_s: float = 0.0  # the driver's clock, broker latency included
+    start_counts: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"kinds": {k: asdict(v) for k, v in self.kinds.items()}, "endpoints": dict(self.endpoints),
+                "decisions_s": round(self.decisions_s, 3), "elapsed_s": round(self.elapsed_s, 3),
+                "start_counts": self.start_counts}
+
+
+def kinds_now() -> list[str]:
+    from sync.services import available_kinds
+
+    return available_kinds()
+
+
+def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, label: str = "") -> None:
+    from connector.models import SyncRun
+    from sync.services import KINDS
+    from sync.tasks import sync_kind_task
+
+    for kind in tqdm(kinds_now(), desc=f"{phase.name}{label}", unit="kind", leave=False):
+        before = {"procore": procore.calls(), "xero": xero.calls()}
+        answer = sync_kind_task.delay(connection_id, kind, "manual").get(timeout=TASK_TIMEOUT_S)
+        spent = {side: diff(s.calls(), before[side]) for side, s in (("procore", procore), ("xero", xero))}
+        for side, calls in spent.items():
+            phase.endpoints.update({f"{side} {k}": v for k, v in calls.items()})
+        run = SyncRun.objects.filter(pk=answer["run"]).first() if answer.get("run") else None
+        stats = phase.kinds.setdefault(kind, KindStats(kind, direction=KINDS[kind][1]))
+        stats.add(run, sum(spent["xero"].values()), sum(spent["procore"].values()))
+
+
+def quiet_queueing():
+    """The actions below queue a sync of their kind on commit; the benchmark runs every kind itself right
+    after, so it keeps each kind's calls attributable by not queueing twice."""
+    from sync import approvals, vendor_actions
+
+    approvals._queue_exports = lambda links: None
+    vendor_actions._sync_after = lambda connection, links, run_inline: None
+
+
+def decide(connection) -> int:
+    """Day one in the admin: returns how many records the accountant touched."""
+    from connector.models import Kind, Link
+    from sync import project_actions
+    from sync.approvals import approval_accept
+    from sync.vendor_actions import export_vendor, link_suggested_all, unlinked_companies
+
+    State = Link.State
+    links = Link.objects.filter(connection=connection)
+    touched = len(link_suggested_all(connection).done)
+    procore_only, _ = unlinked_companies(connection)
+    touched += len(export_vendor([l for l in procore_only if l.state in (State.READY, State.FAILED)]).done)
+    options = links.filter(kind=Kind.PROJECT, procore_id="", state=State.READY).exclude(xero_id="")
+    if options.exists():
+        free = project_actions.linkable_projects(connection)
+        for option, project in zip(options, free):
+            project_actions.option_link_to_project(option, project["id"])
+            touched += 1
+    waiting = list(links.filter(state=State.AWAITING_APPROVAL))
+    touched += len(approval_accept(links=waiting))
+    return touched + switch_on_costs_and_payments(connection)
+
+
+def switch_on_costs_and_payments(connection) -> int:
+    """Job costs on for every synced project; payment sync on (it reads payments made from now on)."""
+    from connector.models import ConnectionSettings, Kind, Link
+    from connector.services.settings import connection_settings_apply
+    from sync.job_cost_settings import job_costs_enable
+
+    touched = 0
+    for link in Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=Link.State.SYNCED) \
+            .exclude(xero_id="").exclude(procore_id=""):
+        if not link.data.get("job_costs_enabled"):
+            job_costs_enable(link, True)
+            touched += 1
+    settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+    if settings.payments_enabled_at is None:
+        settings.payments_cadence = ConnectionSettings.Cadence.DAILY
+        connection_settings_apply(settings_obj=settings, tracking_choice="", tracking_name="", create_marker="+")
+        touched += 1
+    return touched
+
+
+def initial(connection, procore: Sandbox, xero: Sandbox, rounds: int = 3) -> Phase:
+    """Passes and decisions until nobody has anything left to decide (records wait on their parents)."""
+    phase = Phase("initial", start_counts={**procore.counts(), **xero.counts()})
+    started = time.monotonic()
+    run_pass(phase, connection.pk, procore, xero, " pass 1")
+    for n in range(2, rounds + 2):
+        t = time.monotonic()
+        touched = decide(connection)
+        phase.decisions_s += time.monotonic() - t
+        if not touched:
+            break
+        run_pass(phase, connection.pk, procore, xero, f" pass {n}")
+    phase.elapsed_s = time.monotonic() - started
+    return phase
+
+
+def incremental(name: str, connection, procore: Sandbox, xero: Sandbox) -> Phase:
+    phase = Phase(name, start_counts={**procore.counts(), **xero.counts()})
+    started = time.monotonic()
+    run_pass(phase, connection.pk, procore, xero)
+    phase.elapsed_s = time.monotonic() - started
+    return phase
+
+
+def change_one_percent(connection, seed: int = 1) -> dict:
+    """1% of the records on each side change, as people would edit them (through the product's clients)."""
+    from connector.clients import procore_client_for, xero_client_for
+
+    r = random.Random(seed)
+    pc, xc = procore_client_for(connection), xero_client_for(connection)
+    changed = Counter()
+    vendors = pc.vendors()
+    for vendor in r.sample(vendors, max(1, len(vendors) // 100)) if vendors else []:
+        pc.update_vendor(vendor["id"], {"email_address": f"ap+{vendor['id']}@example.com"})
+        changed["procore vendors"] += 1
+    code_list = next((l for l in pc.standard_cost_code_lists() if l.get("is_erp_list")), None)
+    if code_list:
+        codes = pc.standard_cost_codes(code_list["id"])
+        picked = r.sample(codes, max(1, len(codes) // 100)) if codes else []
+        if picked:
+            pc.sync_standard_cost_codes(code_list["id"], [{"id": c["id"], "name": f"{c['name']} (rev)"[:100]}
+                                                          for c in picked])
+            changed["procore standard cost codes"] += len(picked)
+    contacts = [c for page in xc.iter_pages("contacts") for c in page.records]
+    picked = r.sample(contacts, min(50, max(1, len(contacts) // 100))) if contacts else []
+    if picked:
+        xc.write_batch("contacts", [{"ContactID": str(c.contact_id), "EmailAddress": f"ar+{i}@example.com"}
+                                    for i, c in enumerate(picked)], idempotency_key=None)
+        changed["xero contacts"] += len(picked)
+    return dict(changed)

@@ -1,0 +1,125 @@
+"""From the drivers' raw measurements to the result JSON and its Markdown table."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+
+from .floors import floor
+
+XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
+PHASES = ("initial", "noop", "one_percent")
+
+
+def _ratio(calls: int, floor_calls: int | None):
+    if floor_calls is None:
+        return None
+    return round(calls / floor_calls, 3) if floor_calls else (1.0 if calls == 0 else None)
+
+
+def kind_row(kind: dict, counts: dict, incremental: bool) -> dict:
+    written = kind["created"] + kind["updated"]
+    side = "procore" if kind["direction"] == "import" else "xero"
+    f = floor(kind["kind"], counts, {side: written}, incremental=incremental)
+    if f and not (written or kind["xero_calls"] or kind["procore_calls"]):
+        f = {"xero": 0, "procore": 0}  # switched off for this connection (no project with job costs, …)
+    return {"records": kind["records"], "written": written, "failed": kind["failed"],
+            "xero_calls": kind["xero_calls"], "xero_floor": f and f["xero"],
+            "procore_calls": kind["procore_calls"], "procore_floor": f and f["procore"],
+            "xero_ratio": _ratio(kind["xero_calls"], f and f["xero"]),
+            "procore_ratio": _ratio(kind["procore_calls"], f and f["procore"]),
+            "wall_s": round(kind["wall_s"], 3), "runs": kind["runs"], "statuses": kind["statuses"]}
+
+
+def phase_summary(name: str, raw: dict) -> dict:
+    kinds = {k: kind_row(v, raw["start_counts"], incremental=name != "initial") for k, v in raw["kinds"].items()}
+    total = {key: sum(r[key] for r in kinds.values()) for key in ("records", "written", "xero_calls", "procore_calls")}
+    for side in ("xero", "procore"):
+        floors = [r[f"{side}_floor"] for r in kinds.values()]
+        total[f"{side}_floor"] = None if None in floors else sum(floors)
+        total[f"{side}_ratio"] = _ratio(total[f"{side}_calls"], total[f"{side}_floor"])
+    wall = sum(r["wall_s"] for r in kinds.values()) + raw["decisions_s"]
+    return {**total, "wall_s": round(wall, 3), "elapsed_s": raw["elapsed_s"],
+            "records_per_s": round(total["records"] / wall, 1) if wall else None,
+            "projected_xero_minutes": round(total["xero_calls"] / XERO_PER_MINUTE, 1),
+            "day_fits_5000": total["xero_calls"] <= XERO_PER_DAY,
+            "kinds": kinds, "endpoints": raw["endpoints"]}
+
+
+def summarise(raws: dict[str, dict]) -> dict:
+    """`raws`: size → driver output. The largest size measured is the one the headline numbers are for."""
+    order = [s for s in ("empty", "small", "medium", "large") if s in raws]
+    main = order[-1]
+    sizes = {s: {p: phase_summary(p, raws[s]["phases"][p]) for p in PHASES} for s in order}
+    phases = sizes[main]
+    connector_s = phases["initial"]["wall_s"]
+    replay_s = raws[main]["replay_initial"]["wall_s"]
+    return {
+        "dataset": {"size": main, "seed": raws[main]["seed"], "start_counts": raws[main]["phases"]["initial"]
+                    ["start_counts"]},
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "database": (os.environ.get("DATABASE_URL") or "sqlite").split(":")[0]},
+        "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "phases": {p: {k: v for k, v in phases[p].items() if k not in ("endpoints",)} for p in PHASES},
+        "overhead_ratio": round(connector_s / replay_s, 2) if replay_s else None,
+        "replay_initial": raws[main]["replay_initial"],
+        "peak_rss_mb": {s: raws[s]["peak_rss_mb"] for s in order},
+        "projected_xero_minutes": {p: phases[p]["projected_xero_minutes"] for p in PHASES},
+        "growth": {s: {"initial_wall_s": sizes[s]["initial"]["wall_s"], "records": sizes[s]["initial"]["records"],
+                       "peak_rss_mb": raws[s]["peak_rss_mb"]} for s in order},
+        "changed_for_one_percent": raws[main]["changed"],
+        "endpoints": {p: phases[p]["endpoints"] for p in PHASES},
+        "targets": targets(phases, raws, order),
+    }
+
+
+def targets(phases: dict, raws: dict, order: list[str]) -> dict:
+    """The issue's goals, measured (never asserted)."""
+    initial = phases["initial"]
+    mem = raws[order[-1]]["peak_rss_mb"] / raws["small"]["peak_rss_mb"] if "small" in raws and len(order) > 1 else None
+    return {"initial_calls_over_floor_le_1.05": [initial["xero_ratio"], initial["procore_ratio"]],
+            "noop_calls_per_polled_resource_le_1": [phases["noop"]["xero_ratio"], phases["noop"]["procore_ratio"]],
+            "peak_memory_over_small_le_1.5": round(mem, 2) if mem else None}
+
+
+def _cell(value) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def _ratio_cell(row: dict, side: str) -> str:
+    if row[f"{side}_ratio"] is None and row[f"{side}_floor"] == 0 and row[f"{side}_calls"]:
+        return "∞"  # calls where the floor is none: reads a kind needs only when it has something to write
+    return _cell(row[f"{side}_ratio"])
+
+
+def markdown(result: dict) -> str:
+    d, lines = result["dataset"], []
+    lines.append(f"Dataset `{d['size']}` (seed {d['seed']}), {result['machine']['cpus']} CPUs, "
+                 f"{result['machine']['database']}, {result['ran_at']}.")
+    if result.get("note"):
+        lines.append(f"({result['note']}.)")
+    lines.append("")
+    lines.append("| phase | kind | records | written | Xero calls | Xero floor | ratio | Procore calls | Procore floor "
+                 "| ratio | wall s | rec/s |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, phase in result["phases"].items():
+        for kind, r in phase["kinds"].items():
+            lines.append(f"| {name} | {kind} | {r['records']} | {r['written']} | {r['xero_calls']} | "
+                         f"{_cell(r['xero_floor'])} | {_ratio_cell(r, 'xero')} | {r['procore_calls']} | "
+                         f"{_cell(r['procore_floor'])} | {_ratio_cell(r, 'procore')} | {r['wall_s']} | |")
+        lines.append(f"| **{name}** | **total** | {phase['records']} | {phase['written']} | {phase['xero_calls']} | "
+                     f"{_cell(phase['xero_floor'])} | {_ratio_cell(phase, 'xero')} | {phase['procore_calls']} | "
+                     f"{_cell(phase['procore_floor'])} | {_ratio_cell(phase, 'procore')} | {phase['wall_s']} | "
+                     f"{_cell(phase['records_per_s'])} |")
+    lines.append("")
+    minutes = ", ".join(f"{p} {m} min" for p, m in result["projected_xero_minutes"].items())
+    fits = ", ".join(f"{p} {'yes' if v['day_fits_5000'] else 'no'}" for p, v in result["phases"].items())
+    lines.append(f"Projected at Xero's 60 calls/min: {minutes}. Fits Xero's 5,000 calls/day: {fits}.")
+    lines.append(f"Connector overhead over a bare replay of the same calls (initial): "
+                 f"{_cell(result['overhead_ratio'])} ({result['replay_initial']['calls']} calls replayed in "
+                 f"{result['replay_initial']['wall_s']} s).")
+    growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s, peak {g['peak_rss_mb']} MB"
+                       for s, g in result["growth"].items())
+    lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,38 @@
+"""The benchmark's arithmetic: floors from counts and limits, ratios, the Markdown table."""
+
+from bench import floors, report
+
+
+def raw_kind(kind, direction="export", **values):
+    base = {"kind": kind, "direction": direction, "records": 0, "created": 0, "updated": 0, "linked": 0,
+            "failed": 0, "xero_calls": 0, "procore_calls": 0, "wall_s": 0.0, "runs": 1, "statuses": ["succeeded"]}
+    return {**base, **values}
+
+
+def test_floors_follow_the_batch_and_page_limits():
+    counts = {"standard_cost_codes": 2001, "projects": 150, "vendors": 1500, "Contacts": 1000}
+    assert floors.floor("cost_code", counts, {"xero": 101}) == {"xero": 3, "procore": 1 + 3 + 1}
+    assert floors.floor("vendor", counts, {"xero": 50}) == {"xero": 1 + 1, "procore": 2}
+    assert floors.floor("commitment", counts, {"xero": 120}) == {"xero": 3, "procore": 1 + 300 + 120}
+    assert floors.floor("vendor", counts, {}, incremental=True) == {"xero": 1, "procore": 1}
+    assert floors.floor("a_kind_added_later", counts, {}) is None
+
+
+def test_report_totals_ratios_and_unknown_kinds():
+    counts = {"standard_cost_codes": 10, "projects": 2}
+    phase = {"start_counts": counts, "decisions_s": 0.5, "elapsed_s": 9.0, "endpoints": {},
+             "kinds": {"cost_code": raw_kind("cost_code", created=30, xero_calls=1, procore_calls=3, records=30,
+                                             wall_s=1.5),
+                       "later": raw_kind("later", xero_calls=2)}}
+    summary = report.phase_summary("initial", phase)
+    assert summary["kinds"]["cost_code"]["xero_ratio"] == 1.0 and summary["kinds"]["cost_code"]["procore_ratio"] == 1.0
+    assert summary["xero_floor"] is None and summary["xero_calls"] == 3  # an unknown kind makes the total n/a
+    assert summary["wall_s"] == 2.0 and summary["records_per_s"] == 15.0
+    raw = {"seed": 1, "peak_rss_mb": 90.0, "changed": {}, "replay_initial": {"calls": 4, "non_2xx": 0, "wall_s": 1.0},
+           "phases": {p: phase for p in report.PHASES}}
+    result = report.summarise({"small": raw})
+    assert result["overhead_ratio"] == 2.0 and result["peak_rss_mb"] == {"small": 90.0}
+    assert set(result["phases"]["noop"]) >= {"records", "xero_calls", "xero_floor", "procore_calls", "procore_floor",
+                                             "wall_s"}
+    table = report.markdown(result)
+    assert "| **initial** | **total** | 30 |" in table and "n/a" in table
