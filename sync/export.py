@@ -82,7 +82,7 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
         key = f"{kind}-{uuid.uuid4()}"
         link_mark_exporting([c.link for c in batch], key)
         records = [{**c.payload, **({id_field: c.link.xero_id} if c.link.xero_id else {})} for c in batch]
-        results = _send(client, kind, records, key)
+        results = send_batch(client, kind, records, key)
         if results is None:
             for c in batch:
                 message, hint = "Xero did not answer; the record is kept and will be checked on the next run.", ""
@@ -108,7 +108,7 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
     return outcome
 
 
-def _send(client, kind: str, records: list[dict], key: str):
+def send_batch(client, kind: str, records: list[dict], key: str):
     """The same batch with the same key until Xero answers; None when it never did (links stay exporting)."""
     for attempt in range(RESENDS):
         try:

@@ -40,3 +40,12 @@ def quantity_and_unit(quantity, unit_cost, amount) -> tuple[Decimal, Decimal]:
     if qty != 0 and qty == qty.quantize(UNIT) and (qty * unit).quantize(CENT, ROUND_HALF_UP) == amount:
         return qty, unit
     return Decimal(1), amount
+
+
+def coded(line: dict, account_code: str = "", tax_type: str = "") -> dict:
+    """A Xero line with the connection's default purchase account and tax rate, when they are set."""
+    if account_code:
+        line["AccountCode"] = account_code
+    if tax_type:
+        line["TaxType"] = tax_type
+    return line

@@ -14,9 +14,9 @@ import uuid
 from connector.models import Kind, Link, SyncRecord
 
 from ..explain import explain_exception, explain_xero
-from ..export import _send
+from ..export import send_batch
 from ..links import link_bind, link_fail, link_mark_exporting
-from ..money import total
+from ..money import coded, total
 from ..runs import run_log
 from .commitments import CLOSED, admit, existing_line
 
@@ -64,10 +64,7 @@ def appended_lines(package: dict, changes: list[dict], commitment_data: dict, *,
                 "Quantity": 1, "UnitAmount": change["amount"],
                 "ItemCode": commitment_data["items"][change["line_id"]],
                 "Tracking": commitment_data.get("tracking") or []}
-        if account_code:
-            line["AccountCode"] = account_code
-        if tax_type:
-            line["TaxType"] = tax_type
+        coded(line, account_code, tax_type)
         out.append(line)
     return out
 
@@ -119,7 +116,7 @@ def _append(ctx, link: Link, package: dict, changes: list[dict], commitment_link
                                 tax_type=settings.tax_type)}
     key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"co-{uuid.uuid4()}"
     link_mark_exporting([link], key)
-    results = _send(ctx.xero, "purchase_orders", [payload], key)
+    results = send_batch(ctx.xero, "purchase_orders", [payload], key)
     if results is None:
         run_log(ctx.run, Action.FAILED, link=link,
                 message="Xero did not answer; the change order is kept and will be checked on the next run.")

@@ -15,7 +15,7 @@ from connector.models import Kind, Link, SyncRecord
 from ..explain import explain_exception
 from ..export import Candidate, export
 from ..links import fingerprint, link_fail, link_for_procore, link_set_state
-from ..money import quantity_and_unit
+from ..money import coded, quantity_and_unit
 from ..runs import run_log
 
 KIND = Kind.COMMITMENT
@@ -72,10 +72,7 @@ def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], 
         mapped = {"Description": (line.get("description") or "").strip() or items[line_item_key(line)],
                   "Quantity": quantity, "UnitAmount": unit, "ItemCode": items[line_item_key(line)],
                   "Tracking": tracking}
-        if account_code:
-            mapped["AccountCode"] = account_code
-        if tax_type:
-            mapped["TaxType"] = tax_type
+        coded(mapped, account_code, tax_type)
         if line_ids and str(line["id"]) in line_ids:
             mapped["LineItemID"] = line_ids[str(line["id"])]
         out.append(mapped)

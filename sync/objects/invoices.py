@@ -17,7 +17,7 @@ from django.conf import settings as django_settings
 from connector.models import Kind, Link, SyncRecord
 
 from ..export import Candidate, export
-from ..money import cents, dec, total
+from ..money import cents, coded, dec, total
 from ..runs import run_log
 from .commitments import admit
 
@@ -86,10 +86,7 @@ def bill_lines(requisition: dict, commitment_data: dict, *, account_code: str = 
         line = {"Description": f"{what} — this period {cents(entry['gross'])}{held}", "Quantity": 1,
                 "UnitAmount": cents(entry["gross"] - entry["held"]), "ItemCode": code,
                 "Tracking": commitment_data.get("tracking") or []}
-        if account_code:
-            line["AccountCode"] = account_code
-        if tax_type:
-            line["TaxType"] = tax_type
+        coded(line, account_code, tax_type)
         out.append(line)
     return out
 
