@@ -13,17 +13,9 @@ from connector.models import Kind, Link, SyncCursor
 from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map
 from sync.services import sync_kind_run
 from sync.spend import SpendDocument, SpendLine
+from tests.sandboxes import data, faults
 
 State = Link.State
-
-
-def data(server, resource, **match):
-    rows = requests.get(f"{server.url}/_sandbox/data/{resource}", timeout=10).json()
-    return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
-
-
-def faults(server, **values):
-    requests.post(f"{server.url}/_sandbox/faults", json=values, timeout=10).raise_for_status()
 
 
 def sync(connection):

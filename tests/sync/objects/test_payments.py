@@ -11,17 +11,9 @@ from connector.clients import xero_client_for
 from connector.models import ConnectionSettings, Kind, Link
 from sync.objects.payments import target_from_url
 from sync.services import sync_kind_run
+from tests.sandboxes import data, faults
 
 State = Link.State
-
-
-def data(server, resource, **match):
-    rows = requests.get(f"{server.url}/_sandbox/data/{resource}", timeout=10).json()
-    return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
-
-
-def faults(server, **values):
-    requests.post(f"{server.url}/_sandbox/faults", json=values, timeout=10).raise_for_status()
 
 
 def sync(connection):
