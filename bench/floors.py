@@ -44,9 +44,10 @@ FLOORS = {
     "cost_code": lambda n, wx, wp, inc: (
         batches(wx, XERO_BATCH),
         1 + pages(n.get("standard_cost_codes", 0), PROCORE_PAGE) + 1),
-    # Procore: projects (pages) + origin_id stamps (sync batches); Xero: tracking categories (1) + options.
+    # Procore: projects (pages) + origin_id stamps (sync batches); Xero: tracking categories (1) + one call
+    # per option written: Xero's API creates (and renames, archives) options one at a time.
     "project": lambda n, wx, wp, inc: (
-        1 + batches(wx, XERO_BATCH),
+        1 + wx,
         pages(_projects(n), PROCORE_PAGE) + batches(wp, PROCORE_SYNC)),
     # Both sides polled: vendors (pages) and contacts (pages); writes in batches on each side.
     "vendor": lambda n, wx, wp, inc: (
@@ -57,9 +58,10 @@ FLOORS = {
     "commitment": lambda n, wx, wp, inc: (
         batches(wx, XERO_BATCH),
         pages(_projects(n), PROCORE_PAGE) + 2 * _projects(n) + wx),
-    # Procore: change order packages per project (1 each); Xero: the POs they extend, in batches.
+    # Procore: change order packages per project (1 each); Xero: the POs they extend, read (pages: an
+    # append must resend the PO's current lines) and written in batches.
     "change_order": lambda n, wx, wp, inc: (
-        batches(wx, XERO_BATCH),
+        (pages(n.get("PurchaseOrders", 0), XERO_PAGE) if wx else 0) + batches(wx, XERO_BATCH),
         pages(_projects(n), PROCORE_PAGE) + _projects(n)),
     # Procore: requisitions per project (1 each); Xero: bills in batches.
     "invoice": lambda n, wx, wp, inc: (

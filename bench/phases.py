@@ -78,7 +78,7 @@ def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, 
 
     for kind in tqdm(kinds_now(), desc=f"{phase.name}{label}", unit="kind", leave=False):
         before = {"procore": procore.calls(), "xero": xero.calls()}
-        answer = sync_kind_task.delay(connection_id, kind, "manual").get(timeout=TASK_TIMEOUT_S)
+        answer = sync_kind_task.delay(connection_id, kind, "schedule").get(timeout=TASK_TIMEOUT_S)
         spent = {side: diff(s.calls(), before[side]) for side, s in (("procore", procore), ("xero", xero))}
         for side, calls in spent.items():
             phase.endpoints.update({f"{side} {k}": v for k, v in calls.items()})
@@ -114,9 +114,58 @@ def decide(connection) -> int:
         for option, project in zip(options, free):
             project_actions.option_link_to_project(option, project["id"])
             touched += 1
+    touched += send_older_projects(connection)
     waiting = list(links.filter(state=State.AWAITING_APPROVAL))
     touched += len(approval_accept(links=waiting))
-    return touched + switch_on_costs_and_payments(connection)
+    return touched + switch_on_costs_and_payments(connection) + map_waiting_job_costs(connection)
+
+
+ACTIVE_OPTIONS = 95  # Xero keeps about 100 active options per tracking category; leave a little room
+
+
+def send_older_projects(connection) -> int:
+    """Active projects older than the connection go to the queue ("Send to ERP"), as many as fit in Xero."""
+    from connector.models import Kind, Link
+    from sync import project_actions
+
+    live = Link.objects.filter(connection=connection, kind=Kind.PROJECT).exclude(
+        state__in=(Link.State.ARCHIVED, Link.State.REJECTED)).count()
+    sent = 0
+    for project in project_actions.linkable_projects(connection)[:max(0, ACTIVE_OPTIONS - live)]:
+        try:
+            project_actions.project_send_to_queue(connection, project["id"])
+            sent += 1
+        except project_actions.ProjectActionError:
+            continue  # already on its way
+    return sent
+
+
+def map_waiting_job_costs(connection) -> int:
+    """Spend lines without a usable Item code: the accountant maps each (project, account) to a cost code."""
+    from connector.clients import procore_client_for
+    from connector.models import Kind, Link
+    from sync.job_cost_settings import job_costs_map
+    from sync.objects.cost_codes import item_code
+
+    wanted: dict[str, set] = {}
+    for link in Link.objects.filter(connection=connection, kind=Kind.JOB_COST, state=Link.State.FAILED):
+        if link.data.get("unmapped"):
+            wanted.setdefault(str(link.data.get("project_id")), set()).update(link.data["unmapped"])
+    if not wanted:
+        return 0
+    procore = procore_client_for(connection)
+    types = procore.line_item_types()
+    touched = 0
+    for project_id, keys in wanted.items():
+        project = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id=project_id).first()
+        codes = procore.cost_codes(int(project_id)) if project else []
+        keys -= set(project.data.get("job_cost_map", {})) if project else set()
+        if not codes or not types or not keys:
+            continue
+        for n, key in enumerate(sorted(keys)):
+            project = job_costs_map(project, key, item_code(codes[n % len(codes)], types[n % len(types)]))
+            touched += 1
+    return touched
 
 
 def switch_on_costs_and_payments(connection) -> int:
@@ -139,7 +188,7 @@ def switch_on_costs_and_payments(connection) -> int:
     return touched
 
 
-def initial(connection, procore: Sandbox, xero: Sandbox, rounds: int = 3) -> Phase:
+def initial(connection, procore: Sandbox, xero: Sandbox, rounds: int = 5) -> Phase:
     """Passes and decisions until nobody has anything left to decide (records wait on their parents)."""
     phase = Phase("initial", start_counts={**procore.counts(), **xero.counts()})
     started = time.monotonic()
@@ -182,6 +231,16 @@ def change_one_percent(connection, seed: int = 1) -> dict:
             pc.sync_standard_cost_codes(code_list["id"], [{"id": c["id"], "name": f"{c['name']} (rev)"[:100]}
                                                           for c in picked])
             changed["procore standard cost codes"] += len(picked)
+    from connector.models import Kind, Link
+
+    exported = list(Link.objects.filter(connection=connection, kind=Kind.COMMITMENT, state=Link.State.SYNCED)
+                    .exclude(xero_id="").order_by("pk"))
+    for link in r.sample(exported, max(1, len(exported) // 100)) if exported else []:
+        kind = link.data.get("list") or link.data.get("kind")
+        if kind and link.data.get("project"):
+            pc.update_commitment(kind, int(link.data["project"]), int(link.procore_id),
+                                 {"contract_date": "2026-06-01"})
+            changed["procore commitments"] += 1
     contacts = [c for page in xc.iter_pages("contacts") for c in page.records]
     picked = r.sample(contacts, min(50, max(1, len(contacts) // 100))) if contacts else []
     if picked:

@@ -64,4 +64,5 @@ def _queue_exports(links: list[Link]) -> None:
     from .tasks import sync_kind_task
 
     for connection_id, kind in {(l.connection_id, l.kind) for l in links}:
-        transaction.on_commit(lambda c=connection_id, k=kind: sync_kind_task.delay(c, k, "manual"))
+        # A follow-up run: it re-reads the records just decided on, not the whole company.
+        transaction.on_commit(lambda c=connection_id, k=kind: sync_kind_task.delay(c, k, "retry"))

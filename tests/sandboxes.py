@@ -13,3 +13,13 @@ def faults(*servers, **values):
     """Set fault knobs (error_rate, drop_after_commit_rate, rate_limits, seed…) on each server."""
     for server in servers:
         requests.post(f"{server.url}/_sandbox/faults", json=values, timeout=10).raise_for_status()
+
+
+def calls_reset(*servers):
+    for server in servers:
+        requests.post(f"{server.url}/_sandbox/stats/reset", timeout=10).raise_for_status()
+
+
+def calls(server) -> dict:
+    """API calls the server answered since the last reset: "METHOD /rule" → count."""
+    return requests.get(f"{server.url}/_sandbox/stats", timeout=10).json()["calls"]

@@ -16,7 +16,8 @@ from ..explain import explain_exception
 from ..export import Candidate, export
 from ..links import fingerprint, link_fail, link_for_procore, link_set_state
 from ..money import coded, quantity_and_unit
-from ..runs import run_log
+from ..runs import run_log, run_progress
+from ..windows import Problem, Window, remember
 
 KIND = Kind.COMMITMENT
 KINDS = ("work_order_contracts", "purchase_order_contracts")
@@ -37,31 +38,45 @@ def line_item_key(line: dict) -> str | None:
     return f"{standard}:{cost_type}" if standard and cost_type else None
 
 
-def commitment_problem(contract: dict, lines: list[dict], *, contact_id: str | None, option_id: str | None,
-                       items: dict[str, str]) -> tuple[str, str] | None:
-    """Why the commitment cannot be exported (plain words, hint), or None. `items`: line key → item code."""
+def header_problem(contract: dict, *, contact_id: str | None, option_id: str | None) -> Problem | None:
+    """What the list view alone shows is missing (no detail read needed to say so)."""
     if contract.get("status") != "Approved":
-        return (f"Status is “{contract.get('status')}”; only Approved commitments are exported.",
-                "Approve the commitment in Procore; it is exported on the next run.")
+        return Problem(f"Status is “{contract.get('status')}”; only Approved commitments are exported.",
+                       "Approve the commitment in Procore; it is exported on the next run.")
     if not contact_id:
-        vendor = (contract.get("vendor") or {}).get("company") or "The vendor"
-        return (f"{vendor} is not linked to a Xero contact.",
-                "Export or link the vendor on the vendors screen, then sync again.")
+        vendor = contract.get("vendor") or {}
+        return Problem(f"{vendor.get('company') or 'The vendor'} is not linked to a Xero contact.",
+                       "Export or link the vendor on the vendors screen, then sync again.",
+                       ("vendor", str(vendor.get("id") or contract.get("vendor_id") or "")))
     if not option_id:
-        return ("The project is not synced to Xero (no tracking option).",
-                "Send the project to Xero and accept it in the approval queue.")
+        project = str((contract.get("project") or {}).get("id") or contract.get("project_id") or "")
+        return Problem("The project is not synced to Xero (no tracking option).",
+                       "Send the project to Xero and accept it in the approval queue.", ("project", project))
+    return None
+
+
+def lines_problem(lines: list[dict], items: dict[str, str]) -> Problem | None:
     if not lines:
-        return "The commitment has no lines.", "Add schedule of values lines in Procore."
+        return Problem("The commitment has no lines.", "Add schedule of values lines in Procore.")
     for line in lines:
         key = line_item_key(line)
         what = line.get("description") or f"line {line.get('position')}"
         if key is None:
-            return (f"“{what}” is not on a standard cost code and cost type.",
-                    "Use a cost code from the company's standard list and a cost type on every line.")
+            return Problem(f"“{what}” is not on a standard cost code and cost type.",
+                           "Use a cost code from the company's standard list and a cost type on every line.")
         if key not in items:
-            return (f"The item for “{what}” ({(line.get('cost_code') or {}).get('full_code')}) is not in Xero yet.",
-                    "Run the cost code sync (or fix the cost code's error there), then sync again.")
+            return Problem(f"The item for “{what}” ({(line.get('cost_code') or {}).get('full_code')}) is not in "
+                           "Xero yet.", "Run the cost code sync (or fix the cost code's error there), then sync again.",
+                           ("cost_code", key))
     return None
+
+
+def commitment_problem(contract: dict, lines: list[dict], *, contact_id: str | None, option_id: str | None,
+                       items: dict[str, str]) -> Problem | None:
+    """Why the commitment cannot be exported (plain words, hint, what it waits for), or None.
+    `items`: line key → item code."""
+    return (header_problem(contract, contact_id=contact_id, option_id=option_id)
+            or lines_problem(lines, items))
 
 
 def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], account_code: str = "",
@@ -117,20 +132,30 @@ def existing_line(line) -> dict:
 
 
 # -- gate shared by the three financial exports -----------------------------------------------------
-def admit(ctx, kind: str, procore_id, label: str, problem: tuple[str, str] | None, *,
-          needs_approval: bool) -> Link | None:
-    """Decide where one record stands; returns its link when it may be written now (or updated)."""
+def admit(ctx, kind: str, procore_id, label: str, problem: Problem | tuple | None, *,
+          needs_approval: bool, project_id=None, list_name: str = "") -> Link | None:
+    """Decide where one record stands; returns its link when it may be written now (or updated).
+    With `project_id`, the link remembers where the record is listed and what it waits for (sync.windows)."""
+    link, may_write = _admit(ctx, kind, procore_id, label, problem, needs_approval=needs_approval)
+    if link is not None and project_id is not None and not ctx.dry_run:
+        remember(link, project_id=project_id, list_name=list_name,
+                 wait_for=getattr(problem, "wait_for", None) if problem else None)
+    return link if may_write else None
+
+
+def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Link | None, bool]:
+    """(the link as it stands now, whether it may be written)."""
     link = Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(procore_id)).first()
     if link is not None and (link.state == State.SYNCED or (link.state == State.EXPORTING and not problem)):
-        return link
+        return link, True
     if link is not None and link.state in (State.ARCHIVED, State.REJECTED, State.EXPORTING,
                                            State.AWAITING_APPROVAL):
-        return None
+        return link, False
     if link is not None and link.state == State.FAILED and not link.data.get("waiting"):
-        return None  # Xero refused it: a person retries it (never a blind retry of a 4xx)
+        return link, False  # Xero refused it: a person retries it (never a blind retry of a 4xx)
     if problem:
         if link is None and (ctx.dry_run or problem[0].startswith("Status is")):
-            return None  # drafts are not the accountant's business until approved in Procore
+            return link, False  # drafts are not the accountant's business until approved in Procore
         if link is None or link.state != State.FAILED or link.last_error != problem[0]:
             link = link or link_for_procore(ctx.connection, kind, procore_id, label=label,
                                             initial_state=State.FAILED)
@@ -138,14 +163,14 @@ def admit(ctx, kind: str, procore_id, label: str, problem: tuple[str, str] | Non
             link.save(update_fields=["data"])
             link_fail(link, message=problem[0], hint=problem[1])
             run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
-        return None
+        return link, False
     if ctx.dry_run:
         run_log(ctx.run, Action.SKIPPED, label=label, procore_id=procore_id, message="Eligible (preview).")
-        return link if link is not None and link.state == State.READY else None
+        return link, link is not None and link.state == State.READY
     accepted = link is not None and link.data.get("decision") == "accepted"
     state = State.AWAITING_APPROVAL if needs_approval and not accepted else State.READY
     if link is not None and link.state == State.READY:
-        return link
+        return link, True
     if link is None:
         link = link_for_procore(ctx.connection, kind, procore_id, label=label, initial_state=state)
     if link.state == State.FAILED:
@@ -153,22 +178,28 @@ def admit(ctx, kind: str, procore_id, label: str, problem: tuple[str, str] | Non
         link_set_state(link, state, last_error="", hint="", data=link.data)
     if state == State.AWAITING_APPROVAL:
         run_log(ctx.run, Action.SKIPPED, link=link, message="Eligible: waiting for an accountant to accept it.")
-        return None
-    return link
+        return link, False
+    return link, True
 
 
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
     links = _prerequisites(ctx)
+    window = Window.open(ctx, KIND)
     candidates = []
     for project in ctx.procore.projects({"filters[by_status]": "All"}):
         for kind in KINDS:
-            for contract in ctx.procore.commitments(kind, project["id"]):
+            contracts = window.read(lambda q, k=kind, p=project["id"]: ctx.procore.commitments(k, p, q),
+                                    project["id"], kind)
+            if contracts:
+                run_progress(ctx.run, len(contracts))
+            for contract in contracts:
                 if ctx.record_id and str(contract["id"]) != str(ctx.record_id):
                     continue
                 try:
                     candidate = _candidate(ctx, kind, project["id"], contract, links)
-                except Exception as exc:  # one record: log it, the run goes on
+                except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                    window.hold()
                     message, hint = explain_exception(exc)
                     run_log(ctx.run, Action.FAILED, label=contract.get("number") or "", procore_id=contract["id"],
                             message=message, hint=hint)
@@ -178,6 +209,7 @@ def run(ctx) -> None:
     export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=candidates,
            find_existing=lambda refs: _pos_by_reference(ctx.xero, refs), dry_run=ctx.dry_run,
            on_written=_remember_lines)
+    window.close()
 
 
 def _prerequisites(ctx) -> dict:
@@ -195,18 +227,21 @@ def _candidate(ctx, kind: str, project_id, contract: dict, links: dict) -> Candi
     existing = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=str(contract["id"])).first()
     if not approved and existing is None:
         return None  # a draft: nothing to say until someone approves it in Procore
-    detail = ctx.procore.commitment(kind, project_id, contract["id"]) if approved else contract
-    lines = detail.get("line_items") or []
     vendor_id = str((contract.get("vendor") or {}).get("id") or contract.get("vendor_id") or "")
     contact = links[Kind.VENDOR].get(vendor_id)
     project_link = links[Kind.PROJECT].get(str(project_id))
-    problem = commitment_problem(contract, lines, contact_id=contact and contact.xero_id,
-                                 option_id=project_link and project_link.xero_id, items=links["items"])
+    problem = header_problem({"project_id": project_id, **contract}, contact_id=contact and contact.xero_id,
+                             option_id=project_link and project_link.xero_id)
+    lines = []
+    if problem is None:  # only now are its lines worth a call
+        lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
+        problem = lines_problem(lines, links["items"])
     if existing is not None and existing.state == State.SYNCED:
         if problem:  # e.g. the status went back to Draft: the PO stays as it was
             return None
         return _update(ctx, existing, contract, lines, contact, project_link, links, label)
-    link = admit(ctx, KIND, contract["id"], label, problem, needs_approval=ctx.settings.approve_commitments)
+    link = admit(ctx, KIND, contract["id"], label, problem, needs_approval=ctx.settings.approve_commitments,
+                 project_id=project_id, list_name=kind)
     if link is None:
         return None
     payload = _payload(ctx, contract, lines, contact, project_link, links)

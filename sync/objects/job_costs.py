@@ -4,7 +4,8 @@ Spend coded to a synced project's tracking option (bills not made by us, spend m
 journals) becomes one direct cost per document and project, with one line per tracked Xero line. Each
 line's cost code × cost type comes from its Item code ("01-100.L", as the cost code export writes it) or
 from the project's mapping; a document with an unmapped line waits, whole, in a visible failed state
-(totals in Procore never silently disagree with Xero) and is retried from its stored copy on every run.
+(totals in Procore never silently disagree with Xero) and is retried from its stored copy once its project's
+mapping covers it (or daily, or on "Sync now").
 A voided or deleted document, or one no longer coded to the project, is removed again.
 
 Procore writes go through the sync endpoints, which upsert by origin_id, so a repeated run or a lost
@@ -15,9 +16,12 @@ document may be spread over several jobs; origin_id is unique per company), each
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from connector.models import Kind, Link, SyncRecord
+from django.utils import timezone
+
+from connector.models import Kind, Link, SyncRecord, SyncRun
 from procore_client.errors import ProcoreError, ProcoreNotFound
 
 from ..cursors import cursor_get, cursor_set
@@ -29,6 +33,7 @@ from .cost_codes import item_code
 
 KIND = Kind.JOB_COST
 State, Action = Link.State, SyncRecord.Action
+RETRY_UNMAPPED_EVERY = timedelta(hours=24)
 COST_TYPES = {"bills": "invoice", "spend_money": "expense", "journals": "expense"}
 
 
@@ -129,6 +134,8 @@ class _Importer:
                     continue
                 link = link_for_xero(self.ctx.connection, KIND, key, label=f"{doc.title} · {project.label}")
             self.touched.add(link.pk)
+            if link.data.get("document") == doc.snapshot() and not self._worth_retrying(link, project):
+                continue  # read again unchanged (the cursor's overlap) and still nothing to map it with
             self._import(link, doc, project, lines)
 
     def retry_waiting(self) -> None:
@@ -142,12 +149,24 @@ class _Importer:
             snapshot = link.data.get("document")
             if project is None or not snapshot:
                 continue
+            if not self._worth_retrying(link, project):
+                continue
             doc = SpendDocument.from_snapshot(snapshot)
             lines = doc.lines_on(project.xero_id) if doc.is_spend else []
             if lines:
                 self._import(link, doc, project, lines)
             else:  # a removal that failed last time
                 self._remove(link, doc)
+
+    def _worth_retrying(self, link: Link, project: Link) -> bool:
+        """A document waiting for a mapping is tried again when its project's mapping now covers one of its
+        lines, or once a day (a cost code may have been added in Procore); "Sync now" tries all of them."""
+        if link.state != State.FAILED or not link.data.get("unmapped"):
+            return True  # a write or removal that was cut off: always finish it
+        mapping = project.data.get("job_cost_map", {})
+        return (self.ctx.run.trigger == SyncRun.Trigger.MANUAL
+                or any(key in mapping for key in link.data["unmapped"])
+                or timezone.now() - link.updated_at >= RETRY_UNMAPPED_EVERY)
 
     def _import(self, link: Link, doc: SpendDocument, project: Link, lines: list[SpendLine]) -> None:
         ctx, project_id = self.ctx, int(project.procore_id)
@@ -174,6 +193,8 @@ class _Importer:
                 link.data = {**link.data, **data}
                 link.save(update_fields=["data", "updated_at"])
                 link_fail(link, message=message, hint=hint)
+            elif not ctx.dry_run:
+                Link.objects.filter(pk=link.pk).update(updated_at=timezone.now())  # tried again: not before tomorrow
             run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)
             return
         vendor = self.vendors.get(doc.contact_id)

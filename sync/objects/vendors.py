@@ -29,7 +29,7 @@ from ..runs import run_log, run_progress
 KIND = Kind.VENDOR
 State, Action = Link.State, SyncRecord.Action
 PROCORE_PENDING = "procore-pending"  # "<window end> <last vendor id done>" while a window is being read
-XERO_PAGE_SIZE = 100
+XERO_PAGE_SIZE = 1000  # the largest page: the cursor still follows each page
 CHUNK = 100
 
 

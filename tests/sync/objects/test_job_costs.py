@@ -9,17 +9,17 @@ import pytest
 import requests
 
 from connector.clients import xero_client_for
-from connector.models import Kind, Link, SyncCursor
+from connector.models import Kind, Link, SyncCursor, SyncRun
 from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map
 from sync.services import sync_kind_run
 from sync.spend import SpendDocument, SpendLine
-from tests.sandboxes import data, faults
+from tests.sandboxes import calls, calls_reset, data, faults
 
 State = Link.State
 
 
-def sync(connection):
-    return sync_kind_run(connection_id=connection.pk, kind=Kind.JOB_COST)
+def sync(connection, trigger=SyncRun.Trigger.MANUAL):
+    return sync_kind_run(connection_id=connection.pk, kind=Kind.JOB_COST, trigger=trigger)
 
 
 @pytest.fixture
@@ -171,6 +171,9 @@ def test_an_unmapped_line_waits_visibly_and_imports_once_mapped(connection, job,
     assert link.state == State.FAILED and not costs_of(procore_sandbox, origin)
     assert "Spend money Card 7002" in link.last_error and "line 2" in link.last_error
     assert "account 520" in link.last_error and "“account 520”" in link.hint
+    calls_reset(procore_sandbox)
+    sync(connection, SyncRun.Trigger.SCHEDULE)  # nothing new to map it with: Procore is left alone
+    assert sum(calls(procore_sandbox).values()) == 0 and Link.objects.get(pk=link.pk).state == State.FAILED
 
     with pytest.raises(JobCostSettingError):
         job_costs_map(job["link"], "account 520", "no-cost-type")
@@ -178,7 +181,7 @@ def test_an_unmapped_line_waits_visibly_and_imports_once_mapped(connection, job,
     admin_client.post("/admin/connector/link/", {"action": "job_costs_map_lines", "item_code": job["code"],
                                                  "_selected_action": [link.pk]})
     assert Link.objects.get(pk=job["link"].pk).data["job_cost_map"] == {"account 520": job["code"]}
-    sync(connection)  # the document did not change in Xero: retried from its stored copy
+    sync(connection, SyncRun.Trigger.SCHEDULE)  # the document did not change in Xero: retried from its copy
     [cost] = costs_of(procore_sandbox, origin)
     amounts = sorted(l["amount"] for l in data(procore_sandbox, "direct_cost_line_items", direct_cost_id=cost["id"]))
     assert amounts == ["19.90", "80.10"]

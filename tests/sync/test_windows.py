@@ -1,0 +1,107 @@
+"""Scheduled runs of the financial exports read only what changed, plus what they still owe an answer."""
+
+from datetime import timedelta
+
+import pytest
+
+from connector.clients import procore_client_for, xero_client_for
+from connector.models import Kind, Link, SyncRun
+from sync import windows
+from sync.cursors import now as real_now
+from sync.services import sync_kind_run
+from tests.sandboxes import calls, calls_reset, faults
+from tests.sync.objects.test_commitments import (
+    SC1,
+    SC3,
+    UNLINKED_VENDOR,
+    export_accepted,
+    financial_prerequisites,
+    purchase_orders,
+)
+
+State = Link.State
+SCHEDULE = SyncRun.Trigger.SCHEDULE
+
+
+def detail_reads(server) -> int:
+    return sum(n for rule, n in calls(server).items() if rule.startswith("GET") and rule.endswith("<int:id>"))
+
+
+def list_reads(server) -> int:
+    return sum(n for rule, n in calls(server).items() if rule.startswith("GET") and rule.endswith("_contracts"))
+
+
+@pytest.fixture
+def prerequisites(connection, procore_sandbox, xero_sandbox):
+    financial_prerequisites(connection, procore_sandbox)
+    yield connection
+    faults(procore_sandbox, rate_limits=True)
+
+
+@pytest.mark.django_db
+def test_a_scheduled_run_with_nothing_changed_reads_one_list_per_project_and_writes_nothing(
+        prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
+    connection = prerequisites
+    export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+    projects = len(procore_client_for(connection).projects({"filters[by_status]": "All"}))
+    calls_reset(procore_sandbox, xero_sandbox)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    assert (run.created, run.updated, run.failed) == (0, 0, 0)
+    assert detail_reads(procore_sandbox) == 0 and list_reads(procore_sandbox) == 2 * projects
+    assert sum(calls(xero_sandbox).values()) == 0
+
+    # "Sync now" reads everything again (a line edited without touching its contract is found that way).
+    calls_reset(procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SyncRun.Trigger.MANUAL)
+    assert detail_reads(procore_sandbox) == len(purchase_orders(xero_sandbox, connection))
+
+
+@pytest.mark.django_db
+def test_a_commitment_waiting_for_its_vendor_goes_once_the_vendor_is_linked_though_it_did_not_change(
+        prerequisites, procore_sandbox, xero_sandbox):
+    connection = prerequisites
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    waiting = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC3))
+    assert waiting.data["wait_for"] == ["vendor", str(UNLINKED_VENDOR)]
+
+    calls_reset(procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    assert detail_reads(procore_sandbox) == 0  # still waiting: not even its lines are read
+
+    contact = xero_client_for(connection).write_batch("contacts", [{"Name": "Late vendor (test)"}], None)[0]
+    Link.objects.create(connection=connection, kind=Kind.VENDOR, procore_id=str(UNLINKED_VENDOR),
+                        xero_id=contact.id, state=State.SYNCED)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.last_error) == (State.AWAITING_APPROVAL, "")
+
+
+@pytest.mark.django_db
+def test_a_record_that_could_not_be_read_keeps_the_window_open(
+        prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks, monkeypatch):
+    from procore_client.errors import ProcoreServerError
+    from procore_client.resources import ResourcesMixin
+
+    connection = prerequisites
+    export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+    link = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
+
+    def po_date():
+        return next(p["Date"] for p in purchase_orders(xero_sandbox, connection) if p["PurchaseOrderID"] == link.xero_id)
+
+    before = po_date()
+    procore_client_for(connection).update_commitment("work_order_contracts", 2800000, SC1,
+                                                     {"contract_date": "2026-03-02"})
+
+    def unavailable(*args, **kwargs):
+        raise ProcoreServerError(503, "Service Unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ResourcesMixin, "commitment", unavailable)
+        # The failed run ends a minute after the edit: a window that moved on would never see it again.
+        patched.setattr(windows, "now", lambda: real_now() + timedelta(minutes=1))
+        failed = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    assert (failed.failed, failed.updated) == (1, 0)
+
+    later = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    assert later.updated == 1 and po_date() != before  # the edit made during the failed run was not skipped
