@@ -10,7 +10,12 @@ Xero LineItemID and item code (change orders and bills need them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from math import ceil
+from typing import NamedTuple
+
 from connector.models import Kind, Link, SyncRecord
+from xero_client.errors import XeroNotFound
 
 from ..explain import explain_exception
 from ..export import Candidate, export
@@ -23,6 +28,7 @@ KIND = Kind.COMMITMENT
 KINDS = ("work_order_contracts", "purchase_order_contracts")
 State, Action = Link.State, SyncRecord.Action
 CLOSED = ("BILLED", "DELETED")
+XERO_PAGE = 1000
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
@@ -186,7 +192,7 @@ def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Li
 def run(ctx) -> None:
     links = _prerequisites(ctx)
     window = Window.open(ctx, KIND)
-    candidates = []
+    candidates, edits = [], []
     for project in ctx.procore.projects({"filters[by_status]": "All"}):
         for kind in KINDS:
             contracts = window.read(lambda q, k=kind, p=project["id"]: ctx.procore.commitments(k, p, q),
@@ -204,12 +210,34 @@ def run(ctx) -> None:
                     run_log(ctx.run, Action.FAILED, label=contract.get("number") or "", procore_id=contract["id"],
                             message=message, hint=hint)
                     continue
-                if candidate:
+                if isinstance(candidate, _Deferred):
+                    edits.append(candidate)
+                elif candidate:
                     candidates.append(candidate)
+    candidates += _finish_edits(ctx, edits, window)
     export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=candidates,
            find_existing=lambda refs: _pos_by_reference(ctx.xero, refs), dry_run=ctx.dry_run,
            on_written=_remember_lines)
     window.close()
+
+
+def _finish_edits(ctx, edits: list[_Deferred], window) -> list[Candidate]:
+    out = []
+    pos = purchase_orders_now(ctx, [edit.po_id for edit in edits]) if edits else {}
+    for edit in edits:
+        po = pos[edit.po_id]
+        try:
+            if isinstance(po, Exception):
+                raise po
+            candidate = edit.finish(po)
+        except Exception as exc:  # one record: log it, the run goes on, the window stays open
+            window.hold()
+            message, hint = explain_exception(exc)
+            run_log(ctx.run, Action.FAILED, link=edit.link, message=message, hint=hint)
+            continue
+        if candidate:
+            out.append(candidate)
+    return out
 
 
 def _prerequisites(ctx) -> dict:
@@ -275,11 +303,23 @@ class _Update(Candidate):
         return self.own
 
 
-def _update(ctx, link, contract, lines, contact, project_link, links, label) -> Candidate | None:
+class _Deferred(NamedTuple):
+    """An edit that needs the PO as Xero has it now; the POs of a run are read together."""
+
+    link: Link
+    po_id: str
+    finish: Callable
+
+
+def _update(ctx, link, contract, lines, contact, project_link, links, label) -> _Deferred | None:
     own = _payload(ctx, contract, lines, contact, project_link, links)
     if fingerprint(own) == link.fingerprint or ctx.dry_run:
         return None
-    po = ctx.xero.purchase_order(link.xero_id)
+    return _Deferred(link, link.xero_id, lambda po: _updated(ctx, po, link, own, contract, lines, contact, project_link,
+                                                        links, label))
+
+
+def _updated(ctx, po, link, own, contract, lines, contact, project_link, links, label) -> Candidate | None:
     if po.status in CLOSED:
         if link.data.get("refused") != fingerprint(own):
             link.data["refused"] = fingerprint(own)
@@ -297,6 +337,25 @@ def _update(ctx, link, contract, lines, contact, project_link, links, label) -> 
     candidate = _Update(link, payload, reference=link.reference or reference(contract), label=label)
     candidate.own = fingerprint(own)
     return _with_data(candidate, lines, links, link.data.get("kind"))
+
+
+def purchase_orders_now(ctx, ids: list[str]) -> dict:
+    """PO id → the PO as Xero has it now (or the exception reading it). One by one while that costs fewer
+    calls than the pages of all our POs (about one per synced commitment), else page by page."""
+    found, wanted = {}, set(ids)
+    ours = Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED).count()
+    if len(wanted) > max(1, ceil(ours / XERO_PAGE)):
+        for page in ctx.xero.iter_pages("purchase_orders", page_size=XERO_PAGE):
+            found.update({str(po.purchase_order_id): po for po in page.records
+                          if str(po.purchase_order_id) in wanted})
+            if len(found) == len(wanted):
+                break
+    for po_id in sorted(wanted - found.keys()):  # few wanted, or not listed (e.g. deleted): by id
+        try:
+            found[po_id] = ctx.xero.purchase_order(po_id)
+        except XeroNotFound as exc:  # its records fail this run; the others go on
+            found[po_id] = exc
+    return found
 
 
 def _remember_lines(candidate: Candidate, po) -> None:
