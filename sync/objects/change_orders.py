@@ -5,20 +5,29 @@ Xero deletes the lines an update leaves out and cannot change one line twice in 
 existing line is resent with its LineItemID, and the changes to one commitment line are summed into
 one new line. New lines are tagged "[CO number]" in the description: after a lost answer the tag on the
 PO shows the lines were already appended, so they are never appended twice.
+
+A run reads the packages that changed (sync.windows), then writes each PO once however many of its
+packages are due, 50 POs per call with one stored Idempotency-Key: the Xero calls are the PO reads (by id,
+or the pages of all POs when that is fewer) plus one write per 50 POs. A Xero read error stops the run
+before anything is written; an element Xero refuses fails only the packages of that PO.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from typing import NamedTuple
 
 from connector.models import Kind, Link, SyncRecord
+from xero_client.errors import XeroValidationError
 
 from ..explain import explain_exception, explain_xero
-from ..export import send_batch
+from ..export import BATCH, send_batch
 from ..links import link_bind, link_fail, link_mark_exporting
 from ..money import coded, total
-from ..runs import run_log
-from .commitments import CLOSED, admit, existing_line
+from ..runs import run_log, run_progress
+from ..windows import Problem, Window
+from .commitments import CLOSED, admit, existing_line, purchase_orders_now
 
 KIND = Kind.CHANGE_ORDER
 State, Action = Link.State, SyncRecord.Action
@@ -27,6 +36,13 @@ State, Action = Link.State, SyncRecord.Action
 # -- mapper (pure) ---------------------------------------------------------------------------------
 def tag(package: dict) -> str:
     return f"[{package.get('number') or package['id']}]"
+
+
+def tagged(lines, package: dict) -> list:
+    """The PO lines this package appended (Xero line models), in order."""
+    mark = tag(package)
+    return [li for li in lines or [] if (li.description or "") == mark
+            or (li.description or "").startswith(mark + " ")]
 
 
 def summed_changes(package: dict) -> list[dict]:
@@ -41,18 +57,19 @@ def summed_changes(package: dict) -> list[dict]:
             for e in by_line.values()]
 
 
-def change_order_problem(package: dict, commitment_link: Link | None, changes: list[dict]) -> tuple[str, str] | None:
+def change_order_problem(package: dict, commitment_link: Link | None, changes: list[dict]) -> Problem | None:
     if package.get("status") != "approved":
-        return (f"Status is “{package.get('status')}”; only approved change orders are exported.",
-                "Approve the change order in Procore.")
+        return Problem(f"Status is “{package.get('status')}”; only approved change orders are exported.",
+                       "Approve the change order in Procore.")
     if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
-        return ("Waiting: its commitment is not in Xero yet.",
-                "Export the commitment first (accept it in the approval queue); this change order follows.")
+        return Problem("Waiting: its commitment is not in Xero yet.",
+                       "Export the commitment first (accept it in the approval queue); this change order follows.",
+                       wait_for=("commitment", str(package.get("contract_id"))))
     items = commitment_link.data.get("items") or {}
     for change in changes:
         if change["line_id"] not in items:
-            return (f"“{change['description']}” is not on a line of the exported commitment.",
-                    "Tie each change to an existing commitment line (cost code and cost type).")
+            return Problem(f"“{change['description']}” is not on a line of the exported commitment.",
+                           "Tie each change to an existing commitment line (cost code and cost type).")
     return None
 
 
@@ -70,71 +87,152 @@ def appended_lines(package: dict, changes: list[dict], commitment_data: dict, *,
 
 
 # -- exporter --------------------------------------------------------------------------------------
+class Due(NamedTuple):
+    """A change order whose lines may be appended in this run."""
+
+    link: Link
+    package: dict
+    changes: list[dict]
+    commitment: Link
+
+
+class Update(NamedTuple):
+    """One PO write: its current lines plus the lines of every package due on it."""
+
+    po: object
+    due: list[Due]
+    payload: dict
+
+
 def run(ctx) -> None:
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
+    window = Window.open(ctx, KIND)
+    due = []
     for project in ctx.procore.projects({"filters[by_status]": "All"}):
-        for package in ctx.procore.change_order_packages(project["id"]):
+        packages = window.read(lambda q, p=project["id"]: ctx.procore.change_order_packages(p, query=q),
+                               project["id"], "packages")
+        if packages:
+            run_progress(ctx.run, len(packages))
+        for package in packages:
             if ctx.record_id and str(package["id"]) != str(ctx.record_id):
                 continue
-            if package.get("status") != "approved" and not Link.objects.filter(
-                    connection=ctx.connection, kind=KIND, procore_id=str(package["id"])).exists():
-                continue  # not approved and never seen: nothing to say yet
-            _one(ctx, package, commitments.get(str(package.get("contract_id"))))
+            try:
+                one = _judge(ctx, project["id"], package, commitments.get(str(package.get("contract_id"))))
+            except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                window.hold()
+                message, hint = explain_exception(exc)
+                run_log(ctx.run, Action.FAILED, label=str(package.get("number") or ""), procore_id=package["id"],
+                        message=message, hint=hint)
+                continue
+            if one:
+                due.append(one)
+    if due:
+        updates = _updates(ctx, due)
+        for start in range(0, len(updates), BATCH):
+            _write(ctx, updates[start:start + BATCH])
+    window.close()
 
 
-def _one(ctx, package: dict, commitment_link: Link | None) -> None:
+def _judge(ctx, project_id, package: dict, commitment: Link | None) -> Due | None:
     label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
     changes = summed_changes(package)
-    problem = change_order_problem(package, commitment_link, changes)
-    link = admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders)
+    problem = change_order_problem(package, commitment, changes)
+    link = admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders,
+                 project_id=project_id, list_name="packages")
     if link is None or link.state == State.SYNCED or ctx.dry_run:
-        return
+        return None
+    return Due(link, package, changes, commitment)
+
+
+def _updates(ctx, due: list[Due]) -> list[Update]:
+    """Group the due packages by PO; bind the ones an interrupted run already appended; one update per PO."""
+    by_po = defaultdict(list)
+    for one in due:
+        by_po[one.commitment.xero_id].append(one)
+    pos = purchase_orders_now(ctx, list(by_po))
+    settings, updates = ctx.settings, []
+    for po_id, group in by_po.items():
+        po = pos[po_id]
+        if isinstance(po, Exception):
+            _log_failed(ctx.run, group, *explain_exception(po))
+            continue
+        pending = []
+        for one in group:
+            mine = tagged(po.line_items, one.package)
+            if mine and one.link.state == State.EXPORTING:  # an earlier answer was lost: the lines are there
+                _bind(ctx.run, one, po, mine, Action.LINKED,
+                      "Found on the purchase order after an interrupted export; not appended again.")
+            elif po.status in CLOSED:
+                _fail(ctx.run, [one], f"The purchase order is {po.status.lower()} in Xero; lines cannot be added.",
+                      "Add the change to Xero by hand, or reopen the purchase order.")
+            else:
+                pending.append(one)
+        if pending:
+            lines = [existing_line(li) for li in po.line_items or []]
+            for one in pending:
+                lines += appended_lines(one.package, one.changes, one.commitment.data,
+                                        account_code=settings.purchase_account_code, tax_type=settings.tax_type)
+            updates.append(Update(po, pending, {"PurchaseOrderID": str(po.purchase_order_id),
+                                                "Contact": {"ContactID": str(po.contact.contact_id)},
+                                                "LineItems": lines}))
+    return updates
+
+
+def _write(ctx, batch: list[Update]) -> None:
+    """One Xero call for ≤ 50 POs; the key is stored on the links first, so a lost answer is found again."""
+    links = [one.link for update in batch for one in update.due]
+    key = _key(ctx, links)
+    link_mark_exporting(links, key)
     try:
-        _append(ctx, link, package, changes, commitment_link)
-    except Exception as exc:  # one record: log it, the run goes on
-        message, hint = explain_exception(exc)
-        run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)
-
-
-def _append(ctx, link: Link, package: dict, changes: list[dict], commitment_link: Link) -> None:
-    po = ctx.xero.purchase_order(commitment_link.xero_id)
-    mine = [li for li in (po.line_items or []) if (li.description or "").startswith(tag(package) + " ")]
-    if mine and link.state == State.EXPORTING:  # an earlier answer was lost: the lines are there
-        _bind(link, po, mine, changes, Action.LINKED, ctx.run,
-              "Found on the purchase order after an interrupted export; not appended again.")
+        results = send_batch(ctx.xero, "purchase_orders", [update.payload for update in batch], key)
+    except XeroValidationError as exc:  # refused as a whole (a 4xx is never retried blindly: a person does)
+        for update in batch:
+            _fail(ctx.run, update.due, *explain_xero(exc.messages))
         return
-    if po.status in CLOSED:
-        link_fail(link, message=f"The purchase order is {po.status.lower()} in Xero; lines cannot be added.",
-                  hint="Add the change to Xero by hand, or reopen the purchase order.")
-        run_log(ctx.run, Action.FAILED, link=link, message=link.last_error, hint=link.hint)
-        return
-    settings = ctx.settings
-    payload = {"PurchaseOrderID": str(po.purchase_order_id), "Contact": {"ContactID": str(po.contact.contact_id)},
-               "LineItems": [existing_line(li) for li in (po.line_items or [])]
-               + appended_lines(package, changes, commitment_link.data, account_code=settings.purchase_account_code,
-                                tax_type=settings.tax_type)}
-    key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"co-{uuid.uuid4()}"
-    link_mark_exporting([link], key)
-    results = send_batch(ctx.xero, "purchase_orders", [payload], key)
     if results is None:
-        run_log(ctx.run, Action.FAILED, link=link,
-                message="Xero did not answer; the change order is kept and will be checked on the next run.")
+        for update in batch:
+            _log_failed(ctx.run, update.due,
+                        "Xero did not answer; the change order is kept and will be checked on the next run.", "")
         return
-    result = results[0]
-    if not result.ok:
-        message, hint = explain_xero(result.errors)
-        link_fail(link, message=message, hint=hint)
-        run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)
-        return
-    before = {str(li.line_item_id) for li in (po.line_items or [])}
-    new = [li for li in (result.record.line_items or []) if str(li.line_item_id) not in before]
-    _bind(link, result.record, new, changes, Action.UPDATED, ctx.run,
-          f"{len(new)} line(s) appended to purchase order {result.record.purchase_order_number}.")
+    for update, result in zip(batch, results):
+        if not result.ok:
+            _fail(ctx.run, update.due, *explain_xero(result.errors))
+            continue
+        before = {str(li.line_item_id) for li in update.po.line_items or []}
+        new = [li for li in result.record.line_items or [] if str(li.line_item_id) not in before]
+        for one in update.due:
+            mine = tagged(new, one.package)
+            _bind(ctx.run, one, result.record, mine, Action.UPDATED,
+                  f"{len(mine)} line(s) appended to purchase order {result.record.purchase_order_number}.")
 
 
-def _bind(link, po, new_lines, changes, action, run, message) -> None:
+def _key(ctx, links: list[Link]) -> str:
+    """The stored key when this is exactly the batch whose answer was lost (Xero replays it, never applies
+    it twice); otherwise a new one (Xero refuses a key reused for a different request)."""
+    key = links[0].idempotency_key
+    if key and all(link.state == State.EXPORTING and link.idempotency_key == key for link in links):
+        same = set(Link.objects.filter(connection=ctx.connection, kind=KIND, idempotency_key=key)
+                   .values_list("pk", flat=True))
+        if same == {link.pk for link in links}:
+            return key
+    return f"co-{uuid.uuid4()}"
+
+
+def _bind(run, one: Due, po, new_lines, action, message) -> None:
     ids = [str(li.line_item_id) for li in new_lines]
-    link_bind(link, xero_id=ids[0] if ids else "", reference=str(po.purchase_order_id),
-              data={"po": str(po.purchase_order_id), "lines": {c["line_id"]: i for c, i in zip(changes, ids)}})
-    run_log(run, action, link=link, xero_id=str(po.purchase_order_id), message=message)
+    link_bind(one.link, xero_id=ids[0] if ids else "", reference=str(po.purchase_order_id),
+              data={"po": str(po.purchase_order_id), "lines": {c["line_id"]: i for c, i in zip(one.changes, ids)}})
+    run_log(run, action, link=one.link, xero_id=str(po.purchase_order_id), message=message)
+
+
+def _fail(run, due: list[Due], message: str, hint: str) -> None:
+    """Xero refused it: the link fails (a person retries it)."""
+    for one in due:
+        link_fail(one.link, message=message, hint=hint)
+    _log_failed(run, due, message, hint)
+
+
+def _log_failed(run, due: list[Due], message: str, hint: str) -> None:
+    for one in due:
+        run_log(run, Action.FAILED, link=one.link, message=message, hint=hint)

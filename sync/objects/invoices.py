@@ -6,6 +6,9 @@ item code (cost code + cost type) with the project's tracking option; each line 
 period less the retainage held, so the bill total is the invoice's "current payment due". InvoiceNumber
 is not unique in Xero: our link is the guard, and a lost answer is found again by InvoiceNumber +
 contact + the Url that names the Procore invoice.
+
+Reads are incremental (sync.windows): a scheduled run lists what changed since the last one, plus the
+invoices it still owes an answer, e.g. one that waited for its commitment or vendor, now in Xero.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, SyncRecord
 
+from ..explain import explain_exception
 from ..export import Candidate, export
 from ..money import cents, coded, dec, total
-from ..runs import run_log
+from ..runs import run_log, run_progress
+from ..windows import Problem, Window
 from .commitments import admit
 
 KIND = Kind.INVOICE
@@ -39,24 +44,27 @@ def procore_url(requisition: dict) -> str:
 
 
 def invoice_problem(requisition: dict, commitment_link: Link | None, contact_id: str | None,
-                    lines: list[dict] | None) -> tuple[str, str] | None:
+                    lines: list[dict] | None) -> Problem | None:
+    """Why the invoice cannot be a bill now, or None; `wait_for` names the link whose sync ends the wait."""
     if requisition.get("status") not in EXPORTABLE:
-        return (f"Status is “{requisition.get('status')}”; only approved, approved as noted or pending owner "
-                "approval invoices are exported.", "Approve the invoice in Procore.")
+        return Problem(f"Status is “{requisition.get('status')}”; only approved, approved as noted or pending "
+                       "owner approval invoices are exported.", "Approve the invoice in Procore.")
     if amount_due(requisition) < 0:
-        return ("Negative invoices are not exported to Xero.",
-                "Enter it in Xero as a supplier credit note, or correct the invoice in Procore.")
+        return Problem("Negative invoices are not exported to Xero.",
+                       "Enter it in Xero as a supplier credit note, or correct the invoice in Procore.")
     if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
-        return ("Waiting: its commitment is not in Xero yet.",
-                "Export the commitment first (accept it in the approval queue); this invoice follows.")
+        return Problem("Waiting: its commitment is not in Xero yet.",
+                       "Export the commitment first (accept it in the approval queue); this invoice follows.",
+                       ("commitment", str(requisition.get("commitment_id"))))
     if not contact_id:
-        return ("The vendor is not linked to a Xero contact.", "Export or link the vendor, then sync again.")
+        return Problem("The vendor is not linked to a Xero contact.", "Export or link the vendor, then sync again.",
+                       ("vendor", str(requisition.get("vendor_id"))))
     if lines is None:
-        return ("An invoice line is not on a line of the exported commitment.",
-                "Re-send the commitment (or its change order) to Xero first.")
+        return Problem("An invoice line is not on a line of the exported commitment.",
+                       "Re-send the commitment (or its change order) to Xero first.")
     if total(li["UnitAmount"] for li in lines) != amount_due(requisition):
-        return (f"The lines add up to {total(li['UnitAmount'] for li in lines)}, but the amount due is "
-                f"{amount_due(requisition)}.", "Check the invoice's retainage and previous payments in Procore.")
+        return Problem(f"The lines add up to {total(li['UnitAmount'] for li in lines)}, but the amount due is "
+                       f"{amount_due(requisition)}.", "Check the invoice's retainage and previous payments in Procore.")
     return None
 
 
@@ -110,34 +118,52 @@ def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, statu
 
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
-    settings = ctx.settings
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
     vendors = {link.procore_id: link.xero_id for link in Link.objects.filter(
         connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED).exclude(xero_id="")}
+    window = Window.open(ctx, KIND)
     candidates = []
     for project in ctx.procore.projects({"filters[by_status]": "All"}):
-        for requisition in ctx.procore.requisitions(project["id"]):
+        requisitions = window.read(lambda q, p=project["id"]: ctx.procore.requisitions(p, query=q), project["id"],
+                                   "requisitions")
+        if requisitions:
+            run_progress(ctx.run, len(requisitions))
+        for requisition in requisitions:
             if ctx.record_id and str(requisition["id"]) != str(ctx.record_id):
                 continue
-            commitment_link = commitments.get(str(requisition.get("commitment_id")))
-            data = commitment_link.data if commitment_link else {}
-            contact_id = vendors.get(str(requisition.get("vendor_id")))
-            lines = bill_lines(requisition, data, account_code=settings.purchase_account_code,
-                               tax_type=settings.tax_type)
-            label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}"
-            problem = invoice_problem(requisition, commitment_link, contact_id, lines)
-            link = admit(ctx, KIND, requisition["id"], label.strip(), problem,
-                         needs_approval=settings.approve_invoices)
-            if link is None or problem:
+            try:
+                candidate = _candidate(ctx, project["id"], requisition, commitments, vendors)
+            except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                window.hold()
+                message, hint = explain_exception(exc)
+                run_log(ctx.run, Action.FAILED, label=str(requisition.get("invoice_number") or ""),
+                        procore_id=requisition["id"], message=message, hint=hint)
                 continue
-            payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
-                                   tax_type=settings.tax_type)
-            candidates.append(Candidate(link, payload, reference=payload["Url"], label=label.strip(),
-                                        data={"requested_status": settings.bill_status}))
+            if candidate:
+                candidates.append(candidate)
     export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
            find_existing=lambda refs: _bills_by_url(ctx.xero, candidates, refs), dry_run=ctx.dry_run,
            on_written=lambda c, bill: _read_back(ctx, c, bill))
+    window.close()
+
+
+def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: dict) -> Candidate | None:
+    settings = ctx.settings
+    commitment_link = commitments.get(str(requisition.get("commitment_id")))
+    contact_id = vendors.get(str(requisition.get("vendor_id")))
+    lines = bill_lines(requisition, commitment_link.data if commitment_link else {},
+                       account_code=settings.purchase_account_code, tax_type=settings.tax_type)
+    label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}".strip()
+    problem = invoice_problem(requisition, commitment_link, contact_id, lines)
+    link = admit(ctx, KIND, requisition["id"], label, problem, needs_approval=settings.approve_invoices,
+                 project_id=project_id, list_name="requisitions")
+    if link is None or problem:
+        return None
+    payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
+                           tax_type=settings.tax_type)
+    return Candidate(link, payload, reference=payload["Url"], label=label,
+                     data={"requested_status": settings.bill_status})
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:
