@@ -51,13 +51,13 @@ def main(size: str, seed: int, out: Path) -> None:
         worker = stack.worker(env, workdir)
         for side in sides.values():
             side.recording(True)
-        first = initial(connection, procore, xero)
+        first = initial(connection, procore, xero, peak_rss=worker.peak_rss_mb)
         recorded = {name: side.recorded() for name, side in sides.items()}
         for side in sides.values():
             side.recording(False)
-        noop = incremental("noop", connection, procore, xero)
-        changed = change_one_percent(connection, seed)
-        one = incremental("one_percent", connection, procore, xero)
+        noop = incremental("noop", connection, procore, xero, peak_rss=worker.peak_rss_mb)
+        changed = change_one_percent(connection, seed, procore, xero)
+        one = incremental("one_percent", connection, procore, xero, peak_rss=worker.peak_rss_mb)
         peak = worker.peak_rss_mb()
         worker.stop()
         bare = replay_initial(recorded, sides, size, seed, connection.xero_tenant_id, env["SITE_URL"])

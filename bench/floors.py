@@ -1,12 +1,24 @@
-"""The floor of API calls per kind: the fewest calls the two APIs allow for the work a phase did.
+"""The floor of API calls per sync run: the fewest calls the two APIs allow for the work the run did.
 
 Limits (reference/*.md): Xero writes ≤ 50 records per call (what the connector batches; Xero itself
 accepts more, but larger batches fail as a whole more often), Xero pages ≤ 1000 (pageSize); Procore
 pages ≤ 1000 (the largest per_page the sandbox honours) and sync actions ≤ 1000 records per call.
 
-Inputs: `n` = record counts of both sandboxes at the start of the phase (table → rows), `w` = records
-the phase wrote per side (`xero`, `procore`), `incremental` = a run after the first (then reads cost one
-call per polled resource: changes since the cursor fit a page; a listing is asked at least once).
+A phase's floor is the sum of its runs' floors. The initial phase takes several passes (an accountant
+accepts the approval queue between them), so its floor is one full read, then one poll per polled
+resource in each later pass, plus the writes; that is the issue's own measure for incremental runs.
+
+Inputs of one run:
+- `n`: both sandboxes' record counts (table → rows) at the run's start, plus `synced_projects`: the
+  projects with a tracking option in Xero then (the only ones whose financial records can be exported).
+- `w`: what the run wrote: `xero` / `procore` records, `updated` (of those, edits of records already in
+  Xero), `documents` (distinct Xero documents written: change orders share their PO), `projects` (distinct
+  Procore projects written: direct costs are synced per project), `judged_projects` (distinct projects of the
+  records written or refused: a job cost is mapped on its project's cost codes).
+- `incremental`: the kind read before for this connection (it has a cursor). A listing then costs the
+  pages of what changed since, at least the records made since the kind's previous run (`n["new"]`, table →
+  rows: in the day-one passes that includes what the connector itself just wrote, e.g. our bills among the
+  Xero spend), and at least one call.
 A kind this module does not know yet gets None (reported as "n/a"), so new kinds never break a run.
 """
 
@@ -25,56 +37,66 @@ def batches(count: int, size: int) -> int:
     return ceil(count / size)  # nothing to write costs nothing
 
 
-def _projects(n: dict) -> int:
-    return n.get("projects", 0)
-
-
 def floor(kind: str, n: dict, w: dict, incremental: bool = False) -> dict | None:
-    """{"xero": calls, "procore": calls} for one kind in one phase, or None when the kind is unknown."""
+    """{"xero": calls, "procore": calls} for one run of one kind, or None when the kind is unknown."""
     fn = FLOORS.get(kind)
     if fn is None:
         return None
-    xero, procore = fn(n, w.get("xero", 0), w.get("procore", 0), incremental)
+    xero, procore = fn(n, {"xero": 0, "procore": 0, "updated": 0, "documents": 0, "projects": 0,
+                           "judged_projects": 0, **w}, incremental)
     return {"xero": xero, "procore": procore}
 
 
-# Each: (counts, xero records written, procore records written, incremental) → (xero floor, procore floor).
+def _listing(n: dict, table: str, size: int, incremental: bool) -> int:
+    return pages((n.get("new") or {}).get(table, 0) if incremental else n.get(table, 0), size)
+
+
+def _po_reads(n: dict, documents: int) -> int:
+    """Writing to an existing PO resends its current lines: read them, by id or by page, whichever is fewer."""
+    return min(documents, pages(n.get("PurchaseOrders", 0), XERO_PAGE)) if documents else 0
+
+
+# Each: (counts, written, incremental) → (xero floor, procore floor).
 FLOORS = {
-    # Procore: the ERP cost code list (1) + its codes (pages) + line item types (1); Xero: items in batches.
-    "cost_code": lambda n, wx, wp, inc: (
-        batches(wx, XERO_BATCH),
+    # Procore: the ERP cost code list (1) + its codes (pages) + line item types (1), every run (a company-wide
+    # list with no change filter); Xero: items in batches.
+    "cost_code": lambda n, w, inc: (
+        batches(w["xero"], XERO_BATCH),
         1 + pages(n.get("standard_cost_codes", 0), PROCORE_PAGE) + 1),
-    # Procore: projects (pages) + origin_id stamps (sync batches); Xero: tracking categories (1) + one call
-    # per option written: Xero's API creates (and renames, archives) options one at a time.
-    "project": lambda n, wx, wp, inc: (
-        1 + wx,
-        pages(_projects(n), PROCORE_PAGE) + batches(wp, PROCORE_SYNC)),
-    # Both sides polled: vendors (pages) and contacts (pages); writes in batches on each side.
-    "vendor": lambda n, wx, wp, inc: (
-        (1 if inc else pages(n.get("Contacts", 0), XERO_PAGE)) + batches(wx, XERO_BATCH),
-        (1 if inc else pages(n.get("vendors", 0), PROCORE_PAGE)) + batches(wp, PROCORE_SYNC)),
-    # Procore lists contracts per project and type (2 per project); each written contract's lines come
-    # only with its detail (1 each). Xero: purchase orders in batches.
-    "commitment": lambda n, wx, wp, inc: (
-        batches(wx, XERO_BATCH),
-        pages(_projects(n), PROCORE_PAGE) + 2 * _projects(n) + wx),
-    # Procore: change order packages per project (1 each); Xero: the POs they extend, read (pages: an
-    # append must resend the PO's current lines) and written in batches.
-    "change_order": lambda n, wx, wp, inc: (
-        (pages(n.get("PurchaseOrders", 0), XERO_PAGE) if wx else 0) + batches(wx, XERO_BATCH),
-        pages(_projects(n), PROCORE_PAGE) + _projects(n)),
-    # Procore: requisitions per project (1 each); Xero: bills in batches.
-    "invoice": lambda n, wx, wp, inc: (
-        batches(wx, XERO_BATCH),
-        pages(_projects(n), PROCORE_PAGE) + _projects(n)),
-    # Xero spend: bills, spend money and manual journals (pages each); Procore: direct cost headers and
-    # their line items, two sync calls per batch.
-    "job_cost": lambda n, wx, wp, inc: (
-        (3 if inc else pages(n.get("Invoices", 0), XERO_PAGE) + pages(n.get("BankTransactions", 0), XERO_PAGE)
-         + pages(n.get("ManualJournals", 0), XERO_PAGE)),
-        2 * batches(wp, PROCORE_SYNC)),
-    # Xero payments (pages); Procore contract payments have no sync action: one create each.
-    "payment": lambda n, wx, wp, inc: (
-        1 if inc else pages(n.get("Payments", 0), XERO_PAGE),
-        wp),
+    # Xero: the tracking category with its options (1) + one call per option written (Xero's API creates,
+    # renames and archives options one at a time); Procore: projects (pages) + origin_id stamps (sync batches).
+    "project": lambda n, w, inc: (
+        1 + w["xero"],
+        _listing(n, "projects", PROCORE_PAGE, inc) + batches(w["xero"] - w["updated"], PROCORE_SYNC)),
+    # Both sides polled: vendors (pages) and contacts (pages); contacts written in batches; Procore vendors
+    # imported, or stamped with the id of the contact just made for them, through one sync action (batches).
+    "vendor": lambda n, w, inc: (
+        _listing(n, "Contacts", XERO_PAGE, inc) + batches(w["xero"], XERO_BATCH),
+        _listing(n, "vendors", PROCORE_PAGE, inc)
+        + batches(w["xero"] - w["updated"] + w["procore"], PROCORE_SYNC)),
+    # Procore lists contracts per project and type (2 per synced project); a written contract's lines come
+    # only with its detail (1 each). Xero: edits read their POs, then purchase orders in batches.
+    "commitment": lambda n, w, inc: (
+        _po_reads(n, w["updated"]) + batches(w["xero"], XERO_BATCH),
+        2 * n.get("synced_projects", 0) + w["xero"]),
+    # Procore: change order packages per synced project (1 each); Xero: the POs they extend, read (an append
+    # resends the PO's lines) and written in batches, one write per PO.
+    "change_order": lambda n, w, inc: (
+        _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
+        n.get("synced_projects", 0)),
+    # Procore: requisitions per synced project (1 each); Xero: bills in batches.
+    "invoice": lambda n, w, inc: (
+        batches(w["xero"], XERO_BATCH),
+        n.get("synced_projects", 0)),
+    # Xero spend: bills, spend money and manual journals (pages each); Procore, when a document is mapped:
+    # line item types (1) and the cost codes of each project it maps on (1: the ids lines need, and whether
+    # its Item codes exist there), then per project written two sync calls (headers, then their lines).
+    "job_cost": lambda n, w, inc: (
+        sum(_listing(n, table, XERO_PAGE, inc) for table in ("Invoices", "BankTransactions", "ManualJournals")),
+        (1 + w["judged_projects"] + 2 * w["projects"]) if w["judged_projects"] else 0),
+    # Xero payments (pages), and when one is written its bank account's type (1: card or cheque in Procore);
+    # Procore contract payments have no sync action: one create each.
+    "payment": lambda n, w, inc: (
+        _listing(n, "Payments", XERO_PAGE, inc) + (1 if w["procore"] else 0),
+        w["procore"]),
 }

@@ -34,11 +34,18 @@ class KindStats:
     wall_s: float = 0.0  # the runs' own duration (started → finished), not broker latency
     runs: int = 0
     statuses: list = field(default_factory=list)
+    xero_floor: int | None = 0  # the sum of the runs' floors (bench.floors); None for a kind it does not know
+    procore_floor: int | None = 0
+    endpoints: dict = field(default_factory=dict)  # "xero GET /api.xro/2.0/…" → calls (what to look at first)
+    peak_growth_mb: float = 0.0  # how much the worker's peak memory grew during this kind's runs
 
-    def add(self, run, xero: int, procore: int) -> None:
+    def add(self, run, xero: int, procore: int, floor: dict | None = None) -> None:
         self.runs += 1
         self.xero_calls += xero
         self.procore_calls += procore
+        for side in ("xero", "procore"):
+            mine = getattr(self, f"{side}_floor")
+            setattr(self, f"{side}_floor", None if floor is None or mine is None else mine + floor[side])
         if run is None:
             self.statuses.append("skipped")
             return
@@ -71,20 +78,74 @@ def kinds_now() -> list[str]:
     return available_kinds()
 
 
-def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, label: str = "") -> None:
-    from connector.models import SyncRun
+def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, label: str = "",
+             peak_rss=None) -> None:
+    """Every kind once, in dependency order; `peak_rss()` (the worker's peak memory) tells which kind raised it."""
+    from connector.models import Connection, SyncCursor, SyncRun
     from sync.services import KINDS
     from sync.tasks import sync_kind_task
 
+    connection = Connection.objects.get(pk=connection_id)
     for kind in tqdm(kinds_now(), desc=f"{phase.name}{label}", unit="kind", leave=False):
         before = {"procore": procore.calls(), "xero": xero.calls()}
+        peak_before = peak_rss() if peak_rss is not None else 0.0
+        now = {**procore.counts(), **xero.counts()}
+        then = LAST_COUNTS.get((connection_id, kind), now)
+        LAST_COUNTS[(connection_id, kind)] = now
+        counts = {**now, **connection_counts(connection),
+                  "new": {table: rows - then.get(table, 0) for table, rows in now.items()}}
+        incremental = SyncCursor.objects.filter(connection=connection, kind=kind).exists()  # it read before
         answer = sync_kind_task.delay(connection_id, kind, "schedule").get(timeout=TASK_TIMEOUT_S)
         spent = {side: diff(s.calls(), before[side]) for side, s in (("procore", procore), ("xero", xero))}
-        for side, calls in spent.items():
-            phase.endpoints.update({f"{side} {k}": v for k, v in calls.items()})
         run = SyncRun.objects.filter(pk=answer["run"]).first() if answer.get("run") else None
         stats = phase.kinds.setdefault(kind, KindStats(kind, direction=KINDS[kind][1]))
-        stats.add(run, sum(spent["xero"].values()), sum(spent["procore"].values()))
+        for side, calls in spent.items():
+            phase.endpoints.update({f"{side} {k}": v for k, v in calls.items()})
+            for k, v in calls.items():
+                stats.endpoints[f"{side} {k}"] = stats.endpoints.get(f"{side} {k}", 0) + v
+        xero_calls, procore_calls = sum(spent["xero"].values()), sum(spent["procore"].values())
+        stats.add(run, xero_calls, procore_calls, run_floor(kind, run, counts, incremental, xero_calls + procore_calls))
+        if peak_rss is not None:
+            stats.peak_growth_mb = round(stats.peak_growth_mb + peak_rss() - peak_before, 1)
+
+
+LAST_COUNTS: dict = {}  # (connection id, kind) → the sandboxes' counts when that kind last ran
+
+
+def connection_counts(connection) -> dict:
+    """What the floors need to know of the connection at a run's start (bench.floors)."""
+    from sync.windows import synced_projects
+
+    return {"synced_projects": len(synced_projects(connection))}
+
+
+def written(run) -> dict:
+    """What one run wrote, as bench.floors counts it."""
+    from connector.models import SyncRecord, SyncRun
+
+    Action = SyncRecord.Action
+    count = run.created + run.updated
+    side = "procore" if run.direction == SyncRun.Direction.IMPORT else "xero"
+    records = SyncRecord.objects.filter(run=run, action__in=(Action.CREATED, Action.UPDATED))
+    projects = {action: {(r.link.data or {}).get("project_id") for r in SyncRecord.objects.filter(
+        run=run, action__in=actions).select_related("link") if r.link} - {None}
+        for action, actions in (("written", (Action.CREATED, Action.UPDATED)),
+                                ("judged", (Action.CREATED, Action.UPDATED, Action.FAILED)))}
+    return {side: count, "updated": run.updated, "projects": len(projects["written"]),
+            "judged_projects": len(projects["judged"]),
+            "documents": records.exclude(xero_id="").values("xero_id").distinct().count()}
+
+
+def run_floor(kind: str, run, counts: dict, incremental: bool, calls: int) -> dict | None:
+    from .floors import floor
+
+    if run is None:
+        return {"xero": 0, "procore": 0}
+    w = written(run)
+    f = floor(kind, counts, w, incremental=incremental)
+    if f and not (calls or w.get("xero") or w.get("procore")):
+        return {"xero": 0, "procore": 0}  # switched off for this connection (no project with job costs, …)
+    return f
 
 
 def quiet_queueing():
@@ -188,32 +249,33 @@ def switch_on_costs_and_payments(connection) -> int:
     return touched
 
 
-def initial(connection, procore: Sandbox, xero: Sandbox, rounds: int = 5) -> Phase:
+def initial(connection, procore: Sandbox, xero: Sandbox, rounds: int = 5, peak_rss=None) -> Phase:
     """Passes and decisions until nobody has anything left to decide (records wait on their parents)."""
     phase = Phase("initial", start_counts={**procore.counts(), **xero.counts()})
     started = time.monotonic()
-    run_pass(phase, connection.pk, procore, xero, " pass 1")
+    run_pass(phase, connection.pk, procore, xero, " pass 1", peak_rss)
     for n in range(2, rounds + 2):
         t = time.monotonic()
         touched = decide(connection)
         phase.decisions_s += time.monotonic() - t
         if not touched:
             break
-        run_pass(phase, connection.pk, procore, xero, f" pass {n}")
+        run_pass(phase, connection.pk, procore, xero, f" pass {n}", peak_rss)
     phase.elapsed_s = time.monotonic() - started
     return phase
 
 
-def incremental(name: str, connection, procore: Sandbox, xero: Sandbox) -> Phase:
+def incremental(name: str, connection, procore: Sandbox, xero: Sandbox, peak_rss=None) -> Phase:
     phase = Phase(name, start_counts={**procore.counts(), **xero.counts()})
     started = time.monotonic()
-    run_pass(phase, connection.pk, procore, xero)
+    run_pass(phase, connection.pk, procore, xero, peak_rss=peak_rss)
     phase.elapsed_s = time.monotonic() - started
     return phase
 
 
-def change_one_percent(connection, seed: int = 1) -> dict:
-    """1% of the records on each side change, as people would edit them (through the product's clients)."""
+def change_one_percent(connection, seed: int = 1, procore: Sandbox | None = None, xero: Sandbox | None = None) -> dict:
+    """1% of the records on each side change, as people would edit them: reference data and commitments edited,
+    pending change orders and invoices approved in Procore; contacts edited and bills approved and paid in Xero."""
     from connector.clients import procore_client_for, xero_client_for
 
     r = random.Random(seed)
@@ -241,6 +303,10 @@ def change_one_percent(connection, seed: int = 1) -> dict:
             pc.update_commitment(kind, int(link.data["project"]), int(link.procore_id),
                                  {"contract_date": "2026-06-01"})
             changed["procore commitments"] += 1
+    if procore is not None:
+        changed.update(_approve_pending(procore, connection, r))
+    if xero is not None:
+        changed.update(_pay_bills(xc, xero, connection, r))
     contacts = [c for page in xc.iter_pages("contacts") for c in page.records]
     picked = r.sample(contacts, min(50, max(1, len(contacts) // 100))) if contacts else []
     if picked:
@@ -248,3 +314,43 @@ def change_one_percent(connection, seed: int = 1) -> dict:
                                     for i, c in enumerate(picked)], idempotency_key=None)
         changed["xero contacts"] += len(picked)
     return dict(changed)
+
+
+def _approve_pending(procore: Sandbox, connection, r: random.Random) -> Counter:
+    """Approvers approve 1% of the change orders and invoices still pending on commitments that are in Xero."""
+    from connector.models import Kind, Link
+
+    in_xero = set(Link.objects.filter(connection=connection, kind=Kind.COMMITMENT, state=Link.State.SYNCED)
+                  .exclude(xero_id="").values_list("procore_id", flat=True))
+    changed = Counter()
+    for action, table, parent, done in (("approve_change_order", "change_order_packages", "contract_id", {"approved"}),
+                                        ("approve_invoice", "requisitions", "commitment_id",
+                                         {"approved", "approved_as_noted", "pending_owner_approval"})):
+        rows = [row for row in procore.data(table) if str(row.get(parent)) in in_xero and row.get("status") not in done
+                and not row.get("deleted_at")]
+        for row in r.sample(rows, max(1, len(rows) // 100)) if rows else []:
+            if procore.act(action, id=row["id"]):  # Procore may refuse (e.g. not the latest invoice): left as is
+                changed[f"procore {table} approved"] += 1
+    return changed
+
+
+def _pay_bills(xc, xero: Sandbox, connection, r: random.Random) -> Counter:
+    """A bookkeeper approves 1% of our bills in Xero and pays each in full (payment sync brings them to Procore)."""
+    from connector.models import Kind, Link
+
+    ours = set(Link.objects.filter(connection=connection, kind=Kind.INVOICE, state=Link.State.SYNCED)
+               .exclude(xero_id="").values_list("xero_id", flat=True))
+    bills = [b for b in xero.data("Invoices") if b["InvoiceID"] in ours and b.get("_tenant", connection.xero_tenant_id)
+             == connection.xero_tenant_id and b["Status"] in ("DRAFT", "SUBMITTED", "AUTHORISED")]
+    picked = r.sample(bills, max(1, len(bills) // 100)) if bills else []
+    changed = Counter()
+    for start in range(0, len(picked), 50):
+        chunk = picked[start:start + 50]
+        results = xc.write_batch("invoices", [{"InvoiceID": b["InvoiceID"], "Status": "AUTHORISED"} for b in chunk],
+                                 idempotency_key=None)
+        for bill, result in zip(chunk, results):
+            if result.ok:
+                xc.create_payment(bill["InvoiceID"], "090", bill.get("AmountDue") or bill["Total"], reference="Bench 1%",
+                                  idempotency_key=f"bench-pay-{bill['InvoiceID']}")
+                changed["xero bills approved and paid"] += 1
+    return changed

@@ -38,7 +38,12 @@ class Sandbox:
         return self._post("faults", values)
 
     def data(self, resource: str) -> list:
-        return self._get(f"data/{resource}")
+        """A table's rows; none when the dataset has no such table (e.g. `empty`)."""
+        response = requests.get(f"{self.url}/_sandbox/data/{resource}", timeout=120)
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        return response.json()
 
     def reset(self, size: str, seed: int) -> dict:
         return self._post("reset", {"size": size, "seed": seed})
@@ -48,6 +53,11 @@ class Sandbox:
 
     def recorded(self) -> list:
         return self._get("recording")
+
+    def act(self, action: str, **values) -> bool:
+        """Procore only: what a project manager or approver clicks (the console's actions, through the API)."""
+        response = requests.post(f"{self.url}/_sandbox/act/{action}", json=values, timeout=120)
+        return response.status_code < 300
 
     def settings(self, **values) -> None:
         """Procore only: the emulator's settings (e.g. webhook_autodeliver)."""

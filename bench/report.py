@@ -6,8 +6,6 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from .floors import floor
-
 XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
 PHASES = ("initial", "noop", "one_percent")
 
@@ -18,22 +16,20 @@ def _ratio(calls: int, floor_calls: int | None):
     return round(calls / floor_calls, 3) if floor_calls else (1.0 if calls == 0 else None)
 
 
-def kind_row(kind: dict, counts: dict, incremental: bool) -> dict:
+def kind_row(kind: dict) -> dict:
+    """One kind in one phase: its runs' calls against the sum of their floors (measured per run)."""
     written = kind["created"] + kind["updated"]
-    side = "procore" if kind["direction"] == "import" else "xero"
-    f = floor(kind["kind"], counts, {side: written}, incremental=incremental)
-    if f and not (written or kind["xero_calls"] or kind["procore_calls"]):
-        f = {"xero": 0, "procore": 0}  # switched off for this connection (no project with job costs, …)
     return {"records": kind["records"], "written": written, "failed": kind["failed"],
-            "xero_calls": kind["xero_calls"], "xero_floor": f and f["xero"],
-            "procore_calls": kind["procore_calls"], "procore_floor": f and f["procore"],
-            "xero_ratio": _ratio(kind["xero_calls"], f and f["xero"]),
-            "procore_ratio": _ratio(kind["procore_calls"], f and f["procore"]),
-            "wall_s": round(kind["wall_s"], 3), "runs": kind["runs"], "statuses": kind["statuses"]}
+            "xero_calls": kind["xero_calls"], "xero_floor": kind["xero_floor"],
+            "procore_calls": kind["procore_calls"], "procore_floor": kind["procore_floor"],
+            "xero_ratio": _ratio(kind["xero_calls"], kind["xero_floor"]),
+            "procore_ratio": _ratio(kind["procore_calls"], kind["procore_floor"]),
+            "wall_s": round(kind["wall_s"], 3), "runs": kind["runs"], "statuses": kind["statuses"],
+            "endpoints": kind.get("endpoints", {}), "peak_growth_mb": kind.get("peak_growth_mb")}
 
 
 def phase_summary(name: str, raw: dict) -> dict:
-    kinds = {k: kind_row(v, raw["start_counts"], incremental=name != "initial") for k, v in raw["kinds"].items()}
+    kinds = {k: kind_row(v) for k, v in raw["kinds"].items()}
     total = {key: sum(r[key] for r in kinds.values()) for key in ("records", "written", "xero_calls", "procore_calls")}
     for side in ("xero", "procore"):
         floors = [r[f"{side}_floor"] for r in kinds.values()]
@@ -113,6 +109,11 @@ def markdown(result: dict) -> str:
                      f"{_cell(phase['procore_floor'])} | {_ratio_cell(phase, 'procore')} | {phase['wall_s']} | "
                      f"{_cell(phase['records_per_s'])} |")
     lines.append("")
+    runs = ", ".join(f"{name} {max((r['runs'] for r in phase['kinds'].values()), default=0)}"
+                     for name, phase in result["phases"].items())
+    lines.append(f"Runs of each kind per phase: {runs} (the initial phase's passes are separated by the accountant's "
+                 "day-one decisions; each run's floor counts a full read the first time, then one call per polled "
+                 "resource).")
     minutes = ", ".join(f"{p} {m} min" for p, m in result["projected_xero_minutes"].items())
     fits = ", ".join(f"{p} {'yes' if v['day_fits_5000'] else 'no'}" for p, v in result["phases"].items())
     lines.append(f"Projected at Xero's 60 calls/min: {minutes}. Fits Xero's 5,000 calls/day: {fits}.")

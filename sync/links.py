@@ -17,6 +17,26 @@ def fingerprint(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def links_by_procore_id(connection, kind: str, procore_ids) -> dict[str, Link]:
+    """procore id → link, for a list a run is about to judge: one query per 500 ids, not one per record."""
+    ids, found = sorted({str(i) for i in procore_ids}), {}
+    for start in range(0, len(ids), 500):
+        for link in Link.objects.filter(connection=connection, kind=kind, procore_id__in=ids[start:start + 500]):
+            found[link.procore_id] = link
+    return found
+
+
+def link_new(connection, kind: str, *, procore_id="", xero_id="", label: str = "", **fields) -> Link:
+    """The link of a record known to have none yet (its list's links were just fetched): one INSERT."""
+    ids = {"procore_id": str(procore_id)} if procore_id != "" else {"xero_id": str(xero_id)}
+    try:
+        with transaction.atomic():
+            return Link.objects.create(connection=connection, kind=kind, procore_id=str(procore_id),
+                                       xero_id=str(xero_id), label=label[:255], **fields)
+    except IntegrityError:  # made meanwhile after all: use that one
+        return Link.objects.get(connection=connection, kind=kind, **ids)
+
+
 def link_for_procore(connection, kind: str, procore_id, *, label: str = "", initial_state: str = State.READY) -> Link:
     link, created = Link.objects.get_or_create(
         connection=connection, kind=kind, procore_id=str(procore_id),
@@ -68,11 +88,14 @@ def link_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerprin
     return link
 
 
-def link_fail(link: Link, *, message: str, hint: str = "") -> Link:
+def link_fail(link: Link, *, message: str, hint: str = "", data: dict | None = None) -> Link:
     link.state = State.FAILED
     link.last_error, link.hint = message, hint
     link.attempts += 1
-    link.save(update_fields=["state", "last_error", "hint", "attempts", "updated_at"])
+    if data is not None:
+        link.data = data
+    link.save(update_fields=["state", "last_error", "hint", "attempts", "updated_at",
+                             *(["data"] if data is not None else [])])
     return link
 
 

@@ -53,9 +53,9 @@ def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigg
     try:
         with run_lock(connection_id, kind):
             # Holding the lock means no other run of this kind is alive: one still "running" was cut off.
-            SyncRun.objects.filter(connection=connection, kind=kind, status=SyncRun.Status.RUNNING).update(
-                status=SyncRun.Status.FAILED, finished_at=timezone.now(),
-                message="Interrupted (the worker stopped mid-run); a later run picked the work up.")
+            for cut in SyncRun.objects.filter(connection=connection, kind=kind, status=SyncRun.Status.RUNNING):
+                run_finish(cut, status=SyncRun.Status.FAILED,
+                           message="Interrupted (the worker stopped mid-run); a later run picked the work up.")
             run = run_start(connection=connection, kind=kind, direction=direction, trigger=trigger, dry_run=dry_run)
             ctx = SyncContext(connection=connection, run=run, dry_run=dry_run, record_id=record_id)
             try:

@@ -1,11 +1,17 @@
 """Incremental reads of Procore's per-project financial lists (commitments, change orders, invoices).
 
-Procore lists these per project only, so a run costs at least one call per project and list; to keep it at
-that, a run reads what changed since the last run (`filters[updated_at]`) plus the records it still owes an
-answer: links ready or exporting, and waiting ones whose missing prerequisite (vendor, project, commitment,
-item) is in Xero now. A read is full on the first run, once a day, and when a person presses "Sync now": a
-change a window cannot see (a line edited without touching its parent) is never missed for long. The cursor moves only when the run read everything it meant
-to; a record that could not be read keeps the window open for the next run.
+Procore lists these per project only, so a run costs one call per project and list it reads. To keep that
+small a run reads only the projects synced to Xero (a tracking option): nothing of another project can be
+exported, and what waits there (for a vendor, a commitment) or is refused (a negative invoice) still says
+why as soon as its project is in Xero. Each project keeps
+its own cursor: a scheduled run reads what changed there since its last read (`filters[updated_at]`),
+a project read for the first time (just synced) is read whole, and the records a run still owes an
+answer are read by id: links ready or exporting, and waiting ones whose missing prerequisite (vendor,
+project, commitment, item) is in Xero now. Every project is read whole once a day and when a person presses
+"Sync now": a change a window cannot see (a line edited without touching its parent) is never missed for
+long. A project's cursor moves only when the run read and judged all of it; a record that could not be
+read keeps its project's window open for the next run. A webhook's one-record run reads that record by id,
+in its own project when its link remembers it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from connector.models import Kind, Link, SyncRun
+from django.db import transaction
 
-from .cursors import cursor_get, cursor_set, now, procore_window
+from connector.models import Kind, Link, SyncCursor, SyncRun
+
+from .cursors import now, procore_window
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
+FULL, PROJECT = "procore-full", "procore-project:"  # cursor sources: the last whole read; one per project
 State = Link.State
 
 # What a waiting record waits for → the kind of link that, once synced to Xero, ends the wait.
@@ -36,64 +45,117 @@ class Problem(NamedTuple):
     wait_for: tuple[str, str] | None = None  # ("vendor" | "project" | "commitment" | "cost_code", procore id)
 
 
+def synced_projects(connection) -> list[str]:
+    """Procore ids of the projects synced to Xero: the only ones whose financial records can be exported."""
+    return sorted(Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.SYNCED)
+                  .exclude(xero_id="").exclude(procore_id="").values_list("procore_id", flat=True))
+
+
 @dataclass
 class Window:
     connection: object
     kind: str
     until: datetime
-    since: datetime | None
-    full: bool
-    narrowed: bool = False  # a webhook's one-record run: reads as usual, never moves the cursor
-    held: bool = False
+    projects: list[str]  # what this run reads, in order
+    since: dict[str, datetime | None]  # project → where its last complete read ended (None: never read)
+    full: bool  # the daily (or "Sync now") whole read of every project
+    record_id: str | None = None  # a webhook's one-record run: reads it by id, never moves a cursor
+    narrowed: bool = False  # a one-record run or a preview: never moves a cursor
+    held: set = field(default_factory=set)  # projects whose window stays open
     pending: dict = field(default_factory=dict)  # (project id, list) → {record ids}
 
     @classmethod
-    def open(cls, ctx, kind: str) -> Window:
+    def open(cls, ctx, kind: str, projects: list[str]) -> Window:
         until = now()
-        since = cursor_get(ctx.connection, kind, "procore")
-        last_full = cursor_get(ctx.connection, kind, "procore-full")
-        full = (since is None or last_full is None or until - last_full >= FULL_EVERY
-                or ctx.run.trigger == SyncRun.Trigger.MANUAL)
-        window = cls(ctx.connection, kind, until, since, full, narrowed=bool(ctx.record_id) or ctx.dry_run)
-        if not full:
+        cursors = {source: datetime.fromisoformat(value) for source, value in SyncCursor.objects.filter(
+            connection=ctx.connection, kind=kind, source__startswith="procore").values_list("source", "value")
+            if value}
+        last_full = cursors.get(FULL)
+        full = (last_full is None or until - last_full >= FULL_EVERY or ctx.run.trigger == SyncRun.Trigger.MANUAL)
+        since = {str(p): cursors.get(PROJECT + str(p)) for p in projects}
+        projects = [str(p) for p in projects]
+        if ctx.record_id:
+            remembered = (Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(ctx.record_id))
+                          .values_list("data", flat=True).first() or {}).get("project")
+            if remembered in since:
+                projects = [remembered]
+        window = cls(ctx.connection, kind, until, projects, since, full, record_id=ctx.record_id,
+                     narrowed=bool(ctx.record_id) or ctx.dry_run)
+        if not full and not ctx.record_id:
             window.pending = owed(ctx.connection, kind)
             window.full = None in window.pending  # an owed record of unknown place: read everything
         return window
 
-    def query(self) -> dict:
-        """The filters of the changed-records read."""
-        span = None if self.full else procore_window(self.since, self.until)
+    def query(self, project_id) -> dict:
+        """The filters of one project's read: by id for a one-record run, else what changed since its cursor."""
+        if self.record_id:
+            return {"filters[id][]": [_id(self.record_id)]}
+        since = None if self.full else self.since.get(str(project_id))
+        span = procore_window(since, self.until)
         return {"filters[updated_at]": f"{span[0]}...{span[1]}"} if span else {}
 
     def read(self, list_fn, project_id, list_name: str = "") -> list[dict]:
-        """One project's records for this run: `list_fn(query)` returns a list (all pages)."""
-        records = {str(r["id"]): r for r in list_fn(self.query())}
-        owed_ids = sorted(self.pending.get((str(project_id), list_name), set()) - records.keys())
-        for start in range(0, len(owed_ids), ID_CHUNK):
-            chunk = [int(i) if i.isdigit() else i for i in owed_ids[start:start + ID_CHUNK]]
+        """One project's records for this run: `list_fn(query)` returns a list (all pages).
+
+        With records owed an answer, one whole read (a project's list fits a page) costs fewer calls than the
+        changes plus the owed ones by id; what it brings beyond those is dropped, as if never read."""
+        owed_ids = self.pending.get((str(project_id), list_name), set())
+        query = self.query(project_id)
+        if owed_ids and "filters[updated_at]" in query:
+            start = datetime.fromisoformat(query["filters[updated_at]"].split("...")[0])
+            return [r for r in list_fn({}) if str(r["id"]) in owed_ids or _changed_since(r, start)]
+        records = {str(r["id"]): r for r in list_fn(query)}
+        missing = sorted(owed_ids - records.keys())
+        for start in range(0, len(missing), ID_CHUNK):
+            chunk = [_id(i) for i in missing[start:start + ID_CHUNK]]
             for record in list_fn({"filters[id][]": chunk}):
                 records.setdefault(str(record["id"]), record)
         return list(records.values())
 
-    def hold(self) -> None:
-        """A record could not be read or judged: the next run reads this window again."""
-        self.held = True
+    def hold(self, project_id) -> None:
+        """A record of this project could not be read or judged: the next run reads its window again."""
+        self.held.add(str(project_id))
 
     def close(self) -> None:
-        if self.held or self.narrowed:
+        if self.narrowed:
             return
-        cursor_set(self.connection, self.kind, "procore", self.until)
-        if self.full:
-            cursor_set(self.connection, self.kind, "procore-full", self.until)
+        moment = self.until.isoformat()
+        with transaction.atomic():
+            for project_id in self.projects:
+                if project_id not in self.held:
+                    SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind,
+                                                        source=PROJECT + project_id, defaults={"value": moment})
+            if self.full and not self.held:
+                SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind, source=FULL,
+                                                    defaults={"value": moment})
 
 
-def remember(link: Link, *, project_id, list_name: str = "", wait_for: tuple[str, str] | None = None) -> None:
-    """Where to read a record again (its project and list) and what it waits for; stored on its link."""
-    data = {**link.data, "project": str(project_id), "list": list_name}
+def _changed_since(record: dict, start: datetime) -> bool:
+    """What `filters[updated_at]=start...` would have listed (a record without a time: listed)."""
+    try:
+        return datetime.fromisoformat(record["updated_at"]) >= start
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _id(value):
+    value = str(value)
+    return int(value) if value.isdigit() else value
+
+
+def placed(data: dict, *, project_id, list_name: str = "", wait_for: tuple[str, str] | None = None) -> dict:
+    """A link's data, with where to read its record again (project and list) and what it waits for."""
+    data = {**data, "project": str(project_id), "list": list_name}
     if wait_for:
         data["wait_for"] = list(wait_for)
     else:
         data.pop("wait_for", None)
+    return data
+
+
+def remember(link: Link, *, project_id, list_name: str = "", wait_for: tuple[str, str] | None = None) -> None:
+    """placed(), stored on the link (a write only when it changed)."""
+    data = placed(link.data, project_id=project_id, list_name=list_name, wait_for=wait_for)
     if data != link.data:
         link.data = data
         link.save(update_fields=["data"])

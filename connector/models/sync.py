@@ -59,7 +59,11 @@ class Link(models.Model):
             models.UniqueConstraint(fields=["connection", "kind", "xero_id"], condition=~Q(xero_id=""),
                                     name="one_link_per_xero_record"),
         ]
-        indexes = [models.Index(fields=["connection", "kind", "state"])]
+        # The unique constraints above are partial indexes, which SQLite's planner cannot use for
+        # `procore_id = …` (it does not see that this implies `procore_id <> ''`): plain indexes for lookups.
+        indexes = [models.Index(fields=["connection", "kind", "state"]),
+                   models.Index(fields=["connection", "kind", "procore_id"], name="link_by_procore_id"),
+                   models.Index(fields=["connection", "kind", "xero_id"], name="link_by_xero_id")]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.label or self.procore_id or self.xero_id}"

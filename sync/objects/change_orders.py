@@ -23,10 +23,10 @@ from xero_client.errors import XeroValidationError
 
 from ..explain import explain_exception, explain_xero
 from ..export import BATCH, send_batch
-from ..links import link_bind, link_fail, link_mark_exporting
+from ..links import link_bind, link_fail, link_mark_exporting, links_by_procore_id
 from ..money import coded, total
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window
+from ..windows import Problem, Window, synced_projects
 from .commitments import CLOSED, admit, existing_line, purchase_orders_now
 
 KIND = Kind.CHANGE_ORDER
@@ -107,20 +107,22 @@ class Update(NamedTuple):
 def run(ctx) -> None:
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
-    window = Window.open(ctx, KIND)
+    window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     due = []
-    for project in ctx.procore.projects({"filters[by_status]": "All"}):
-        packages = window.read(lambda q, p=project["id"]: ctx.procore.change_order_packages(p, query=q),
-                               project["id"], "packages")
+    for project_id in window.projects:
+        packages = window.read(lambda q, p=int(project_id): ctx.procore.change_order_packages(p, query=q),
+                               project_id, "packages")
         if packages:
             run_progress(ctx.run, len(packages))
+        known = links_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
         for package in packages:
             if ctx.record_id and str(package["id"]) != str(ctx.record_id):
                 continue
             try:
-                one = _judge(ctx, project["id"], package, commitments.get(str(package.get("contract_id"))))
+                one = _judge(ctx, int(project_id), package, commitments.get(str(package.get("contract_id"))),
+                             known.get(str(package["id"])))
             except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                window.hold()
+                window.hold(project_id)
                 message, hint = explain_exception(exc)
                 run_log(ctx.run, Action.FAILED, label=str(package.get("number") or ""), procore_id=package["id"],
                         message=message, hint=hint)
@@ -134,12 +136,12 @@ def run(ctx) -> None:
     window.close()
 
 
-def _judge(ctx, project_id, package: dict, commitment: Link | None) -> Due | None:
+def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None) -> Due | None:
     label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
     changes = summed_changes(package)
     problem = change_order_problem(package, commitment, changes)
     link = admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders,
-                 project_id=project_id, list_name="packages")
+                 project_id=project_id, list_name="packages", link=existing)
     if link is None or link.state == State.SYNCED or ctx.dry_run:
         return None
     return Due(link, package, changes, commitment)

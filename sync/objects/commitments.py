@@ -19,10 +19,10 @@ from xero_client.errors import XeroNotFound
 
 from ..explain import explain_exception
 from ..export import Candidate, export
-from ..links import fingerprint, link_fail, link_for_procore, link_set_state
+from ..links import fingerprint, link_fail, link_new, link_set_state, links_by_procore_id
 from ..money import coded, quantity_and_unit
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window, remember
+from ..windows import Problem, Window, placed, remember, synced_projects
 
 KIND = Kind.COMMITMENT
 KINDS = ("work_order_contracts", "purchase_order_contracts")
@@ -138,20 +138,31 @@ def existing_line(line) -> dict:
 
 
 # -- gate shared by the three financial exports -----------------------------------------------------
+LOOK_UP = object()  # admit's `link` when the caller did not look the record's link up already
+
+
 def admit(ctx, kind: str, procore_id, label: str, problem: Problem | tuple | None, *,
-          needs_approval: bool, project_id=None, list_name: str = "") -> Link | None:
+          needs_approval: bool, project_id=None, list_name: str = "", link=LOOK_UP) -> Link | None:
     """Decide where one record stands; returns its link when it may be written now (or updated).
-    With `project_id`, the link remembers where the record is listed and what it waits for (sync.windows)."""
-    link, may_write = _admit(ctx, kind, procore_id, label, problem, needs_approval=needs_approval)
+    With `project_id`, the link remembers where the record is listed and what it waits for (sync.windows).
+    `link`: the record's link (or None: it has none) when the caller fetched it with its list."""
+    if link is LOOK_UP:
+        link = Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(procore_id)).first()
+    wait_for = getattr(problem, "wait_for", None) if problem else None
+
+    def place(data: dict) -> dict:
+        if project_id is None or ctx.dry_run:
+            return data
+        return placed(data, project_id=project_id, list_name=list_name, wait_for=wait_for)
+
+    link, may_write = _admit(ctx, kind, procore_id, label, problem, link, place, needs_approval=needs_approval)
     if link is not None and project_id is not None and not ctx.dry_run:
-        remember(link, project_id=project_id, list_name=list_name,
-                 wait_for=getattr(problem, "wait_for", None) if problem else None)
+        remember(link, project_id=project_id, list_name=list_name, wait_for=wait_for)  # a write only if changed
     return link if may_write else None
 
 
-def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Link | None, bool]:
-    """(the link as it stands now, whether it may be written)."""
-    link = Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(procore_id)).first()
+def _admit(ctx, kind, procore_id, label, problem, link, place, *, needs_approval) -> tuple[Link | None, bool]:
+    """(the link as it stands now, whether it may be written). Each change is one write of the link."""
     if link is not None and (link.state == State.SYNCED or (link.state == State.EXPORTING and not problem)):
         return link, True
     if link is not None and link.state in (State.ARCHIVED, State.REJECTED, State.EXPORTING,
@@ -162,12 +173,12 @@ def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Li
     if problem:
         if link is None and (ctx.dry_run or problem[0].startswith("Status is")):
             return link, False  # drafts are not the accountant's business until approved in Procore
-        if link is None or link.state != State.FAILED or link.last_error != problem[0]:
-            link = link or link_for_procore(ctx.connection, kind, procore_id, label=label,
-                                            initial_state=State.FAILED)
-            link.data = {**link.data, "waiting": True}
-            link.save(update_fields=["data"])
-            link_fail(link, message=problem[0], hint=problem[1])
+        if link is None:
+            link = link_new(ctx.connection, kind, procore_id=procore_id, label=label, state=State.FAILED, attempts=1,
+                            last_error=problem[0], hint=problem[1], data=place({"waiting": True}))
+            run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
+        elif link.state != State.FAILED or link.last_error != problem[0]:
+            link_fail(link, message=problem[0], hint=problem[1], data=place({**link.data, "waiting": True}))
             run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
         return link, False
     if ctx.dry_run:
@@ -178,10 +189,10 @@ def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Li
     if link is not None and link.state == State.READY:
         return link, True
     if link is None:
-        link = link_for_procore(ctx.connection, kind, procore_id, label=label, initial_state=state)
-    if link.state == State.FAILED:
-        link.data.pop("waiting", None)
-        link_set_state(link, state, last_error="", hint="", data=link.data)
+        link = link_new(ctx.connection, kind, procore_id=procore_id, label=label, state=state, data=place({}))
+    elif link.state == State.FAILED:
+        data = place({k: v for k, v in link.data.items() if k != "waiting"})
+        link_set_state(link, state, last_error="", hint="", data=data)
     if state == State.AWAITING_APPROVAL:
         run_log(ctx.run, Action.SKIPPED, link=link, message="Eligible: waiting for an accountant to accept it.")
         return link, False
@@ -191,21 +202,23 @@ def _admit(ctx, kind, procore_id, label, problem, *, needs_approval) -> tuple[Li
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
     links = _prerequisites(ctx)
-    window = Window.open(ctx, KIND)
+    window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     candidates, edits = [], []
-    for project in ctx.procore.projects({"filters[by_status]": "All"}):
+    for project_id in window.projects:
         for kind in KINDS:
-            contracts = window.read(lambda q, k=kind, p=project["id"]: ctx.procore.commitments(k, p, q),
-                                    project["id"], kind)
+            contracts = window.read(lambda q, k=kind, p=int(project_id): ctx.procore.commitments(k, p, q),
+                                    project_id, kind)
             if contracts:
                 run_progress(ctx.run, len(contracts))
+            known = links_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
             for contract in contracts:
                 if ctx.record_id and str(contract["id"]) != str(ctx.record_id):
                     continue
                 try:
-                    candidate = _candidate(ctx, kind, project["id"], contract, links)
+                    candidate = _candidate(ctx, kind, int(project_id), contract, links,
+                                           known.get(str(contract["id"])))
                 except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                    window.hold()
+                    window.hold(project_id)
                     message, hint = explain_exception(exc)
                     run_log(ctx.run, Action.FAILED, label=contract.get("number") or "", procore_id=contract["id"],
                             message=message, hint=hint)
@@ -231,7 +244,7 @@ def _finish_edits(ctx, edits: list[_Deferred], window) -> list[Candidate]:
                 raise po
             candidate = edit.finish(po)
         except Exception as exc:  # one record: log it, the run goes on, the window stays open
-            window.hold()
+            window.hold(edit.link.data.get("project"))
             message, hint = explain_exception(exc)
             run_log(ctx.run, Action.FAILED, link=edit.link, message=message, hint=hint)
             continue
@@ -249,10 +262,9 @@ def _prerequisites(ctx) -> dict:
     return by_kind
 
 
-def _candidate(ctx, kind: str, project_id, contract: dict, links: dict) -> Candidate | None:
+def _candidate(ctx, kind: str, project_id, contract: dict, links: dict, existing: Link | None) -> Candidate | None:
     label = f"{contract.get('number') or contract['id']} {contract.get('title') or ''}".strip()
     approved = contract.get("status") == "Approved"
-    existing = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=str(contract["id"])).first()
     if not approved and existing is None:
         return None  # a draft: nothing to say until someone approves it in Procore
     vendor_id = str((contract.get("vendor") or {}).get("id") or contract.get("vendor_id") or "")
@@ -260,6 +272,11 @@ def _candidate(ctx, kind: str, project_id, contract: dict, links: dict) -> Candi
     project_link = links[Kind.PROJECT].get(str(project_id))
     problem = header_problem({"project_id": project_id, **contract}, contact_id=contact and contact.xero_id,
                              option_id=project_link and project_link.xero_id)
+    if problem is None and not ctx.dry_run and not _writable(ctx, existing):
+        # Queued (or kept) for the accountant: its lines are read once, when it may be written.
+        admit(ctx, KIND, contract["id"], label, None, needs_approval=ctx.settings.approve_commitments,
+              project_id=project_id, list_name=kind, link=existing)
+        return None
     lines = []
     if problem is None:  # only now are its lines worth a call
         lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
@@ -269,11 +286,20 @@ def _candidate(ctx, kind: str, project_id, contract: dict, links: dict) -> Candi
             return None
         return _update(ctx, existing, contract, lines, contact, project_link, links, label)
     link = admit(ctx, KIND, contract["id"], label, problem, needs_approval=ctx.settings.approve_commitments,
-                 project_id=project_id, list_name=kind)
+                 project_id=project_id, list_name=kind, link=existing)
     if link is None:
         return None
     payload = _payload(ctx, contract, lines, contact, project_link, links)
     return _with_data(Candidate(link, payload, reference=reference(contract), label=label), lines, links, kind)
+
+
+def _writable(ctx, link: Link | None) -> bool:
+    """Whether an eligible commitment would be written in this run (else its lines need no read yet)."""
+    if link is not None and link.state in (State.SYNCED, State.READY, State.EXPORTING):
+        return True
+    if link is not None and (link.state != State.FAILED or not link.data.get("waiting")):
+        return False  # awaiting approval, rejected, archived, or refused by Xero (a person retries it)
+    return not ctx.settings.approve_commitments or (link is not None and link.data.get("decision") == "accepted")
 
 
 def _payload(ctx, contract, lines, contact, project_link, links, line_ids=None) -> dict:

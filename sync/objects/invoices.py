@@ -21,9 +21,10 @@ from connector.models import Kind, Link, SyncRecord
 
 from ..explain import explain_exception
 from ..export import Candidate, export
+from ..links import links_by_procore_id
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window
+from ..windows import Problem, Window, synced_projects
 from .commitments import admit
 
 KIND = Kind.INVOICE
@@ -122,20 +123,22 @@ def run(ctx) -> None:
                                                                           kind=Kind.COMMITMENT)}
     vendors = {link.procore_id: link.xero_id for link in Link.objects.filter(
         connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED).exclude(xero_id="")}
-    window = Window.open(ctx, KIND)
+    window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     candidates = []
-    for project in ctx.procore.projects({"filters[by_status]": "All"}):
-        requisitions = window.read(lambda q, p=project["id"]: ctx.procore.requisitions(p, query=q), project["id"],
+    for project_id in window.projects:
+        requisitions = window.read(lambda q, p=int(project_id): ctx.procore.requisitions(p, query=q), project_id,
                                    "requisitions")
         if requisitions:
             run_progress(ctx.run, len(requisitions))
+        known = links_by_procore_id(ctx.connection, KIND, [requisition["id"] for requisition in requisitions])
         for requisition in requisitions:
             if ctx.record_id and str(requisition["id"]) != str(ctx.record_id):
                 continue
             try:
-                candidate = _candidate(ctx, project["id"], requisition, commitments, vendors)
+                candidate = _candidate(ctx, int(project_id), requisition, commitments, vendors,
+                                       known.get(str(requisition["id"])))
             except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                window.hold()
+                window.hold(project_id)
                 message, hint = explain_exception(exc)
                 run_log(ctx.run, Action.FAILED, label=str(requisition.get("invoice_number") or ""),
                         procore_id=requisition["id"], message=message, hint=hint)
@@ -148,7 +151,8 @@ def run(ctx) -> None:
     window.close()
 
 
-def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: dict) -> Candidate | None:
+def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: dict,
+               existing: Link | None) -> Candidate | None:
     settings = ctx.settings
     commitment_link = commitments.get(str(requisition.get("commitment_id")))
     contact_id = vendors.get(str(requisition.get("vendor_id")))
@@ -157,13 +161,15 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: d
     label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}".strip()
     problem = invoice_problem(requisition, commitment_link, contact_id, lines)
     link = admit(ctx, KIND, requisition["id"], label, problem, needs_approval=settings.approve_invoices,
-                 project_id=project_id, list_name="requisitions")
+                 project_id=project_id, list_name="requisitions", link=existing)
     if link is None or problem:
         return None
     payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
                            tax_type=settings.tax_type)
+    # Where the bill's payments go in Procore (sync.objects.payments): known here, never read back from Xero.
     return Candidate(link, payload, reference=payload["Url"], label=label,
-                     data={"requested_status": settings.bill_status})
+                     data={"requested_status": settings.bill_status, "project_id": project_id,
+                           "commitment_id": requisition.get("commitment_id")})
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:

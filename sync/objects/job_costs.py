@@ -8,25 +8,30 @@ from the project's mapping; a document with an unmapped line waits, whole, in a 
 mapping covers it (or daily, or on "Sync now").
 A voided or deleted document, or one no longer coded to the project, is removed again.
 
-Procore writes go through the sync endpoints, which upsert by origin_id, so a repeated run or a lost
-answer never makes a second direct cost. origin_id = "<Xero document id>:<Procore project id>" (one
-document may be spread over several jobs; origin_id is unique per company), each line
-"<Xero document id>:<line id or position>".
+Procore writes go through the sync endpoints, batched per project: each document to write is first stored
+as an intent (link "exporting" with its copy), then the run sends the project's headers (≤ 1000 per call)
+and then all their lines (≤ 1000 per call). The endpoints upsert by origin_id, so a resend after a crash
+or a lost answer never makes a second direct cost, and a batch cut off half way is finished from the
+stored copies on the next run. Procore answers per element: a refused one fails only its document.
+origin_id = "<Xero document id>:<Procore project id>" (one document may be spread over several jobs;
+origin_id is unique per company), each line "<Xero document id>:<line id or position>".
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from connector.models import Kind, Link, SyncRecord, SyncRun
+from procore_client.client import SYNC_MAX
 from procore_client.errors import ProcoreError, ProcoreNotFound
 
 from ..cursors import cursor_get, cursor_set
 from ..explain import explain_exception
-from ..links import fingerprint, link_bind, link_fail, link_for_xero, link_set_state
+from ..links import fingerprint, link_bind, link_fail, link_new, link_set_state
 from ..runs import run_log, run_progress
 from ..spend import SOURCES, SpendDocument, SpendLine, spend_pages
 from .cost_codes import item_code
@@ -35,6 +40,7 @@ KIND = Kind.JOB_COST
 State, Action = Link.State, SyncRecord.Action
 RETRY_UNMAPPED_EVERY = timedelta(hours=24)
 COST_TYPES = {"bills": "invoice", "spend_money": "expense", "journals": "expense"}
+REFUSED_HINT = "Check the project, its cost codes and the supplier's vendor in Procore, then sync again."
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
@@ -89,6 +95,7 @@ def run(ctx) -> None:
         since = cursor_get(ctx.connection, KIND, source)
         for documents in spend_pages(ctx.xero, source, since):
             run_progress(ctx.run, len(documents))
+            importer.prefetch(documents)
             for doc in documents:
                 if source == "bills" and doc.id in ours:
                     continue  # our own bills from subcontractor invoices: already commitment costs in Procore
@@ -97,6 +104,7 @@ def run(ctx) -> None:
             if changed and not ctx.dry_run:
                 cursor_set(ctx.connection, KIND, source, max(changed))
     importer.retry_waiting()
+    importer.flush()
 
 
 def _enabled_projects(ctx) -> dict[str, Link]:
@@ -105,19 +113,53 @@ def _enabled_projects(ctx) -> dict[str, Link]:
     return {link.xero_id: link for link in links if link.data.get("job_costs_enabled")}
 
 
+@dataclass
+class _Write:
+    """One direct cost on its way to Procore; its intent is stored (link EXPORTING) before it is queued."""
+    link: Link
+    project: Link
+    header: dict
+    rows: list[dict]
+    total: Decimal
+    written: str  # fingerprint of what is sent: an unchanged document is not sent again
+    cost_id: int | None = None
+    line_ids: dict[str, int] = field(default_factory=dict)  # line origin_id → Procore id, from the answer
+
+    @property
+    def origin(self) -> str:
+        return self.header["origin_id"]
+
+
 class _Importer:
     def __init__(self, ctx, projects: dict[str, Link]):
         self.ctx, self.projects = ctx, projects
         self.touched: set[int] = set()
+        self.queued: dict[int, dict[int, _Write]] = {}  # Procore project id → link pk → write
         self._types: list | None = None
-        self._codes: dict[str, dict] = {}
+        self._codes: dict[str, dict | ProcoreError] = {}
         self.vendors = dict(Link.objects.filter(connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED)
                             .exclude(xero_id="").exclude(procore_id="").values_list("xero_id", "procore_id"))
+        # Xero document id → {link xero_id ("<document>:<project>") → link pk}: ids only, so it stays small;
+        # the links themselves are fetched a page of documents at a time (prefetch).
+        self.known: dict[str, dict[str, int]] = {}
+        for xero_id, pk in Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(xero_id="") \
+                .values_list("xero_id", "pk"):
+            self.known.setdefault(xero_id.split(":", 1)[0], {})[xero_id] = pk
+        self.links: dict[int, Link] = {}
+
+    def prefetch(self, documents: list[SpendDocument]) -> None:
+        """The links of one page of documents, in one query instead of one per document."""
+        self.links = Link.objects.in_bulk([pk for doc in documents for pk in self.known.get(doc.id, {}).values()])
+
+    def _existing(self, doc: SpendDocument) -> dict[str, Link]:
+        mine = self.known.get(doc.id, {})
+        if any(pk not in self.links for pk in mine.values()):
+            self.links.update(Link.objects.in_bulk(list(mine.values())))
+        return {xero_id: self.links[pk] for xero_id, pk in mine.items() if pk in self.links}
 
     # -- one document ------------------------------------------------------------------------------
     def follow(self, doc: SpendDocument) -> None:
-        existing = {link.xero_id: link for link in Link.objects.filter(
-            connection=self.ctx.connection, kind=KIND, xero_id__startswith=f"{doc.id}:")}
+        existing = self._existing(doc)
         for option_id, project in self.projects.items():
             key = cost_origin(doc.id, project.procore_id)
             link = existing.get(key)
@@ -132,14 +174,16 @@ class _Importer:
                     run_log(self.ctx.run, Action.CREATED, label=doc.title, xero_id=doc.id,
                             message=f"Would be imported to “{project.label}” (preview).")
                     continue
-                link = link_for_xero(self.ctx.connection, KIND, key, label=f"{doc.title} · {project.label}")
+                link = link_new(self.ctx.connection, KIND, xero_id=key, label=f"{doc.title} · {project.label}")
+                self.known.setdefault(doc.id, {})[key] = link.pk
+                self.links[link.pk] = link
             self.touched.add(link.pk)
             if link.data.get("document") == doc.snapshot() and not self._worth_retrying(link, project):
                 continue  # read again unchanged (the cursor's overlap) and still nothing to map it with
             self._import(link, doc, project, lines)
 
     def retry_waiting(self) -> None:
-        """Documents that wait for a mapping, or whose write was cut off, are retried from their stored copy
+        """Documents that wait for a mapping, or whose write was cut off, join the batch from their stored copy
         (they did not change in Xero, or the read above would have brought the new version)."""
         waiting = Link.objects.filter(connection=self.ctx.connection, kind=KIND,
                                       state__in=[State.FAILED, State.EXPORTING]).exclude(pk__in=self.touched)
@@ -169,13 +213,19 @@ class _Importer:
                 or timezone.now() - link.updated_at >= RETRY_UNMAPPED_EVERY)
 
     def _import(self, link: Link, doc: SpendDocument, project: Link, lines: list[SpendLine]) -> None:
+        """Map the document; store the intent and queue it when Procore must get it (new, changed or cut off)."""
         ctx, project_id = self.ctx, int(project.procore_id)
+        self._unqueue(link)  # queued earlier in this run from an older copy: this copy decides
+        data = {"project_id": project_id, "document": doc.snapshot()}
         try:
             codes = self._project_codes(project)
         except ProcoreError as exc:
             text, hint = explain_exception(exc)
-            run_log(ctx.run, Action.FAILED, link=link, message=f"Could not read the project's cost codes: {text}",
-                    hint=hint)
+            message = f"Could not read the project's cost codes: {text}"
+            if link.state == State.SYNCED and link.data.get("document") == data["document"]:
+                run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)  # in Procore as it is
+            else:  # new or changed: keep the copy, or the next run (its cursor past it) would never see it
+                self._wait(link, {**data, "unmapped": []}, message, hint)
             return
         mapping = project.data.get("job_cost_map", {})
         mapped, missing = [], []
@@ -185,17 +235,9 @@ class _Importer:
                 mapped.append((line, codes[code]))
             else:
                 missing.append((n, line))
-        data = {"project_id": project_id, "document": doc.snapshot(),
-                "unmapped": sorted({line_key(line) for _, line in missing})}
+        data["unmapped"] = sorted({line_key(line) for _, line in missing})
         if missing:
-            message, hint = unmapped_message(doc, project, missing)
-            if not ctx.dry_run and (link.state != State.FAILED or link.last_error != message):
-                link.data = {**link.data, **data}
-                link.save(update_fields=["data", "updated_at"])
-                link_fail(link, message=message, hint=hint)
-            elif not ctx.dry_run:
-                Link.objects.filter(pk=link.pk).update(updated_at=timezone.now())  # tried again: not before tomorrow
-            run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)
+            self._wait(link, data, *unmapped_message(doc, project, missing))
             return
         vendor = self.vendors.get(doc.contact_id)
         header = direct_cost_header(doc, project_id, int(vendor) if vendor else None)
@@ -207,47 +249,126 @@ class _Importer:
             run_log(ctx.run, Action.UPDATED if link.procore_id else Action.CREATED, link=link,
                     message=f"Would be written to “{project.label}” (preview).")
             return
-        # The intent, committed: a write cut off half way is retried from this copy on the next run.
+        # The intent, committed before any call of the batch: a batch cut off half way is resent from this copy.
         link_set_state(link, State.EXPORTING, data={**link.data, **data})
+        total = sum((line.amount for line, _ in mapped), Decimal("0.00"))
+        self._queue(_Write(link, project, header, rows, total, written))
+
+    def _wait(self, link: Link, data: dict, message: str, hint: str) -> None:
+        """The document waits, whole and visibly failed, with its latest copy stored for the retry (a change in
+        Xero may leave the message as it was: the copy is compared too)."""
+        fresh = {**link.data, **data}
+        if not self.ctx.dry_run and (link.state != State.FAILED or link.last_error != message or link.data != fresh):
+            link_fail(link, message=message, hint=hint, data=fresh)
+        elif not self.ctx.dry_run:
+            Link.objects.filter(pk=link.pk).update(updated_at=timezone.now())  # tried again: not before tomorrow
+        run_log(self.ctx.run, Action.FAILED, link=link, message=message, hint=hint)
+
+    # -- batched writes, per project -------------------------------------------------------------------
+    def _queue(self, write: _Write) -> None:
+        queue = self.queued.setdefault(int(write.project.procore_id), {})
+        queue[write.link.pk] = write  # read twice in one run: the newer copy wins
+        if len(queue) >= SYNC_MAX:
+            self._flush(int(write.project.procore_id))  # a full header call: send it now, memory stays bounded
+
+    def _unqueue(self, link: Link) -> None:
+        for queue in self.queued.values():
+            queue.pop(link.pk, None)
+
+    def flush(self) -> None:
+        for project_id in list(self.queued):
+            self._flush(project_id)
+
+    def _flush(self, project_id: int) -> None:
+        """Headers first, then the lines of every direct cost Procore took (each carries its direct_cost_id).
+        Chunked here rather than by the client, so a call that fails fails only its own documents."""
+        writes = list(self.queued.pop(project_id, {}).values())
+        taken: dict[str, _Write] = {}
+        for chunk in _chunks(writes, SYNC_MAX):
+            taken.update(self._send_headers(project_id, chunk))
+        owners = {row["origin_id"]: write for write in taken.values() for row in write.rows}
+        rows = [{**row, "direct_cost_id": write.cost_id} for write in taken.values() for row in write.rows]
+        for chunk in _chunks(rows, SYNC_MAX):  # a document's lines may span two calls: it waits for both
+            self._send_lines(project_id, chunk, owners, taken)
+        for write in taken.values():
+            self._finish(project_id, write)
+
+    def _send_headers(self, project_id: int, writes: list[_Write]) -> dict[str, _Write]:
+        """The writes Procore took, by origin_id, with their direct cost ids; the others are failed."""
         try:
-            cost_id, problem = self._write(project_id, link, header, rows)
+            result = self.ctx.procore.sync_direct_costs(project_id, [write.header for write in writes])
         except ProcoreError as exc:
-            text, hint = explain_exception(exc)
-            run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
+            self._cut_off(writes, exc)
+            return {}
+        ids = {entity.get("origin_id"): entity["id"] for entity in result.entities}
+        errors = _by_origin(result.errors)
+        taken = {}
+        for write in writes:
+            write.cost_id = ids.get(write.origin)
+            if write.cost_id is None:
+                self._refused(write, f"Procore refused the direct cost: {_fields(errors.get(write.origin, []))}")
+            else:
+                taken[write.origin] = write
+        return taken
+
+    def _send_lines(self, project_id: int, rows: list[dict], owners: dict[str, _Write],
+                    taken: dict[str, _Write]) -> None:
+        """Fails the documents of refused lines (or of the whole call); the others collect their line ids."""
+        try:
+            result = self.ctx.procore.sync_direct_cost_line_items(project_id, rows)
+        except ProcoreError as exc:
+            cut = {owners[row["origin_id"]].origin: owners[row["origin_id"]] for row in rows}
+            self._cut_off([taken.pop(origin) for origin in cut if origin in taken], exc)
             return
-        if problem:
-            link_fail(link, message=problem, hint="Check the project and its cost codes in Procore, then sync again.")
-            run_log(ctx.run, Action.FAILED, link=link, message=problem)
+        for entity in result.entities:
+            if entity.get("origin_id") in owners:
+                owners[entity["origin_id"]].line_ids[entity["origin_id"]] = entity["id"]
+        refused: dict[str, list] = {}
+        for error in result.errors:
+            if error.get("origin_id") in owners:
+                refused.setdefault(owners[error["origin_id"]].origin, []).append(error)
+        for origin, errors in refused.items():
+            if origin in taken:
+                self._refused(taken.pop(origin), f"Procore refused a line of the direct cost: {_fields(errors)}")
+
+    def _finish(self, project_id: int, write: _Write) -> None:
+        """Lines written before and gone from Xero since (re-coded, deleted) leave the direct cost (one call
+        each: rare); then the document is bound and logged."""
+        link = write.link
+        unanswered = [row for row in write.rows if row["origin_id"] not in write.line_ids]
+        if unanswered:  # neither taken nor refused by origin_id: never bind what Procore did not confirm
+            self._refused(write, f"Procore did not confirm {len(unanswered)} line(s) of the direct cost.")
+            return
+        try:
+            for origin, line_id in (link.data.get("lines") or {}).items():
+                if origin not in write.line_ids and line_id:
+                    self._unsync_and_delete(
+                        f"/rest/v1.0/projects/{project_id}/direct_costs/{write.cost_id}/line_items/{line_id}",
+                        lambda line_id=line_id: self.ctx.procore.sync_direct_cost_line_items(
+                            project_id, [{"id": line_id, "origin_id": None}]))
+        except ProcoreError as exc:
+            self._cut_off([write], exc)
             return
         action = Action.UPDATED if link.procore_id else Action.CREATED
-        total = sum((line.amount for line, _ in mapped), Decimal("0.00"))
-        link_bind(link, procore_id=str(cost_id), fingerprint_value=written, reference=header["origin_id"],
-                  data={"lines": {row["origin_id"]: row["_id"] for row in rows if "_id" in row}})
-        run_log(ctx.run, action, link=link, procore_id=cost_id,
-                message=f"{len(rows)} line(s), {total} on “{project.label}”.")
+        link_bind(link, procore_id=str(write.cost_id), fingerprint_value=write.written, reference=write.origin,
+                  data={"lines": {row["origin_id"]: write.line_ids[row["origin_id"]] for row in write.rows}})
+        run_log(self.ctx.run, action, link=link, procore_id=write.cost_id,
+                message=f"{len(write.rows)} line(s), {write.total} on “{write.project.label}”.")
 
-    def _write(self, project_id: int, link: Link, header: dict, rows: list[dict]) -> tuple[int | None, str]:
-        procore = self.ctx.procore
-        result = procore.sync_direct_costs(project_id, [header])
-        if result.errors or not result.entities:
-            return None, f"Procore refused the direct cost: {_fields(result.errors)}"
-        cost_id = result.entities[0]["id"]
-        result = procore.sync_direct_cost_line_items(project_id, [{**row, "direct_cost_id": cost_id} for row in rows])
-        if result.errors:
-            return cost_id, f"Procore refused a line of the direct cost: {_fields(result.errors)}"
-        written = {entity["origin_id"]: entity["id"] for entity in result.entities}
-        for row in rows:
-            row["_id"] = written.get(row["origin_id"])
-        # Lines written before and gone from Xero since (re-coded, deleted) leave the direct cost.
-        for origin, line_id in (link.data.get("lines") or {}).items():
-            if origin not in written and line_id:
-                self._unsync_and_delete(f"/rest/v1.0/projects/{project_id}/direct_costs/{cost_id}/line_items/{line_id}",
-                                        lambda: procore.sync_direct_cost_line_items(
-                                            project_id, [{"id": line_id, "origin_id": None}]))
-        return cost_id, ""
+    def _refused(self, write: _Write, problem: str) -> None:
+        """Procore said no to this element: it fails alone, retried on every run until it goes through."""
+        link_fail(write.link, message=problem, hint=REFUSED_HINT)
+        run_log(self.ctx.run, Action.FAILED, link=write.link, message=problem, hint=REFUSED_HINT)
+
+    def _cut_off(self, writes: list[_Write], exc: ProcoreError) -> None:
+        """The call failed as a whole: its documents stay EXPORTING, so the next run resends them."""
+        text, hint = explain_exception(exc)
+        for write in writes:
+            run_log(self.ctx.run, Action.FAILED, link=write.link, message=text, hint=hint)
 
     # -- removal -------------------------------------------------------------------------------------
     def _remove(self, link: Link, doc: SpendDocument) -> None:
+        self._unqueue(link)  # queued earlier in this run from an older copy: this copy decides
         if link.state == State.ARCHIVED:
             return
         why = (f"{doc.title} is {doc.status.lower()} in Xero" if not doc.is_spend
@@ -287,18 +408,40 @@ class _Importer:
 
     # -- Procore cost codes of a project ---------------------------------------------------------------
     def _project_codes(self, project: Link) -> dict[str, tuple[int, int]]:
-        """Item code ("01-100.L") → (cost code id, cost type id) for the project's cost codes."""
+        """Item code ("01-100.L") → (cost code id, cost type id) for the project's cost codes, read once a run
+        (a failed read too: its documents wait for the next run instead of each reading again)."""
         if project.procore_id not in self._codes:
-            if self._types is None:
-                self._types = self.ctx.procore.line_item_types()
-            types = {t["id"]: t for t in self._types}
-            codes = {}
-            for cost_code in self.ctx.procore.cost_codes(int(project.procore_id)):
-                for type_id in cost_code.get("line_item_type_ids") or list(types):
-                    if type_id in types:
-                        codes[item_code(cost_code, types[type_id])] = (cost_code["id"], type_id)
-            self._codes[project.procore_id] = codes
-        return self._codes[project.procore_id]
+            try:
+                self._codes[project.procore_id] = self._read_codes(int(project.procore_id))
+            except ProcoreError as exc:
+                self._codes[project.procore_id] = exc
+        codes = self._codes[project.procore_id]
+        if isinstance(codes, ProcoreError):
+            raise codes
+        return codes
+
+    def _read_codes(self, project_id: int) -> dict[str, tuple[int, int]]:
+        if self._types is None:
+            self._types = self.ctx.procore.line_item_types()
+        types = {t["id"]: t for t in self._types}
+        codes = {}
+        for cost_code in self.ctx.procore.cost_codes(project_id):
+            for type_id in cost_code.get("line_item_type_ids") or list(types):
+                if type_id in types:
+                    codes[item_code(cost_code, types[type_id])] = (cost_code["id"], type_id)
+        return codes
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _by_origin(errors: list) -> dict[str, list]:
+    """Sync errors echo the element sent: its origin_id says whose they are."""
+    found: dict[str, list] = {}
+    for error in errors:
+        found.setdefault(error.get("origin_id"), []).append(error)
+    return found
 
 
 def _fields(errors: list) -> str:

@@ -56,6 +56,7 @@ def run(ctx) -> None:
     for project in projects:
         _follow(ctx, project, category, options)
     _export_ready(ctx, category, options)
+    _stamp_pending(ctx)
     _list_importable(ctx, options)
     if not ctx.dry_run and not ctx.record_id:
         cursor_set(ctx.connection, KIND, "procore", started)
@@ -148,13 +149,36 @@ def _export_ready(ctx, category, options: dict) -> None:
 
 
 def _bind(ctx, link: Link, option_id: str, action: str, message: str) -> None:
-    link_bind(link, xero_id=option_id, reference=link.label)
-    result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": option_id}])
-    if result.errors:
-        run_log(ctx.run, Action.FAILED, link=link, message="The option was made, but Procore refused to record it: "
-                f"{result.errors[0].get('errors')}", hint="Retry the project sync.")
-        return
+    """Linked now; the project's origin_id is stamped in Procore with the others at the end of the run."""
+    link_bind(link, xero_id=option_id, reference=link.label, data={"stamp": option_id})
     run_log(ctx.run, action, link=link, xero_id=option_id, message=message)
+
+
+def _stamp_pending(ctx) -> None:
+    """origin_id = the option id on every Procore project linked but not stamped yet (this run's, or an
+    earlier run's that was cut off), in sync calls of up to 1000: safe to repeat, so a lost answer is too."""
+    if ctx.dry_run:
+        return
+    pending = [link for link in Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED,
+                                                    data__has_key="stamp").exclude(procore_id="")]
+    if not pending:
+        return
+    try:
+        result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": link.data["stamp"]}
+                                            for link in pending])
+    except Exception as exc:  # kept pending: the next run stamps them
+        text, hint = explain_exception(exc)
+        for link in pending:
+            run_log(ctx.run, Action.FAILED, link=link, message=f"Could not record the option in Procore: {text}",
+                    hint=hint)
+        return
+    refused = {str(error.get("id")): error.get("errors") for error in result.errors}
+    for link in pending:
+        if link.procore_id in refused:  # said once; the link stands (the option is ours either way)
+            run_log(ctx.run, Action.FAILED, link=link, message="The option was made, but Procore refused to "
+                    f"record it: {refused[link.procore_id]}", hint="Retry the project sync.")
+        link.data.pop("stamp", None)
+        link.save(update_fields=["data"])
 
 
 def _list_importable(ctx, options: dict) -> None:

@@ -5,16 +5,33 @@ from bench import floors, report
 
 def raw_kind(kind, direction="export", **values):
     base = {"kind": kind, "direction": direction, "records": 0, "created": 0, "updated": 0, "linked": 0,
-            "failed": 0, "xero_calls": 0, "procore_calls": 0, "wall_s": 0.0, "runs": 1, "statuses": ["succeeded"]}
+            "failed": 0, "xero_calls": 0, "procore_calls": 0, "wall_s": 0.0, "runs": 1, "statuses": ["succeeded"],
+            "xero_floor": 0, "procore_floor": 0}
     return {**base, **values}
 
 
 def test_floors_follow_the_batch_and_page_limits():
-    counts = {"standard_cost_codes": 2001, "projects": 150, "vendors": 1500, "Contacts": 1000}
+    counts = {"standard_cost_codes": 2001, "projects": 150, "vendors": 1500, "Contacts": 1000,
+              "synced_projects": 95, "PurchaseOrders": 1500}
     assert floors.floor("cost_code", counts, {"xero": 101}) == {"xero": 3, "procore": 1 + 3 + 1}
-    assert floors.floor("vendor", counts, {"xero": 50}) == {"xero": 1 + 1, "procore": 2}
-    assert floors.floor("commitment", counts, {"xero": 120}) == {"xero": 3, "procore": 1 + 300 + 120}
+    # 50 contacts made, then their Procore vendors stamped with the contact ids in one sync call.
+    assert floors.floor("vendor", counts, {"xero": 50}) == {"xero": 1 + 1, "procore": 2 + 1}
     assert floors.floor("vendor", counts, {}, incremental=True) == {"xero": 1, "procore": 1}
+    # Two lists per project in Xero, one detail per contract written; 20 edits read their POs by page (2).
+    assert floors.floor("commitment", counts, {"xero": 120, "updated": 20}) == {"xero": 2 + 3, "procore": 190 + 120}
+    # 130 change orders on 70 POs: the POs read by page (2), written 50 a call (2).
+    assert floors.floor("change_order", counts, {"xero": 130, "documents": 70}) == {"xero": 2 + 2, "procore": 95}
+    assert floors.floor("change_order", counts, {"documents": 1}) == {"xero": 1 + 1, "procore": 95}
+    # Direct costs on 7 projects, 2 more with documents waiting for a mapping: line item types, each project's
+    # cost codes, then headers and lines per project written.
+    assert floors.floor("job_cost", {**counts, "Invoices": 2500}, {"procore": 900, "projects": 7,
+                                                                   "judged_projects": 9}) == \
+        {"xero": 3 + 1 + 1, "procore": 1 + 9 + 2 * 7}
+    assert floors.floor("job_cost", counts, {}, incremental=True) == {"xero": 3, "procore": 0}
+    # 2,400 bills made since the last run (ours, from subcontractor invoices) come with the next poll of spend.
+    assert floors.floor("job_cost", {**counts, "new": {"Invoices": 2400}}, {}, incremental=True) == \
+        {"xero": 3 + 1 + 1, "procore": 0}
+    assert floors.floor("payment", counts, {"procore": 3}, incremental=True) == {"xero": 1 + 1, "procore": 3}
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 
@@ -22,8 +39,8 @@ def test_report_totals_ratios_and_unknown_kinds():
     counts = {"standard_cost_codes": 10, "projects": 2}
     phase = {"start_counts": counts, "decisions_s": 0.5, "elapsed_s": 9.0, "endpoints": {},
              "kinds": {"cost_code": raw_kind("cost_code", created=30, xero_calls=1, procore_calls=3, records=30,
-                                             wall_s=1.5),
-                       "later": raw_kind("later", xero_calls=2)}}
+                                             wall_s=1.5, xero_floor=1, procore_floor=3),
+                       "later": raw_kind("later", xero_calls=2, xero_floor=None, procore_floor=None)}}
     summary = report.phase_summary("initial", phase)
     assert summary["kinds"]["cost_code"]["xero_ratio"] == 1.0 and summary["kinds"]["cost_code"]["procore_ratio"] == 1.0
     assert summary["xero_floor"] is None and summary["xero_calls"] == 3  # an unknown kind makes the total n/a

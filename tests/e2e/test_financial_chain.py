@@ -59,10 +59,12 @@ def test_the_whole_chain(sandbox_settings, connection, celery_worker_process, pr
     contract = procore.commitment("purchase_order_contracts", next(
         c["project_id"] for c in rows(procore_sandbox, "purchase_order_contracts") if c["id"] == PO2), PO2)
     project_id = contract["project"]["id"] if contract.get("project") else contract["project_id"]
+    sc3_project = next(c["project_id"] for c in rows(procore_sandbox, "work_order_contracts") if c["id"] == SC3)
 
-    # Reference data, then the people: the project goes through the queue, the vendor is exported.
+    # Reference data, then the people: the projects go through the queue, the vendor is exported.
     sync_scope_task.delay(connection.pk, "company", "manual").get(timeout=300)
-    project_send_to_queue(connection, project_id)
+    for project in {project_id, sc3_project}:
+        project_send_to_queue(connection, project)
     accept_all(connection, Kind.PROJECT)
     vendor = link(connection, Kind.VENDOR, contract["vendor"]["id"])
     same_name = Link.objects.filter(connection=connection, kind=Kind.VENDOR, procore_id="",

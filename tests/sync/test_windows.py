@@ -7,6 +7,7 @@ import pytest
 from connector.clients import procore_client_for, xero_client_for
 from connector.models import Kind, Link, SyncRun
 from sync import windows
+from sync.approvals import approval_accept
 from sync.cursors import now as real_now
 from sync.services import sync_kind_run
 from tests.sandboxes import calls, calls_reset, faults
@@ -43,10 +44,11 @@ def test_a_scheduled_run_with_nothing_changed_reads_one_list_per_project_and_wri
         prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
     connection = prerequisites
     export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
-    projects = len(procore_client_for(connection).projects({"filters[by_status]": "All"}))
+    projects = Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.SYNCED).count()
     calls_reset(procore_sandbox, xero_sandbox)
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
     assert (run.created, run.updated, run.failed) == (0, 0, 0)
+    # Two lists (subcontracts, purchase orders) per project synced to Xero; other projects are not read.
     assert detail_reads(procore_sandbox) == 0 and list_reads(procore_sandbox) == 2 * projects
     assert sum(calls(xero_sandbox).values()) == 0
 
@@ -71,9 +73,13 @@ def test_a_commitment_waiting_for_its_vendor_goes_once_the_vendor_is_linked_thou
     contact = xero_client_for(connection).write_batch("contacts", [{"Name": "Late vendor (test)"}], None)[0]
     Link.objects.create(connection=connection, kind=Kind.VENDOR, procore_id=str(UNLINKED_VENDOR),
                         xero_id=contact.id, state=State.SYNCED)
+    calls_reset(procore_sandbox)
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
     waiting.refresh_from_db()
     assert (waiting.state, waiting.last_error) == (State.AWAITING_APPROVAL, "")
+    # Still one read per project and list: its project is read whole (one page), not changes + it by id.
+    projects = Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.SYNCED).count()
+    assert list_reads(procore_sandbox) == 2 * projects
 
 
 @pytest.mark.django_db
@@ -105,3 +111,46 @@ def test_a_record_that_could_not_be_read_keeps_the_window_open(
 
     later = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
     assert later.updated == 1 and po_date() != before  # the edit made during the failed run was not skipped
+
+
+@pytest.mark.django_db
+def test_projects_not_in_xero_are_not_read_and_a_project_synced_later_is_read_whole(
+        prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
+    connection = prerequisites
+    late = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id="2800000")
+    option_id = late.xero_id
+    late.xero_id, late.state = "", State.AWAITING_APPROVAL  # an accountant has not accepted this project yet
+    late.save()
+    synced = Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.SYNCED).count()
+
+    calls_reset(procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    assert list_reads(procore_sandbox) == 2 * synced  # the project not in Xero is not read at all
+    assert not Link.objects.filter(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1)).exists()
+    export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+
+    # Accepted later: its commitments did not change since the other projects' last read, yet its first read
+    # is whole, so they reach the approval queue and then Xero.
+    late.xero_id, late.state = option_id, State.SYNCED
+    late.save()
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    sc1 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
+    assert sc1.state == State.AWAITING_APPROVAL and sc1.data["project"] == "2800000"
+    export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+    sc1.refresh_from_db()
+    assert sc1.state == State.SYNCED
+
+
+@pytest.mark.django_db
+def test_a_commitment_in_the_approval_queue_has_its_lines_read_once_when_accepted(
+        prerequisites, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
+    connection = prerequisites
+    calls_reset(procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
+    queued = list(Link.objects.filter(connection=connection, kind=Kind.COMMITMENT, state=State.AWAITING_APPROVAL))
+    assert queued and detail_reads(procore_sandbox) == 0  # queued on its header: lines are not needed yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=queued)  # queues the export run
+    assert detail_reads(procore_sandbox) == len(queued)
+    assert {l.state for l in Link.objects.filter(pk__in=[l.pk for l in queued])} == {State.SYNCED}

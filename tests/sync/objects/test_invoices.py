@@ -106,6 +106,8 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
         [commitment.data["items"][str(i["line_item_id"])] for i in requisition["items"]]
     assert all(l["Tracking"][0]["TrackingOptionID"] == option for l in bill["LineItems"])
     assert bill["Url"].endswith("/invoices/3600000")
+    # Where its payments go in Procore, so the payment sync never reads the bill back.
+    assert (link.data["project_id"], link.data["commitment_id"]) == (2800000, requisition["commitment_id"])
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)

@@ -10,6 +10,7 @@ import requests
 
 from connector.clients import xero_client_for
 from connector.models import Kind, Link, SyncCursor, SyncRun
+from procore_client.client import ProcoreClient
 from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map
 from sync.services import sync_kind_run
 from sync.spend import SpendDocument, SpendLine
@@ -54,19 +55,22 @@ def as_xero_user(xero_sandbox, tenant, method, path, body):
     return answer.json()
 
 
-def spend_money(job, *lines, reference="Card 7001"):
-    """A Xero user records spend money; `lines` are (amount, item code or None, tracked to the job?)."""
+def spend_money(job, *lines, reference="Card 7001", contact_id=None):
+    """A Xero user records spend money; `lines` are (amount, item code or None, tracked to the job?); instead of
+    True, `tracked` may name another option of the Job category (a document spread over several jobs)."""
     items = []
     for amount, code, tracked in lines:
         line = {"Description": "Crane rental", "AccountCode": "520", "Quantity": 1, "UnitAmount": float(amount)}
         if code:
             line["ItemCode"] = code
         if tracked:
+            option_id = job["option"]["TrackingOptionID"] if tracked is True else tracked
             line["Tracking"] = [{"TrackingCategoryID": job["category"]["TrackingCategoryID"],
-                                 "TrackingOptionID": job["option"]["TrackingOptionID"]}]
+                                 "TrackingOptionID": option_id}]
         items.append(line)
-    contact = next(c for c in data(job["sandbox"], "Contacts", _tenant=job["tenant"], ContactStatus="ACTIVE"))
-    record = {"Type": "SPEND", "Contact": {"ContactID": contact["ContactID"]}, "BankAccount": {"Code": "090"},
+    contact_id = contact_id or next(c for c in data(job["sandbox"], "Contacts", _tenant=job["tenant"],
+                                                    ContactStatus="ACTIVE"))["ContactID"]
+    record = {"Type": "SPEND", "Contact": {"ContactID": contact_id}, "BankAccount": {"Code": "090"},
               "LineAmountTypes": "NoTax", "Reference": reference, "Date": date(2026, 3, 2).isoformat(),
               "LineItems": items}
     answer = as_xero_user(job["sandbox"], job["tenant"], "PUT", "BankTransactions",
@@ -216,8 +220,9 @@ def test_lost_answers_and_server_errors_never_make_a_second_direct_cost(connecti
                                                                          xero_sandbox):
     spends = [spend_money(job, (f"{100 + n}.{n:02d}", job["code"], True), reference=f"Card 80{n}") for n in range(4)]
     origins = [f"{s}:{job['project_id']}" for s in spends]
+    # Batched writes make few calls: this seed's dice do hit them (drops and errors on both sides).
     for server in (procore_sandbox, xero_sandbox):
-        faults(server, drop_after_commit_rate=0.4, error_rate=0.2, seed=11)
+        faults(server, drop_after_commit_rate=0.4, error_rate=0.2, seed=4)
     links = Link.objects.filter(connection=connection, kind=Kind.JOB_COST, xero_id__in=origins)
     for _ in range(15):
         sync(connection)
@@ -332,3 +337,179 @@ def test_a_voided_bill_leaves_procore(connection, job, procore_sandbox, xero_san
     sync(connection)
     assert not costs_of(procore_sandbox, origin)
     assert Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=origin).state == State.ARCHIVED
+
+
+# -- batches ---------------------------------------------------------------------------------------
+HEADER_SYNC = "PATCH /rest/v1.0/projects/<int:project_id>/direct_costs/sync"
+LINE_SYNC = "PATCH /rest/v1.0/projects/<int:project_id>/direct_costs/line_items/sync"
+
+
+@pytest.fixture
+def jobs(job, procore_sandbox):
+    """Three synced projects with job costs on (the job's, the second seeded Job option's and one a bookkeeper
+    adds now): Xero option id → Procore project id."""
+    category = job["category"]
+    added = as_xero_user(job["sandbox"], job["tenant"], "PUT",
+                         f"TrackingCategories/{category['TrackingCategoryID']}/Options", {"Name": "Austin 003"})
+    options = [job["option"], category["Options"][1], added["Options"][0]]
+    projects = data(procore_sandbox, "projects")[:3]
+    for option, project in zip(options[1:], projects[1:]):
+        link = Link.objects.create(connection=job["link"].connection, kind=Kind.PROJECT, label=option["Name"],
+                                   procore_id=str(project["id"]), xero_id=option["TrackingOptionID"],
+                                   state=State.SYNCED)
+        job_costs_enable(link, True)
+    return {option["TrackingOptionID"]: project["id"] for option, project in zip(options, projects)}
+
+
+def written(procore_sandbox, origin):
+    """The one live direct cost of `origin` and its line amounts, as Procore holds them."""
+    [cost] = costs_of(procore_sandbox, origin)
+    return cost, sorted(Decimal(l["amount"]) for l in data(procore_sandbox, "direct_cost_line_items",
+                                                            direct_cost_id=cost["id"]))
+
+
+@pytest.mark.django_db
+def test_many_documents_are_written_with_one_header_call_and_one_line_call_per_project(connection, job, jobs,
+                                                                                       procore_sandbox):
+    options = list(jobs)
+    expected = {}  # origin → the amounts on that project, as the bookkeeper typed them
+    for n in range(9):
+        here, there = options[n % 3], options[(n + 1) % 3]
+        lines = [(f"{n + 1}00.{n:02d}", job["code"], here), (f"{n}.99", job["code"], here if n % 2 else there),
+                 ("5.00", job["code"], False)]
+        spend_id = spend_money(job, *lines, reference=f"Card 90{n}")
+        for amount, _, option in lines[:2]:
+            expected.setdefault(f"{spend_id}:{jobs[option]}", []).append(Decimal(amount))
+    calls_reset(procore_sandbox)
+    run = sync(connection)
+
+    made = calls(procore_sandbox)
+    assert (made[HEADER_SYNC], made[LINE_SYNC]) == (3, 3), "one header and one line call per project"
+    assert made["GET /rest/v1.0/cost_codes"] == 3 and made["GET /rest/v1.0/line_item_types"] == 1
+    for origin, amounts in expected.items():
+        cost, lines = written(procore_sandbox, origin)
+        assert lines == sorted(amounts) and cost["project_id"] == int(origin.split(":")[1])
+        link = Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=origin)
+        assert (link.state, link.procore_id) == (State.SYNCED, str(cost["id"]))
+        assert run.records.get(link=link, action="created").message == \
+            f"{len(amounts)} line(s), {sum(amounts)} on “{link.label.split(' · ')[1]}”."
+    assert run.created == len(expected) == 14
+
+    calls_reset(procore_sandbox)
+    sync(connection)  # nothing changed: nothing is written again
+    assert not calls(procore_sandbox).get(HEADER_SYNC) and not calls(procore_sandbox).get(LINE_SYNC)
+
+
+@pytest.mark.django_db
+def test_a_direct_cost_procore_refuses_fails_alone_and_goes_through_once_fixed(connection, job, procore_sandbox,
+                                                                               xero_sandbox):
+    first, second = data(xero_sandbox, "Contacts", _tenant=job["tenant"], ContactStatus="ACTIVE")[:2]
+    # The second supplier is linked to a vendor that has since been deleted in Procore.
+    vendor = Link.objects.create(connection=connection, kind=Kind.VENDOR, xero_id=second["ContactID"],
+                                 procore_id="3199999", label=second["Name"], state=State.SYNCED)
+    amounts = {spend_money(job, (amount, job["code"], True), reference=f"Card 50{n}",
+                           contact_id=(second if n == 1 else first)["ContactID"]): Decimal(amount)
+               for n, amount in enumerate(("10.10", "20.20", "30.30"))}
+    good, bad = [s for n, s in enumerate(amounts) if n != 1], list(amounts)[1]
+    origin = f"{bad}:{job['project_id']}"
+    calls_reset(procore_sandbox)
+    run = sync(connection)
+
+    assert calls(procore_sandbox)[HEADER_SYNC] == 1
+    refused = Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=origin)
+    assert (refused.state, refused.last_error) == (State.FAILED, "Procore refused the direct cost: vendor_id does "
+                                                                 "not exist")
+    assert "vendor" in run.records.get(link=refused, action="failed").hint
+    assert not costs_of(procore_sandbox, origin)
+    for spend_id in good:
+        assert written(procore_sandbox, f"{spend_id}:{job['project_id']}")[1] == [amounts[spend_id]]
+    assert run.created == 2
+
+    procore_vendor = data(procore_sandbox, "vendors")[0]["id"]  # the admin links the supplier again
+    Link.objects.filter(pk=vendor.pk).update(procore_id=str(procore_vendor))
+    again = sync(connection, SyncRun.Trigger.SCHEDULE)  # unchanged in Xero: retried from its stored copy
+    cost, lines = written(procore_sandbox, origin)
+    assert (cost["vendor_id"], lines) == (procore_vendor, [amounts[bad]])
+    assert Link.objects.get(pk=refused.pk).state == State.SYNCED and again.created == 1
+    assert [len(costs_of(procore_sandbox, f"{s}:{job['project_id']}")) for s in good] == [1, 1]
+
+
+@pytest.mark.django_db
+def test_a_refused_line_fails_only_its_document(connection, job, procore_sandbox, monkeypatch):
+    cost_code = data(procore_sandbox, "cost_codes", project_id=job["project_id"])[1]
+    other = f"{cost_code['full_code']}.{job['code'].rsplit('.', 1)[1]}"
+    assert job["xero"].write_batch("items", [{"Code": other, "Name": "Formwork"}], f"item-{uuid.uuid4()}")[0].ok
+    plain = spend_money(job, ("11.00", job["code"], True), reference="Card 511")
+    mixed = spend_money(job, ("12.00", job["code"], True), ("13.00", other, True), reference="Card 512")
+    read = ProcoreClient.cost_codes
+
+    def read_then_deleted(client, project_id, *args, **kwargs):
+        """The second cost code is deleted in Procore right after the run read it."""
+        return [{**code, "id": 8999999} if code["id"] == cost_code["id"] else code
+                for code in read(client, project_id, *args, **kwargs)]
+
+    monkeypatch.setattr(ProcoreClient, "cost_codes", read_then_deleted)
+    sync(connection)
+    monkeypatch.undo()
+
+    link = Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=f"{mixed}:{job['project_id']}")
+    assert (link.state, link.last_error) == (State.FAILED, "Procore refused a line of the direct cost: "
+                                                           "cost_code_id does not exist")
+    assert written(procore_sandbox, f"{plain}:{job['project_id']}")[1] == [Decimal("11.00")]
+    assert Link.objects.get(xero_id=f"{plain}:{job['project_id']}").state == State.SYNCED
+
+    sync(connection, SyncRun.Trigger.SCHEDULE)
+    assert written(procore_sandbox, f"{mixed}:{job['project_id']}")[1] == [Decimal("12.00"), Decimal("13.00")]
+    assert Link.objects.get(pk=link.pk).state == State.SYNCED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cut", ["headers", "lines"])
+def test_a_batch_whose_answer_is_lost_is_finished_next_run_without_duplicates(connection, job, procore_sandbox,
+                                                                             monkeypatch, cut):
+    spends = {spend_money(job, (f"{n}1.25", job["code"], True), (f"{n}2.50", job["code"], True),
+                          reference=f"Card 60{n}"): [Decimal(f"{n}1.25"), Decimal(f"{n}2.50")] for n in (1, 2, 3)}
+    origins = {f"{spend_id}:{job['project_id']}": amounts for spend_id, amounts in spends.items()}
+    if cut == "headers":  # Procore applies every write and the connection drops before the answer
+        faults(procore_sandbox, drop_after_commit_rate=1.0)
+    else:  # the headers go through; the lines are applied and their answer is lost
+        send = ProcoreClient.sync_direct_cost_line_items
+
+        def lost(client, *args):
+            faults(procore_sandbox, drop_after_commit_rate=1.0)
+            return send(client, *args)
+
+        monkeypatch.setattr(ProcoreClient, "sync_direct_cost_line_items", lost)
+    run = sync(connection)
+    monkeypatch.undo()
+    faults(procore_sandbox, drop_after_commit_rate=0)
+
+    links = Link.objects.filter(connection=connection, kind=Kind.JOB_COST, xero_id__in=origins)
+    assert set(links.values_list("state", flat=True)) == {State.EXPORTING}  # kept to be finished
+    failed = run.records.filter(link__in=links, action="failed")
+    assert failed.count() == 3 and all(r.message.startswith("Could not reach") for r in failed)
+    assert [len(costs_of(procore_sandbox, o)) for o in origins] == [1, 1, 1]  # written, the answer lost
+    before = {o: costs_of(procore_sandbox, o)[0]["id"] for o in origins}
+
+    calls_reset(procore_sandbox)
+    again = sync(connection, SyncRun.Trigger.SCHEDULE)
+    assert (calls(procore_sandbox)[HEADER_SYNC], calls(procore_sandbox)[LINE_SYNC]) == (1, 1)
+    for origin, amounts in origins.items():
+        cost, lines = written(procore_sandbox, origin)
+        assert (cost["id"], lines) == (before[origin], amounts)  # the same direct cost, each line once
+    assert set(links.values_list("state", flat=True)) == {State.SYNCED} and again.created == 3
+
+
+@pytest.mark.django_db
+def test_a_waiting_document_changed_in_xero_imports_its_latest_amounts(connection, job, procore_sandbox):
+    spend_id = spend_money(job, ("70.00", job["code"], True), ("5.00", None, True), reference="Card 7003")
+    sync(connection)
+    record = job["sent"][spend_id]  # still waiting for its second line's mapping, the first line is corrected
+    record["LineItems"][0]["UnitAmount"] = 77.7
+    as_xero_user(job["sandbox"], job["tenant"], "POST", f"BankTransactions/{spend_id}",
+                 {"BankTransactions": [{**record, "BankTransactionID": spend_id}]})
+    spend_money(job, ("1.00", job["code"], True), reference="Card 7004")  # the read position moves past it
+    sync(connection, SyncRun.Trigger.SCHEDULE)
+    job_costs_map(job["link"], "account 520", job["code"])
+    sync(connection, SyncRun.Trigger.SCHEDULE)  # retried from its stored copy: the corrected one
+    assert written(procore_sandbox, f"{spend_id}:{job['project_id']}")[1] == [Decimal("5.00"), Decimal("77.70")]

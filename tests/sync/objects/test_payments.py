@@ -11,7 +11,7 @@ from connector.clients import xero_client_for
 from connector.models import ConnectionSettings, Kind, Link
 from sync.objects.payments import target_from_url
 from sync.services import sync_kind_run
-from tests.sandboxes import data, faults
+from tests.sandboxes import calls, calls_reset, data, faults
 
 State = Link.State
 
@@ -80,6 +80,18 @@ def test_partial_then_final_payment_are_issued_once_each_to_the_cent(connection,
     assert (again.created, again.failed) == (0, 0)
     link = Link.objects.get(connection=connection, kind=Kind.PAYMENT, xero_id=second)
     assert link.state == State.SYNCED and link.procore_id == str(next(p["id"] for p in rows if p["origin_id"] == second))
+
+
+@pytest.mark.django_db
+def test_a_bill_we_exported_knows_its_commitment_so_its_payment_costs_no_bill_read(connection, bill, procore_sandbox,
+                                                                                  xero_sandbox):
+    Link.objects.filter(connection=connection, kind=Kind.INVOICE, xero_id=bill["id"]).update(
+        data={"project_id": bill["contract"]["project_id"], "commitment_id": bill["contract"]["id"]})
+    paid = pay(bill, "1000.10", date(2026, 3, 5), "10420")
+    calls_reset(xero_sandbox)
+    assert sync(connection).created == 1
+    assert [p["origin_id"] for p in issued(procore_sandbox, bill)] == [paid]
+    assert "GET /api.xro/2.0/Invoices" not in calls(xero_sandbox)  # the invoice export remembered where it goes
 
 
 @pytest.mark.django_db

@@ -143,3 +143,40 @@ def test_an_older_project_can_be_sent_to_the_queue_on_purpose(connection, procor
     assert link.state == State.AWAITING_APPROVAL and link.label == option_name(older)
     with pytest.raises(ProjectActionError, match="already awaiting approval"):
         project_send_to_queue(connection, older["id"])
+
+
+@pytest.mark.django_db
+def test_accepted_projects_are_recorded_in_procore_together_and_a_cut_off_record_is_finished_later(
+        connection, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks, monkeypatch):
+    from procore_client.errors import ProcoreServerError
+    from procore_client.resources import ResourcesMixin
+    from tests.sandboxes import calls, calls_reset
+
+    procore = procore_client_for(connection)
+    made = [procore.create_project({"name": f"Clinic wing {n}", "project_number": f"26-2{n:02d}"}) for n in range(3)]
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    queued = list(Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=State.AWAITING_APPROVAL))
+    assert len(queued) == 3
+    approval_accept(links=queued[:2])
+
+    calls_reset(procore_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    assert calls(procore_sandbox)["PATCH /rest/v1.0/projects/sync"] == 1  # both options recorded in one call
+    linked = {l.procore_id: l.xero_id for l in Link.objects.filter(pk__in=[l.pk for l in queued[:2]])}
+    assert all(procore_project(procore_sandbox, int(p))["origin_id"] == x for p, x in linked.items())
+
+    # Procore is down right after the option is made: the link stands, and the next run records it.
+    approval_accept(links=queued[2:])
+
+    def down(*args, **kwargs):
+        raise ProcoreServerError(503, "Service Unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ResourcesMixin, "sync_projects", down)
+        cut = sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    last = Link.objects.get(pk=queued[2].pk)
+    assert (cut.created, cut.failed, last.state) == (1, 1, State.SYNCED)
+    assert not procore_project(procore_sandbox, int(last.procore_id)).get("origin_id")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    assert procore_project(procore_sandbox, int(last.procore_id))["origin_id"] == last.xero_id
+    assert {p["id"] for p in made} == {int(l.procore_id) for l in queued}
