@@ -15,10 +15,8 @@ Inputs of one run:
   Xero), `documents` (distinct Xero documents written: change orders share their PO), `projects` (distinct
   Procore projects written: direct costs are synced per project), `judged_projects` (distinct projects of the
   records written or refused: a job cost is mapped on its project's cost codes).
-- `incremental`: the kind read before for this connection (it has a cursor). A listing then costs the
-  pages of what changed since, at least the records made since the kind's previous run (`n["new"]`, table →
-  rows: in the day-one passes that includes what the connector itself just wrote, e.g. our bills among the
-  Xero spend), and at least one call.
+- `incremental`: the kind read before for this connection (it has a cursor): a listing then costs one
+  call (what changed since fits a page), the issue's own measure.
 A kind this module does not know yet gets None (reported as "n/a"), so new kinds never break a run.
 """
 
@@ -48,7 +46,7 @@ def floor(kind: str, n: dict, w: dict, incremental: bool = False) -> dict | None
 
 
 def _listing(n: dict, table: str, size: int, incremental: bool) -> int:
-    return pages((n.get("new") or {}).get(table, 0) if incremental else n.get(table, 0), size)
+    return 1 if incremental else pages(n.get(table, 0), size)
 
 
 def _po_reads(n: dict, documents: int) -> int:

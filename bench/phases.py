@@ -38,8 +38,10 @@ class KindStats:
     procore_floor: int | None = 0
     endpoints: dict = field(default_factory=dict)  # "xero GET /api.xro/2.0/…" → calls (what to look at first)
     peak_growth_mb: float = 0.0  # how much the worker's peak memory grew during this kind's runs
+    per_run: list = field(default_factory=list)  # each run's calls and floor, in order
 
     def add(self, run, xero: int, procore: int, floor: dict | None = None) -> None:
+        self.per_run.append({"xero": xero, "procore": procore, "floor": floor})
         self.runs += 1
         self.xero_calls += xero
         self.procore_calls += procore
@@ -89,11 +91,7 @@ def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, 
     for kind in tqdm(kinds_now(), desc=f"{phase.name}{label}", unit="kind", leave=False):
         before = {"procore": procore.calls(), "xero": xero.calls()}
         peak_before = peak_rss() if peak_rss is not None else 0.0
-        now = {**procore.counts(), **xero.counts()}
-        then = LAST_COUNTS.get((connection_id, kind), now)
-        LAST_COUNTS[(connection_id, kind)] = now
-        counts = {**now, **connection_counts(connection),
-                  "new": {table: rows - then.get(table, 0) for table, rows in now.items()}}
+        counts = {**procore.counts(), **xero.counts(), **connection_counts(connection)}
         incremental = SyncCursor.objects.filter(connection=connection, kind=kind).exists()  # it read before
         answer = sync_kind_task.delay(connection_id, kind, "schedule").get(timeout=TASK_TIMEOUT_S)
         spent = {side: diff(s.calls(), before[side]) for side, s in (("procore", procore), ("xero", xero))}
@@ -107,9 +105,6 @@ def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, 
         stats.add(run, xero_calls, procore_calls, run_floor(kind, run, counts, incremental, xero_calls + procore_calls))
         if peak_rss is not None:
             stats.peak_growth_mb = round(stats.peak_growth_mb + peak_rss() - peak_before, 1)
-
-
-LAST_COUNTS: dict = {}  # (connection id, kind) → the sandboxes' counts when that kind last ran
 
 
 def connection_counts(connection) -> dict:

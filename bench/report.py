@@ -7,6 +7,7 @@ import platform
 from datetime import UTC, datetime
 
 XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
+PROCORE_PER_HOUR = 3600  # Procore's default hourly allowance per app and company (reference procore-api §5)
 PHASES = ("initial", "noop", "one_percent")
 
 
@@ -25,6 +26,7 @@ def kind_row(kind: dict) -> dict:
             "xero_ratio": _ratio(kind["xero_calls"], kind["xero_floor"]),
             "procore_ratio": _ratio(kind["procore_calls"], kind["procore_floor"]),
             "wall_s": round(kind["wall_s"], 3), "runs": kind["runs"], "statuses": kind["statuses"],
+            "records_per_s": round(kind["records"] / kind["wall_s"], 1) if kind["wall_s"] else None,
             "endpoints": kind.get("endpoints", {}), "peak_growth_mb": kind.get("peak_growth_mb")}
 
 
@@ -39,6 +41,7 @@ def phase_summary(name: str, raw: dict) -> dict:
     return {**total, "wall_s": round(wall, 3), "elapsed_s": raw["elapsed_s"],
             "records_per_s": round(total["records"] / wall, 1) if wall else None,
             "projected_xero_minutes": round(total["xero_calls"] / XERO_PER_MINUTE, 1),
+            "projected_procore_minutes": round(total["procore_calls"] / PROCORE_PER_HOUR * 60, 1),
             "day_fits_5000": total["xero_calls"] <= XERO_PER_DAY,
             "kinds": kinds, "endpoints": raw["endpoints"]}
 
@@ -62,6 +65,7 @@ def summarise(raws: dict[str, dict]) -> dict:
         "replay_initial": raws[main]["replay_initial"],
         "peak_rss_mb": {s: raws[s]["peak_rss_mb"] for s in order},
         "projected_xero_minutes": {p: phases[p]["projected_xero_minutes"] for p in PHASES},
+        "projected_procore_minutes": {p: phases[p]["projected_procore_minutes"] for p in PHASES},
         "growth": {s: {"initial_wall_s": sizes[s]["initial"]["wall_s"], "records": sizes[s]["initial"]["records"],
                        "peak_rss_mb": raws[s]["peak_rss_mb"]} for s in order},
         "changed_for_one_percent": raws[main]["changed"],
@@ -103,7 +107,8 @@ def markdown(result: dict) -> str:
         for kind, r in phase["kinds"].items():
             lines.append(f"| {name} | {kind} | {r['records']} | {r['written']} | {r['xero_calls']} | "
                          f"{_cell(r['xero_floor'])} | {_ratio_cell(r, 'xero')} | {r['procore_calls']} | "
-                         f"{_cell(r['procore_floor'])} | {_ratio_cell(r, 'procore')} | {r['wall_s']} | |")
+                         f"{_cell(r['procore_floor'])} | {_ratio_cell(r, 'procore')} | {r['wall_s']} | "
+                         f"{_cell(r.get('records_per_s'))} |")
         lines.append(f"| **{name}** | **total** | {phase['records']} | {phase['written']} | {phase['xero_calls']} | "
                      f"{_cell(phase['xero_floor'])} | {_ratio_cell(phase, 'xero')} | {phase['procore_calls']} | "
                      f"{_cell(phase['procore_floor'])} | {_ratio_cell(phase, 'procore')} | {phase['wall_s']} | "
@@ -115,8 +120,10 @@ def markdown(result: dict) -> str:
                  "day-one decisions; each run's floor counts a full read the first time, then one call per polled "
                  "resource).")
     minutes = ", ".join(f"{p} {m} min" for p, m in result["projected_xero_minutes"].items())
+    procore = ", ".join(f"{p} {m} min" for p, m in (result.get("projected_procore_minutes") or {}).items())
     fits = ", ".join(f"{p} {'yes' if v['day_fits_5000'] else 'no'}" for p, v in result["phases"].items())
-    lines.append(f"Projected at Xero's 60 calls/min: {minutes}. Fits Xero's 5,000 calls/day: {fits}.")
+    lines.append(f"Projected at Xero's 60 calls/min: {minutes}. Fits Xero's 5,000 calls/day: {fits}. "
+                 f"Projected at Procore's 3,600 calls/hour: {procore}.")
     lines.append(f"Connector overhead over a bare replay of the same calls (initial): "
                  f"{_cell(result['overhead_ratio'])} ({result['replay_initial']['calls']} calls replayed in "
                  f"{result['replay_initial']['wall_s']} s).")

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
+from django.utils import timezone
 
 from .models import Connection, Credential
-from .services.credentials import credential_current, credential_refresh
+from .services.credentials import FRESHNESS_MARGIN, credential_current, credential_refresh
 
 
 class StoredTokens:
-    """Hands out the connection's current access token and refreshes it when an API rejects it."""
+    """Hands out the connection's current access token and refreshes it when an API rejects it.
+
+    The credential read (a query and a decryption) is kept for up to KEEP_S while it stays fresh: a run
+    makes thousands of calls. A token refreshed meanwhile by another worker leaves ours valid until it
+    expires; a revoked one answers 401, which refreshes (or says the connection needs re-authorising)."""
+
+    KEEP_S = 60
 
     def __init__(self, connection_id: int, provider: str):
         self.connection_id, self.provider = connection_id, provider
         self.last: str | None = None
+        self._kept: tuple[Credential, float] | None = None
 
     def access_token(self) -> str:
         return self.current().access_token
 
     def current(self) -> Credential:
+        now = time.monotonic()
+        if self._kept and now - self._kept[1] < self.KEEP_S \
+                and self._kept[0].expires_at > timezone.now() + FRESHNESS_MARGIN:
+            return self._kept[0]
         credential = credential_current(connection_id=self.connection_id, provider=self.provider)
-        self.last = credential.access_token
+        self.last, self._kept = credential.access_token, (credential, now)
         return credential
 
     def xero_token(self) -> dict:
@@ -30,6 +44,7 @@ class StoredTokens:
 
     def on_unauthorized(self, _rejected=None) -> str:
         # Refresh only if the token that was rejected is still the stored one (else a neighbour did it).
+        self._kept = None
         self.last = credential_refresh(connection_id=self.connection_id, provider=self.provider,
                                        rejected_token=self.last)
         return self.last

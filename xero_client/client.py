@@ -226,9 +226,13 @@ class XeroClient:
                 **params,
             )
             records = getattr(data, attr) or []
-            result = Page(page, records, getattr(data, "pagination", None))
-            yield result
-            if result.is_last or len(records) < min(page_size, MAX_PAGE_SIZE):
+            box = [Page(page, records, getattr(data, "pagination", None))]
+            last = box[0].is_last or len(records) < min(page_size, MAX_PAGE_SIZE)
+            data = records = None
+            # Handed over, not kept: a suspended generator would otherwise hold this page's models while
+            # the next one is read (a page of 1,000 bills is some 20 MB of SDK objects).
+            yield box.pop()
+            if last:
                 return
             page += 1
 

@@ -28,6 +28,7 @@ from ..windows import Problem, Window, synced_projects
 from .commitments import admit
 
 KIND = Kind.INVOICE
+EXPORT_EVERY = 500  # bills held before they are sent (whole batches of 50): memory stays flat on big runs
 EXPORTABLE = ("approved", "approved_as_noted", "pending_owner_approval")
 State, Action = Link.State, SyncRecord.Action
 DUE_DAYS = 30  # Procore has no due date on the list view; Xero needs one: billing date + 30 days
@@ -145,10 +146,17 @@ def run(ctx) -> None:
                 continue
             if candidate:
                 candidates.append(candidate)
+            if len(candidates) >= EXPORT_EVERY:
+                _export(ctx, candidates)
+                candidates = []
+    _export(ctx, candidates)
+    window.close()
+
+
+def _export(ctx, candidates: list[Candidate]) -> None:
     export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
            find_existing=lambda refs: _bills_by_url(ctx.xero, candidates, refs), dry_run=ctx.dry_run,
            on_written=lambda c, bill: _read_back(ctx, c, bill))
-    window.close()
 
 
 def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: dict,

@@ -115,8 +115,10 @@ def _enabled_projects(ctx) -> dict[str, Link]:
 
 @dataclass
 class _Write:
-    """One direct cost on its way to Procore; its intent is stored (link EXPORTING) before it is queued."""
-    link: Link
+    """One direct cost on its way to Procore; its intent is stored (link EXPORTING) before it is queued.
+    The queue keeps the link's id only (its stored copy of the document is the bulk of it): the links are
+    fetched again a project at a time when the queue is sent."""
+    link_id: int
     project: Link
     header: dict
     rows: list[dict]
@@ -124,6 +126,7 @@ class _Write:
     written: str  # fingerprint of what is sent: an unchanged document is not sent again
     cost_id: int | None = None
     line_ids: dict[str, int] = field(default_factory=dict)  # line origin_id → Procore id, from the answer
+    link: Link | None = None  # while the queue is sent
 
     @property
     def origin(self) -> str:
@@ -185,10 +188,11 @@ class _Importer:
     def retry_waiting(self) -> None:
         """Documents that wait for a mapping, or whose write was cut off, join the batch from their stored copy
         (they did not change in Xero, or the read above would have brought the new version)."""
-        waiting = Link.objects.filter(connection=self.ctx.connection, kind=KIND,
-                                      state__in=[State.FAILED, State.EXPORTING]).exclude(pk__in=self.touched)
+        pks = [pk for pk in Link.objects.filter(connection=self.ctx.connection, kind=KIND,
+                                                state__in=[State.FAILED, State.EXPORTING])
+               .order_by("pk").values_list("pk", flat=True) if pk not in self.touched]
         by_project = {link.procore_id: link for link in self.projects.values()}
-        for link in waiting:
+        for link in _in_chunks(pks):
             project = by_project.get(str(link.data.get("project_id")))
             snapshot = link.data.get("document")
             if project is None or not snapshot:
@@ -252,7 +256,7 @@ class _Importer:
         # The intent, committed before any call of the batch: a batch cut off half way is resent from this copy.
         link_set_state(link, State.EXPORTING, data={**link.data, **data})
         total = sum((line.amount for line, _ in mapped), Decimal("0.00"))
-        self._queue(_Write(link, project, header, rows, total, written))
+        self._queue(_Write(link.pk, project, header, rows, total, written))
 
     def _wait(self, link: Link, data: dict, message: str, hint: str) -> None:
         """The document waits, whole and visibly failed, with its latest copy stored for the retry (a change in
@@ -267,7 +271,7 @@ class _Importer:
     # -- batched writes, per project -------------------------------------------------------------------
     def _queue(self, write: _Write) -> None:
         queue = self.queued.setdefault(int(write.project.procore_id), {})
-        queue[write.link.pk] = write  # read twice in one run: the newer copy wins
+        queue[write.link_id] = write  # read twice in one run: the newer copy wins
         if len(queue) >= SYNC_MAX:
             self._flush(int(write.project.procore_id))  # a full header call: send it now, memory stays bounded
 
@@ -283,6 +287,9 @@ class _Importer:
         """Headers first, then the lines of every direct cost Procore took (each carries its direct_cost_id).
         Chunked here rather than by the client, so a call that fails fails only its own documents."""
         writes = list(self.queued.pop(project_id, {}).values())
+        links = Link.objects.in_bulk([write.link_id for write in writes])
+        for write in writes:
+            write.link = links[write.link_id]
         taken: dict[str, _Write] = {}
         for chunk in _chunks(writes, SYNC_MAX):
             taken.update(self._send_headers(project_id, chunk))
@@ -430,6 +437,13 @@ class _Importer:
                 if type_id in types:
                     codes[item_code(cost_code, types[type_id])] = (cost_code["id"], type_id)
         return codes
+
+
+def _in_chunks(pks: list[int], size: int = 500):
+    """The links, a few hundred at a time: each carries its document's copy, not all in memory at once."""
+    for chunk in _chunks(pks, size):
+        found = Link.objects.in_bulk(chunk)
+        yield from (found[pk] for pk in chunk if pk in found)
 
 
 def _chunks(items: list, size: int) -> list[list]:
