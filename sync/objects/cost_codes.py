@@ -9,7 +9,7 @@ from __future__ import annotations
 from connector.models import Kind, Link
 
 from ..export import Candidate, export
-from ..links import link_fail, link_for_procore
+from ..links import link_fail, link_new, link_set_state, links_by_procore_id
 from ..runs import run_log, run_progress
 
 KIND = Kind.COST_CODE
@@ -57,6 +57,7 @@ def run(ctx) -> None:
     codes = procore.standard_cost_codes(erp_list["id"], {"view": "extended"})
     types = procore.line_item_types()
     run_progress(ctx.run, len(codes) * len(types))
+    known = links_by_procore_id(ctx.connection, KIND, [f"{c['id']}:{t['id']}" for c in codes for t in types])
     candidates = []
     for code in codes:
         for cost_type in types:
@@ -64,7 +65,8 @@ def run(ctx) -> None:
                                    tax_type=settings.tax_type)
             if ctx.record_id and str(code["id"]) != ctx.record_id:
                 continue
-            link = link_for_procore(ctx.connection, KIND, f"{code['id']}:{cost_type['id']}", label=payload["Code"])
+            link = _link(ctx, known.get(f"{code['id']}:{cost_type['id']}"), f"{code['id']}:{cost_type['id']}",
+                         payload["Code"])
             problem = item_problem(payload)
             if problem:
                 if link.state != Link.State.FAILED or link.last_error != problem[0]:
@@ -74,6 +76,15 @@ def run(ctx) -> None:
             candidates.append(Candidate(link, payload, reference=payload["Code"], label=payload["Code"]))
     export(ctx.run, client=ctx.xero, kind="items", id_field="ItemID", candidates=candidates,
            find_existing=lambda refs: _items_by_code(ctx.xero), dry_run=ctx.dry_run)
+
+
+def _link(ctx, link: Link | None, procore_id: str, label: str) -> Link:
+    """The item's link (fetched with the others), made the first time, renamed with its code."""
+    if link is None:
+        return link_new(ctx.connection, KIND, procore_id=procore_id, label=label)
+    if link.label != label[:255]:
+        link_set_state(link, link.state, label=label[:255])
+    return link
 
 
 def _items_by_code(xero) -> dict[str, str]:

@@ -23,7 +23,7 @@ from connector.models import Kind, Link, SyncCursor, SyncRecord
 from ..cursors import OVERLAP, cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
 from ..export import Candidate, export
-from ..links import fingerprint, link_bind, link_fail, link_mark_exporting
+from ..links import fingerprint, link_bind, link_fail, link_mark_exporting, links_by_procore_id
 from ..runs import run_log, run_progress
 
 KIND = Kind.VENDOR
@@ -140,10 +140,11 @@ def _read_procore(ctx) -> dict[str, dict]:
         skip = after_id if ids == sorted(ids) else 0  # resume by id only when pages come in id order
         fresh = [v for v in page.items if v["id"] > skip]
         run_progress(ctx.run, len(fresh))
+        known = {} if ctx.dry_run else links_by_procore_id(ctx.connection, KIND, [v["id"] for v in fresh])
         for vendor in fresh:
             changed[str(vendor["id"])] = vendor
             if not ctx.dry_run:
-                _keep_procore(ctx, vendor)
+                _keep_procore(ctx, vendor, known.get(str(vendor["id"])))
         if not ctx.dry_run and not ctx.record_id and ids:
             _pending_set(ctx.connection, until, max(ids))
     if not ctx.dry_run and not ctx.record_id:
@@ -163,19 +164,21 @@ def _read_xero(ctx) -> dict[str, object]:
                                 order="UpdatedDateUTC ASC")
     for page in pages:
         run_progress(ctx.run, len(page.records))
+        known = {} if ctx.dry_run else {link.xero_id: link for link in Link.objects.filter(
+            connection=ctx.connection, kind=KIND, xero_id__in=[str(c.contact_id) for c in page.records])}
         for contact in page.records:
             changed[contact.contact_id] = contact
             if not ctx.dry_run:
-                _keep_xero(ctx, contact)
+                _keep_xero(ctx, contact, known.get(str(contact.contact_id)))
         stamps = [c.updated_date_utc for c in page.records if isinstance(c.updated_date_utc, datetime)]
         if stamps and not ctx.dry_run:
             cursor_set(ctx.connection, KIND, "xero", max(stamps))
     return changed
 
 
-def _keep_procore(ctx, vendor: dict) -> Link:
+def _keep_procore(ctx, vendor: dict, link: Link | None) -> Link:
+    """The vendor's link with its latest snapshot (`link`: its link as fetched with the page, or None)."""
     pid, snap = str(vendor["id"]), vendor_snapshot(vendor)
-    link = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=pid).first()
     if link is None and snap["origin_id"]:
         # It already carries a contact's id (an import whose answer was lost, or an earlier link):
         # join that contact's link rather than list the company as unlinked.
@@ -192,15 +195,20 @@ def _keep_procore(ctx, vendor: dict) -> Link:
     if link is None:
         return Link.objects.create(connection=ctx.connection, kind=KIND, procore_id=pid,
                                    label=snap["name"][:255], state=State.READY, data={"procore": snap})
-    link.data = {**link.data, "procore": snap}
-    link.label = snap["name"][:255]
-    link.save(update_fields=["data", "label", "updated_at"])
+    return _keep(link, {**link.data, "procore": snap}, snap["name"][:255])
+
+
+def _keep(link: Link, data: dict, label: str) -> Link:
+    """Store what was read, when it differs from what the link holds (a re-read costs no write)."""
+    if data != link.data or label != link.label:
+        link.data, link.label = data, label
+        link.save(update_fields=["data", "label", "updated_at"])
     return link
 
 
-def _keep_xero(ctx, contact) -> Link:
+def _keep_xero(ctx, contact, link: Link | None) -> Link:
+    """The contact's link with its latest snapshot (`link`: its link as fetched with the page, or None)."""
     cid, snap = contact.contact_id, contact_snapshot(contact)
-    link = Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id=cid).first()
     if link is None and snap["number"]:
         # A contact we exported whose answer was lost: ContactNumber is the Procore id.
         mine = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=snap["number"],
@@ -214,11 +222,7 @@ def _keep_xero(ctx, contact) -> Link:
     if link is None:
         return Link.objects.create(connection=ctx.connection, kind=KIND, xero_id=cid,
                                    label=snap["name"][:255], state=State.READY, data={"xero": snap})
-    link.data = {**link.data, "xero": snap}
-    if not link.procore_id:
-        link.label = snap["name"][:255]
-    link.save(update_fields=["data", "label", "updated_at"])
-    return link
+    return _keep(link, {**link.data, "xero": snap}, link.label if link.procore_id else snap["name"][:255])
 
 
 def _pending_get(connection) -> tuple[datetime, int] | None:

@@ -316,11 +316,11 @@ def test_the_contact_cursor_advances_per_page_so_a_crash_resumes(connection, xer
     monkeypatch.setattr(vendors, "XERO_PAGE_SIZE", 5)
     keep, seen = vendors._keep_xero, []
 
-    def crash_on_the_second_page(ctx, contact):
+    def crash_on_the_second_page(ctx, contact, link):
         if len(seen) == 7:
             raise RuntimeError("worker killed")
         seen.append(contact.contact_id)
-        return keep(ctx, contact)
+        return keep(ctx, contact, link)
 
     monkeypatch.setattr(vendors, "_keep_xero", crash_on_the_second_page)
     assert sync(connection).status == "failed"
@@ -329,7 +329,7 @@ def test_the_contact_cursor_advances_per_page_so_a_crash_resumes(connection, xer
     assert cursor.timestamp() == everyone[4]["_updated"]  # the end of the first page of five
 
     resumed = []
-    monkeypatch.setattr(vendors, "_keep_xero", lambda ctx, c: resumed.append(c) or keep(ctx, c))
+    monkeypatch.setattr(vendors, "_keep_xero", lambda ctx, c, link: resumed.append(c) or keep(ctx, c, link))
     assert sync(connection).status == "succeeded"
     assert links(connection).exclude(xero_id="").count() == len(everyone)
     assert len(everyone) - 5 <= len(resumed) < len(everyone)  # it went on from the cursor, not from the start
@@ -345,18 +345,18 @@ def test_a_crash_while_reading_procore_resumes_after_the_last_page_done(connecti
                         lambda self, path, params=None, per_page=0: pages_of(self, path, params, per_page=10))
     keep, done = vendors._keep_procore, []
 
-    def crash_on_the_second_page(ctx, vendor):
+    def crash_on_the_second_page(ctx, vendor, link):
         if len(done) == 15:
             raise RuntimeError("worker killed")
         done.append(vendor["id"])
-        return keep(ctx, vendor)
+        return keep(ctx, vendor, link)
 
     monkeypatch.setattr(vendors, "_keep_procore", crash_on_the_second_page)
     assert sync(connection).status == "failed"
     assert cursor_get(connection, Kind.VENDOR, "procore") is None  # the window is not finished…
 
     resumed = []
-    monkeypatch.setattr(vendors, "_keep_procore", lambda ctx, v: resumed.append(v["id"]) or keep(ctx, v))
+    monkeypatch.setattr(vendors, "_keep_procore", lambda ctx, v, link: resumed.append(v["id"]) or keep(ctx, v, link))
     assert sync(connection).status == "succeeded"
     everyone = sorted(v["id"] for v in procore_vendors(procore_sandbox))
     assert resumed == everyone[10:]  # …and the rerun starts after the first page of ten
