@@ -94,14 +94,21 @@ def link_fail(link: Link, *, message: str, hint: str = "", data: dict | None = N
     link.attempts += 1
     if data is not None:
         link.data = data
-    link.save(update_fields=["state", "last_error", "hint", "attempts", "updated_at",
-                             *(["data"] if data is not None else [])])
+    _store(link, ["state", "last_error", "hint", "attempts", "updated_at", *(["data"] if data is not None else [])])
     return link
+
+
+def _store(link: Link, fields: list[str]) -> None:
+    """Save these fields; a link made in memory only (a record seen for the first time) is inserted whole."""
+    if link.pk is None:
+        link.save()
+    else:
+        link.save(update_fields=fields)
 
 
 def link_set_state(link: Link, state: str, **fields) -> Link:
     link.state = state
     for name, value in fields.items():
         setattr(link, name, value)
-    link.save(update_fields=["state", "updated_at", *fields])
+    _store(link, ["state", "updated_at", *fields])
     return link

@@ -16,7 +16,7 @@ from connector.models import Link, SyncRecord, SyncRun
 Action = SyncRecord.Action
 COUNTERS = {Action.CREATED: "created", Action.UPDATED: "updated", Action.LINKED: "linked",
             Action.SKIPPED: "skipped", Action.FAILED: "failed", Action.DELETED: "updated"}
-COUNT_EVERY = 100
+LOG_EVERY = 100
 
 
 class RunInProgress(Exception):
@@ -59,25 +59,34 @@ def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: b
 
 def run_log(run: SyncRun, action: str, *, link: Link | None = None, label: str = "", procore_id="", xero_id="",
             message: str = "", hint: str = "") -> SyncRecord:
-    record = SyncRecord.objects.create(
+    """One line of the run's log. Lines are written LOG_EVERY at a time (and when the run ends), with the
+    run's counters: the admin follows a run as it goes, and a record costs no write of its own. The links
+    carry each record's state and reason, so a worker killed mid-run loses at most a few log lines."""
+    record = SyncRecord(
         run=run, link=link if link is not None and link.pk else None, action=action,
         label=(label or (link.label if link else ""))[:255],
         procore_id=str(procore_id or (link.procore_id if link else "")),
         xero_id=str(xero_id or (link.xero_id if link else "")), message=message, hint=hint,
     )
-    # The run's counters move every COUNT_EVERY records (live progress in the admin); run_finish counts
-    # the log itself, so they end exact. One write per record instead of two.
-    pending = run.__dict__.setdefault("_pending_counts", Counter())
-    pending[COUNTERS[action]] += 1
-    if sum(pending.values()) >= COUNT_EVERY:
-        _flush_counts(run)
+    buffer = run.__dict__.setdefault("_log", [])
+    buffer.append(record)
+    if len(buffer) >= LOG_EVERY:
+        run_log_flush(run)
     return record
 
 
-def _flush_counts(run: SyncRun) -> None:
-    pending = run.__dict__.pop("_pending_counts", None)
-    if pending:
-        SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in pending.items()})
+def run_log_flush(run: SyncRun) -> None:
+    records = run.__dict__.pop("_log", None)
+    if not records:
+        return
+    linked = {r.link_id for r in records if r.link_id}
+    alive = set(Link.objects.filter(pk__in=linked).values_list("pk", flat=True)) if linked else set()
+    for record in records:
+        if record.link_id and record.link_id not in alive:  # removed meanwhile (e.g. merged into another)
+            record.link = None
+    SyncRecord.objects.bulk_create(records)
+    counts = Counter(COUNTERS[r.action] for r in records)
+    SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
 
 
 def run_progress(run: SyncRun, selected: int) -> None:
@@ -85,7 +94,7 @@ def run_progress(run: SyncRun, selected: int) -> None:
 
 
 def run_finish(run: SyncRun, *, status: str | None = None, message: str = "") -> SyncRun:
-    run.__dict__.pop("_pending_counts", None)
+    run_log_flush(run)
     run.refresh_from_db()
     counted = Counter()
     for action, n in SyncRecord.objects.filter(run=run).values_list("action").annotate(n=Count("id")):

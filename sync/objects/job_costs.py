@@ -31,7 +31,7 @@ from procore_client.errors import ProcoreError, ProcoreNotFound
 
 from ..cursors import cursor_get, cursor_set
 from ..explain import explain_exception
-from ..links import fingerprint, link_bind, link_fail, link_new, link_set_state
+from ..links import fingerprint, link_bind, link_fail, link_set_state
 from ..runs import run_log, run_progress
 from ..spend import SOURCES, SpendDocument, SpendLine, spend_pages
 from .cost_codes import item_code
@@ -177,9 +177,15 @@ class _Importer:
                     run_log(self.ctx.run, Action.CREATED, label=doc.title, xero_id=doc.id,
                             message=f"Would be imported to “{project.label}” (preview).")
                     continue
-                link = link_new(self.ctx.connection, KIND, xero_id=key, label=f"{doc.title} · {project.label}")
-                self.known.setdefault(doc.id, {})[key] = link.pk
-                self.links[link.pk] = link
+                # Made in memory: stored once, in the state _import decides (waiting or on its way).
+                link = Link(connection=self.ctx.connection, kind=KIND, xero_id=key,
+                            label=f"{doc.title} · {project.label}"[:255])
+                self._import(link, doc, project, lines)
+                if link.pk:
+                    self.known.setdefault(doc.id, {})[key] = link.pk
+                    self.links[link.pk] = link
+                    self.touched.add(link.pk)
+                continue
             self.touched.add(link.pk)
             if link.data.get("document") == doc.snapshot() and not self._worth_retrying(link, project):
                 continue  # read again unchanged (the cursor's overlap) and still nothing to map it with

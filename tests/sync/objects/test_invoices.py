@@ -192,12 +192,13 @@ def test_a_bill_xero_kept_as_draft_is_reported(connection):
     from connector.models import SyncRun
     from sync.export import Candidate
     from sync.objects.invoices import _read_back
-    from sync.runs import run_start
+    from sync.runs import run_finish, run_start
 
     run = run_start(connection=connection, kind=Kind.INVOICE, direction=SyncRun.Direction.EXPORT, trigger="manual")
     link = Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id="1", state=State.SYNCED)
     candidate = Candidate(link, {"Status": "AUTHORISED"}, reference="u")
     _read_back(SimpleNamespace(run=run), candidate, SimpleNamespace(status="DRAFT", total=Decimal("10.00")))
+    run_finish(run)
     record = run.records.get(link=link)
     assert "saved the bill as DRAFT, not AUTHORISED" in record.message and record.hint
     assert Link.objects.get(pk=link.pk).data["status"] == "DRAFT"
