@@ -78,9 +78,29 @@ def targets(phases: dict, raws: dict, order: list[str]) -> dict:
     """The issue's goals, measured (never asserted)."""
     initial = phases["initial"]
     mem = raws[order[-1]]["peak_rss_mb"] / raws["small"]["peak_rss_mb"] if "small" in raws and len(order) > 1 else None
+    overhead = raws[order[-1]]["replay_initial"]["wall_s"]
     return {"initial_calls_over_floor_le_1.05": [initial["xero_ratio"], initial["procore_ratio"]],
             "noop_calls_per_polled_resource_le_1": [phases["noop"]["xero_ratio"], phases["noop"]["procore_ratio"]],
+            "overhead_ratio_le_1.25": round(initial["wall_s"] / overhead, 2) if overhead else None,
             "peak_memory_over_small_le_1.5": round(mem, 2) if mem else None}
+
+
+TARGETS = (("initial_calls_over_floor_le_1.05", "initial sync calls/floor ≤ 1.05 (Xero, Procore)", 1.05),
+           ("noop_calls_per_polled_resource_le_1", "no-op sync ≤ 1 call per polled resource (Xero, Procore)", 1.0),
+           ("overhead_ratio_le_1.25", "connector time over a bare replay ≤ 1.25", 1.25),
+           ("peak_memory_over_small_le_1.5", "worker peak memory, medium over small ≤ 1.5", 1.5))
+
+
+def targets_line(measured: dict) -> str:
+    parts = []
+    for key, words, limit in TARGETS:
+        value = measured.get(key)
+        values = value if isinstance(value, list) else [value]
+        if any(v is None for v in values):
+            continue
+        met = all(v <= limit for v in values)
+        parts.append(f"{words}: {' / '.join(map(str, values))} {'met' if met else '**not met**'}")
+    return "Targets: " + "; ".join(parts) + "." if parts else ""
 
 
 def _cell(value) -> str:
@@ -130,4 +150,6 @@ def markdown(result: dict) -> str:
     growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s, peak {g['peak_rss_mb']} MB"
                        for s, g in result["growth"].items())
     lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
+    if targets_line(result.get("targets") or {}):
+        lines.append(targets_line(result["targets"]))
     return "\n".join(lines) + "\n"
