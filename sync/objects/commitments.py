@@ -6,6 +6,10 @@ on a standard cost code and cost type whose item is in Xero. A record that is no
 the PO while Xero still allows it (not BILLED/DELETED); change-order lines on the PO are resent as they
 are, with their LineItemIDs, so the update never deletes them. The link keeps, per commitment line, its
 Xero LineItemID and item code (change orders and bills need them).
+
+Only projects synced to Xero are read (sync.windows). The list view says enough to judge the header; a
+commitment's lines cost a call each, so they are read only when it may be written: one waiting for the
+approval queue is queued on its header, and its lines are read (and checked) once it is accepted.
 """
 
 from __future__ import annotations
