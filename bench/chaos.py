@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import stack
+from . import chaos_report, stack
 from .chaos_flow import FAULTS
+from .run import quote_in_readme
 
 
 def run_flow(size: str, seed: int, out: Path, faults: bool) -> None:
@@ -53,7 +54,9 @@ def run_both(size: str, seed: int, keep: bool = False) -> dict:
     return {"size": size, "seed": seed, "faults": FAULTS, "chaos": results["faults"]["chaos"],
             "converge_s": results["faults"]["converge_s"], "rounds": results["faults"]["rounds"],
             "clean_s": results["clean"]["converge_s"],
-            "expected": {resource: len(keys) for resource, keys in results["clean"]["records"].items()}, "connection_status": results["faults"]["connection_status"],
+            "expected": {resource: len(keys) for resource, keys in results["clean"]["records"].items()},
+            "actual": {resource: len(keys) for resource, keys in results["faults"]["records"].items()},
+            "connection_status": results["faults"]["connection_status"],
             **verdict}
 
 
@@ -72,12 +75,14 @@ def main(argv=None) -> dict | None:
     started = time.monotonic()
     result = run_both(args.size, args.seed, args.keep)
     result["total_s"] = round(time.monotonic() - started, 1)
-    text = json.dumps({k: v for k, v in result.items() if k != "chaos"}, indent=2)
-    print(text)
-    print("chaos:", json.dumps(result["chaos"]))
+    table = chaos_report.markdown(result)
+    print(table)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"chaos-{args.size}.json").write_text(json.dumps(result, indent=2))
+        (args.out / f"chaos-{args.size}.md").write_text(table)
+        if args.out.resolve() == (stack.ROOT / "bench" / "results").resolve():
+            quote_in_readme(table, marker="chaos")
     print("OK: no duplicates, nothing missing, everything final." if passed(result) else "FAILED")
     return result
 

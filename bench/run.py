@@ -48,10 +48,10 @@ def write(result: dict, out: Path, latest: bool = True) -> tuple[Path, str]:
     return path, table
 
 
-def quote_in_readme(table: str, readme: Path = stack.ROOT / "README.md") -> None:
-    """The README quotes the latest table between its bench:latest markers."""
+def quote_in_readme(table: str, readme: Path = stack.ROOT / "README.md", marker: str = "bench") -> None:
+    """The README quotes the latest table between its `<marker>:latest` markers."""
     text = readme.read_text()
-    start, end = "<!-- bench:latest -->", "<!-- /bench:latest -->"
+    start, end = f"<!-- {marker}:latest -->", f"<!-- /{marker}:latest -->"
     if start in text and end in text:
         head, rest = text.split(start, 1)
         readme.write_text(f"{head}{start}\n{table}{end}{rest.split(end, 1)[1]}")

@@ -98,7 +98,9 @@ def sandboxes(env: dict, workdir: Path, size: str, seed: int) -> Proc:
 
 
 def worker(env: dict, workdir: Path) -> Proc:
-    return Proc("worker", [sys.executable, "-m", "celery", "-A", "settings.celery_app", "worker", "--pool=solo",
+    """`BENCH_PROFILE=<file>`: the worker runs under cProfile and writes its stats there when stopped."""
+    profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    return Proc("worker", [sys.executable, *profile, "-m", "celery", "-A", "settings.celery_app", "worker", "--pool=solo",
                            "--loglevel=WARNING", f"--hostname=bench-{uuid.uuid4().hex[:8]}@%h", "--without-mingle",
                            "--without-gossip", "--without-heartbeat"], env, workdir).start()
 

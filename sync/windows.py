@@ -19,18 +19,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from django.db import transaction
 
-from connector.models import Kind, Link, SyncCursor, SyncRun
+from connector.models import Kind, Link, SyncCursor, SyncRecord, SyncRun
 
 from .cursors import now, procore_window
+from .explain import explain_exception
+from .runs import run_log
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
 FULL, PROJECT = "procore-full", "procore-project:"  # cursor sources: the last whole read; one per project
-State = Link.State
+State, Action = Link.State, SyncRecord.Action
 
 # What a waiting record waits for → the kind of link that, once synced to Xero, ends the wait.
 PREREQUISITES = {"vendor": Kind.VENDOR, "project": Kind.PROJECT, "commitment": Kind.COMMITMENT,
@@ -63,6 +65,7 @@ class Window:
     narrowed: bool = False  # a one-record run or a preview: never moves a cursor
     held: set = field(default_factory=set)  # projects whose window stays open
     pending: dict = field(default_factory=dict)  # (project id, list) → {record ids}
+    run: object = None  # where a record that cannot be judged is logged
 
     @classmethod
     def open(cls, ctx, kind: str, projects: list[str]) -> Window:
@@ -80,7 +83,7 @@ class Window:
             if remembered in since:
                 projects = [remembered]
         window = cls(ctx.connection, kind, until, projects, since, full, record_id=ctx.record_id,
-                     narrowed=bool(ctx.record_id) or ctx.dry_run)
+                     narrowed=bool(ctx.record_id) or ctx.dry_run, run=ctx.run)
         if not full and not ctx.record_id:
             window.pending = owed(ctx.connection, kind)
             window.full = None in window.pending  # an owed record of unknown place: read everything
@@ -111,6 +114,29 @@ class Window:
             for record in list_fn({"filters[id][]": chunk}):
                 records.setdefault(str(record["id"]), record)
         return list(records.values())
+
+    def judge(self, project_id, records: list[dict], judge: Callable[[dict], object],
+              label: Callable[[dict], str]) -> list:
+        """What `judge` makes of each record read (falsy results dropped), the list's bookkeeping in one
+        commit (judging only reads meanwhile: nothing is sent). A record that fails undoes only its own
+        writes, is logged with its reason, and keeps its project's window open."""
+        out = []
+        with transaction.atomic():
+            for record in records:
+                if self.record_id and str(record["id"]) != str(self.record_id):
+                    continue
+                try:
+                    with transaction.atomic():
+                        result = judge(record)
+                except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                    self.hold(project_id)
+                    message, hint = explain_exception(exc)
+                    run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"],
+                            message=message, hint=hint)
+                    continue
+                if result:
+                    out.append(result)
+        return out
 
     def hold(self, project_id) -> None:
         """A record of this project could not be read or judged: the next run reads its window again."""

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from connector.models import Connection, ConnectionSettings, Credential
+from connector.models import Connection, ConnectionSettings, Credential, Kind, Link
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -62,3 +62,13 @@ class CredentialFactory(factory.django.DjangoModelFactory):
     access_token = factory.Faker("sha256")
     refresh_token = factory.Faker("sha256")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+
+class LinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Link
+
+    connection = factory.SubFactory(ConnectionFactory)
+    kind = Kind.COMMITMENT
+    procore_id = factory.Sequence(str)
+    label = factory.Faker("catch_phrase")

@@ -115,20 +115,9 @@ def run(ctx) -> None:
         if packages:
             run_progress(ctx.run, len(packages))
         known = links_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
-        for package in packages:
-            if ctx.record_id and str(package["id"]) != str(ctx.record_id):
-                continue
-            try:
-                one = _judge(ctx, int(project_id), package, commitments.get(str(package.get("contract_id"))),
-                             known.get(str(package["id"])))
-            except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                window.hold(project_id)
-                message, hint = explain_exception(exc)
-                run_log(ctx.run, Action.FAILED, label=str(package.get("number") or ""), procore_id=package["id"],
-                        message=message, hint=hint)
-                continue
-            if one:
-                due.append(one)
+        due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
+            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"]))),
+            label=lambda package: str(package.get("number") or ""))
     if due:
         updates = _updates(ctx, due)
         for start in range(0, len(updates), BATCH):

@@ -215,22 +215,11 @@ def run(ctx) -> None:
             if contracts:
                 run_progress(ctx.run, len(contracts))
             known = links_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
-            for contract in contracts:
-                if ctx.record_id and str(contract["id"]) != str(ctx.record_id):
-                    continue
-                try:
-                    candidate = _candidate(ctx, kind, int(project_id), contract, links,
-                                           known.get(str(contract["id"])))
-                except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                    window.hold(project_id)
-                    message, hint = explain_exception(exc)
-                    run_log(ctx.run, Action.FAILED, label=contract.get("number") or "", procore_id=contract["id"],
-                            message=message, hint=hint)
-                    continue
-                if isinstance(candidate, _Deferred):
-                    edits.append(candidate)
-                elif candidate:
-                    candidates.append(candidate)
+            judged = window.judge(project_id, contracts, lambda contract, k=kind, p=int(project_id): _candidate(
+                ctx, k, p, contract, links, known.get(str(contract["id"]))),
+                label=lambda contract: contract.get("number") or "")
+            edits += [c for c in judged if isinstance(c, _Deferred)]
+            candidates += [c for c in judged if not isinstance(c, _Deferred)]
     candidates += _finish_edits(ctx, edits, window)
     export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=candidates,
            find_existing=lambda refs: _pos_by_reference(ctx.xero, refs), dry_run=ctx.dry_run,

@@ -19,7 +19,6 @@ from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, SyncRecord
 
-from ..explain import explain_exception
 from ..export import Candidate, export
 from ..links import links_by_procore_id
 from ..money import cents, coded, dec, total
@@ -132,23 +131,12 @@ def run(ctx) -> None:
         if requisitions:
             run_progress(ctx.run, len(requisitions))
         known = links_by_procore_id(ctx.connection, KIND, [requisition["id"] for requisition in requisitions])
-        for requisition in requisitions:
-            if ctx.record_id and str(requisition["id"]) != str(ctx.record_id):
-                continue
-            try:
-                candidate = _candidate(ctx, int(project_id), requisition, commitments, vendors,
-                                       known.get(str(requisition["id"])))
-            except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                window.hold(project_id)
-                message, hint = explain_exception(exc)
-                run_log(ctx.run, Action.FAILED, label=str(requisition.get("invoice_number") or ""),
-                        procore_id=requisition["id"], message=message, hint=hint)
-                continue
-            if candidate:
-                candidates.append(candidate)
-            if len(candidates) >= EXPORT_EVERY:
-                _export(ctx, candidates)
-                candidates = []
+        candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
+            ctx, p, requisition, commitments, vendors, known.get(str(requisition["id"]))),
+            label=lambda requisition: str(requisition.get("invoice_number") or ""))
+        if len(candidates) >= EXPORT_EVERY:
+            _export(ctx, candidates)
+            candidates = []
     _export(ctx, candidates)
     window.close()
 

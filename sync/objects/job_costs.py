@@ -19,10 +19,12 @@ origin_id is unique per company), each line "<Xero document id>:<line id or posi
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from connector.models import Kind, Link, SyncRecord, SyncRun
@@ -34,7 +36,6 @@ from ..explain import explain_exception
 from ..links import fingerprint, link_bind, link_fail, link_set_state
 from ..runs import run_log, run_progress
 from ..spend import SOURCES, SpendDocument, SpendLine, spend_pages
-from .cost_codes import item_code
 
 KIND = Kind.JOB_COST
 State, Action = Link.State, SyncRecord.Action
@@ -71,6 +72,19 @@ def direct_cost_lines(doc: SpendDocument, lines: list[tuple[SpendLine, tuple[int
             for line, codes in lines]
 
 
+def map_lines(lines: list[SpendLine], codes, mapping: dict[str, str]) -> tuple[list, list]:
+    """(line, (cost code id, cost type id)) for the lines a cost code covers — by their Item code, else by the
+    project's mapping — and (position, line) for the others."""
+    mapped, missing = [], []
+    for n, line in enumerate(lines, start=1):
+        code = line.item_code if line.item_code in codes else mapping.get(line_key(line))
+        if code in codes:
+            mapped.append((line, codes[code]))
+        else:
+            missing.append((n, line))
+    return mapped, missing
+
+
 def unmapped_message(doc: SpendDocument, project: Link, missing: list[tuple[int, SpendLine]]) -> tuple[str, str]:
     first = missing[0][1]
     which = ", ".join(f"line {n} (“{line.description or 'no description'}”, {line_key(line)}, "
@@ -96,10 +110,13 @@ def run(ctx) -> None:
         for documents in spend_pages(ctx.xero, source, since):
             run_progress(ctx.run, len(documents))
             importer.prefetch(documents)
-            for doc in documents:
-                if source == "bills" and doc.id in ours:
-                    continue  # our own bills from subcontractor invoices: already commitment costs in Procore
-                importer.follow(doc)
+            # The page's intents in one commit, before any of them is sent (a full project batch is sent after).
+            with transaction.atomic():
+                for doc in documents:
+                    if source == "bills" and doc.id in ours:
+                        continue  # our own bills from subcontractor invoices: already commitment costs in Procore
+                    importer.follow(doc)
+            importer.flush(full_only=True)
             changed = [d.updated for d in documents if d.updated]
             if changed and not ctx.dry_run:
                 cursor_set(ctx.connection, KIND, source, max(changed))
@@ -115,9 +132,7 @@ def _enabled_projects(ctx) -> dict[str, Link]:
 
 @dataclass
 class _Write:
-    """One direct cost on its way to Procore; its intent is stored (link EXPORTING) before it is queued.
-    The queue keeps the link's id only (its stored copy of the document is the bulk of it): the links are
-    fetched again a project at a time when the queue is sent."""
+    """One direct cost on its way to Procore, made when its project's batch is sent."""
     link_id: int
     project: Link
     header: dict
@@ -137,9 +152,12 @@ class _Importer:
     def __init__(self, ctx, projects: dict[str, Link]):
         self.ctx, self.projects = ctx, projects
         self.touched: set[int] = set()
-        self.queued: dict[int, dict[int, _Write]] = {}  # Procore project id → link pk → write
+        # Procore project id → the pks of its links to send (an ordered set): ids only, however many documents
+        # a day brings; each write is rebuilt from its link's stored copy when its project's batch is sent.
+        self.queued: dict[int, dict[int, None]] = {}
+        self.by_procore_id = {link.procore_id: link for link in projects.values()}
         self._types: list | None = None
-        self._codes: dict[str, dict | ProcoreError] = {}
+        self._codes: dict[str, ProjectCodes | ProcoreError] = {}
         self.vendors = dict(Link.objects.filter(connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED)
                             .exclude(xero_id="").exclude(procore_id="").values_list("xero_id", "procore_id"))
         # Xero document id → {link xero_id ("<document>:<project>") → link pk}: ids only, so it stays small;
@@ -197,20 +215,24 @@ class _Importer:
         pks = [pk for pk in Link.objects.filter(connection=self.ctx.connection, kind=KIND,
                                                 state__in=[State.FAILED, State.EXPORTING])
                .order_by("pk").values_list("pk", flat=True) if pk not in self.touched]
-        by_project = {link.procore_id: link for link in self.projects.values()}
-        for link in _in_chunks(pks):
-            project = by_project.get(str(link.data.get("project_id")))
-            snapshot = link.data.get("document")
-            if project is None or not snapshot:
-                continue
-            if not self._worth_retrying(link, project):
-                continue
-            doc = SpendDocument.from_snapshot(snapshot)
-            lines = doc.lines_on(project.xero_id) if doc.is_spend else []
-            if lines:
-                self._import(link, doc, project, lines)
-            else:  # a removal that failed last time
-                self._remove(link, doc)
+        for chunk in _chunks(pks, 500):  # each link carries its document's copy: a few hundred at a time
+            found = Link.objects.in_bulk(chunk)
+            with transaction.atomic():
+                for link in (found[pk] for pk in chunk if pk in found):
+                    self._retry(link)
+            self.flush(full_only=True)
+
+    def _retry(self, link: Link) -> None:
+        project = self.by_procore_id.get(str(link.data.get("project_id")))
+        snapshot = link.data.get("document")
+        if project is None or not snapshot or not self._worth_retrying(link, project):
+            return
+        doc = SpendDocument.from_snapshot(snapshot)
+        lines = doc.lines_on(project.xero_id) if doc.is_spend else []
+        if lines:
+            self._import(link, doc, project, lines)
+        else:  # a removal that failed last time
+            self._remove(link, doc)
 
     def _worth_retrying(self, link: Link, project: Link) -> bool:
         """A document waiting for a mapping is tried again when its project's mapping now covers one of its
@@ -237,23 +259,13 @@ class _Importer:
             else:  # new or changed: keep the copy, or the next run (its cursor past it) would never see it
                 self._wait(link, {**data, "unmapped": []}, message, hint)
             return
-        mapping = project.data.get("job_cost_map", {})
-        mapped, missing = [], []
-        for n, line in enumerate(lines, start=1):
-            code = line.item_code if line.item_code in codes else mapping.get(line_key(line))
-            if code in codes:
-                mapped.append((line, codes[code]))
-            else:
-                missing.append((n, line))
+        mapped, missing = map_lines(lines, codes, project.data.get("job_cost_map", {}))
         data["unmapped"] = sorted({line_key(line) for _, line in missing})
         if missing:
             self._wait(link, data, *unmapped_message(doc, project, missing))
             return
-        vendor = self.vendors.get(doc.contact_id)
-        header = direct_cost_header(doc, project_id, int(vendor) if vendor else None)
-        rows = direct_cost_lines(doc, mapped)
-        written = fingerprint({"header": header, "lines": rows})
-        if link.state == State.SYNCED and link.fingerprint == written:
+        write = self._write(link.pk, doc, project, mapped)
+        if link.state == State.SYNCED and link.fingerprint == write.written:
             return
         if ctx.dry_run:
             run_log(ctx.run, Action.UPDATED if link.procore_id else Action.CREATED, link=link,
@@ -261,8 +273,25 @@ class _Importer:
             return
         # The intent, committed before any call of the batch: a batch cut off half way is resent from this copy.
         link_set_state(link, State.EXPORTING, data={**link.data, **data})
+        self._queue(project_id, link.pk)
+
+    def _write(self, link_id: int, doc: SpendDocument, project: Link, mapped: list) -> _Write:
+        project_id = int(project.procore_id)
+        vendor = self.vendors.get(doc.contact_id)
+        header = direct_cost_header(doc, project_id, int(vendor) if vendor else None)
+        rows = direct_cost_lines(doc, mapped)
         total = sum((line.amount for line, _ in mapped), Decimal("0.00"))
-        self._queue(_Write(link.pk, project, header, rows, total, written))
+        return _Write(link_id, project, header, rows, total, fingerprint({"header": header, "lines": rows}))
+
+    def _rebuilt(self, link: Link, project: Link) -> _Write:
+        """The write again, from the copy the link stored when it was queued (mapped then, with this run's
+        cost codes and mapping, so it maps the same now)."""
+        doc = SpendDocument.from_snapshot(link.data["document"])
+        mapped, _ = map_lines(doc.lines_on(project.xero_id), self._project_codes(project),
+                              project.data.get("job_cost_map", {}))
+        write = self._write(link.pk, doc, project, mapped)
+        write.link = link
+        return write
 
     def _wait(self, link: Link, data: dict, message: str, hint: str) -> None:
         """The document waits, whole and visibly failed, with its latest copy stored for the retry (a change in
@@ -275,27 +304,25 @@ class _Importer:
         run_log(self.ctx.run, Action.FAILED, link=link, message=message, hint=hint)
 
     # -- batched writes, per project -------------------------------------------------------------------
-    def _queue(self, write: _Write) -> None:
-        queue = self.queued.setdefault(int(write.project.procore_id), {})
-        queue[write.link_id] = write  # read twice in one run: the newer copy wins
-        if len(queue) >= SYNC_MAX:
-            self._flush(int(write.project.procore_id))  # a full header call: send it now, memory stays bounded
+    def _queue(self, project_id: int, link_pk: int) -> None:
+        self.queued.setdefault(project_id, {})[link_pk] = None  # read twice in one run: the link holds the newer copy
 
     def _unqueue(self, link: Link) -> None:
         for queue in self.queued.values():
             queue.pop(link.pk, None)
 
-    def flush(self) -> None:
-        for project_id in list(self.queued):
-            self._flush(project_id)
+    def flush(self, full_only: bool = False) -> None:
+        """Send the queued writes; `full_only`: only projects with a full header call waiting."""
+        for project_id, queue in list(self.queued.items()):
+            if not full_only or len(queue) >= SYNC_MAX:
+                self._flush(project_id)
 
     def _flush(self, project_id: int) -> None:
         """Headers first, then the lines of every direct cost Procore took (each carries its direct_cost_id).
         Chunked here rather than by the client, so a call that fails fails only its own documents."""
-        writes = list(self.queued.pop(project_id, {}).values())
-        links = Link.objects.in_bulk([write.link_id for write in writes])
-        for write in writes:
-            write.link = links[write.link_id]
+        links = Link.objects.in_bulk(list(self.queued.pop(project_id, {})))
+        project = self.by_procore_id[str(project_id)]
+        writes = [self._rebuilt(link, project) for link in links.values()]
         taken: dict[str, _Write] = {}
         for chunk in _chunks(writes, SYNC_MAX):
             taken.update(self._send_headers(project_id, chunk))
@@ -303,8 +330,9 @@ class _Importer:
         rows = [{**row, "direct_cost_id": write.cost_id} for write in taken.values() for row in write.rows]
         for chunk in _chunks(rows, SYNC_MAX):  # a document's lines may span two calls: it waits for both
             self._send_lines(project_id, chunk, owners, taken)
-        for write in taken.values():
-            self._finish(project_id, write)
+        with transaction.atomic():  # the answers kept in one commit; a crash before it leaves them to be resent
+            for write in taken.values():
+                self._finish(project_id, write)
 
     def _send_headers(self, project_id: int, writes: list[_Write]) -> dict[str, _Write]:
         """The writes Procore took, by origin_id, with their direct cost ids; the others are failed."""
@@ -420,7 +448,7 @@ class _Importer:
             pass
 
     # -- Procore cost codes of a project ---------------------------------------------------------------
-    def _project_codes(self, project: Link) -> dict[str, tuple[int, int]]:
+    def _project_codes(self, project: Link) -> ProjectCodes:
         """Item code ("01-100.L") → (cost code id, cost type id) for the project's cost codes, read once a run
         (a failed read too: its documents wait for the next run instead of each reading again)."""
         if project.procore_id not in self._codes:
@@ -433,23 +461,40 @@ class _Importer:
             raise codes
         return codes
 
-    def _read_codes(self, project_id: int) -> dict[str, tuple[int, int]]:
+    def _read_codes(self, project_id: int) -> "ProjectCodes":
         if self._types is None:
             self._types = self.ctx.procore.line_item_types()
-        types = {t["id"]: t for t in self._types}
-        codes = {}
-        for cost_code in self.ctx.procore.cost_codes(project_id):
-            for type_id in cost_code.get("line_item_type_ids") or list(types):
-                if type_id in types:
-                    codes[item_code(cost_code, types[type_id])] = (cost_code["id"], type_id)
-        return codes
+        return ProjectCodes(self.ctx.procore.cost_codes(project_id), self._types)
 
 
-def _in_chunks(pks: list[int], size: int = 500):
-    """The links, a few hundred at a time: each carries its document's copy, not all in memory at once."""
-    for chunk in _chunks(pks, size):
-        found = Link.objects.in_bulk(chunk)
-        yield from (found[pk] for pk in chunk if pk in found)
+class ProjectCodes:
+    """Item code ("01-100.L") → (cost code id, cost type id) for one project, without a key per pair: a
+    project's codes times the cost types, kept for every project of a run, was most of a big day's memory."""
+
+    def __init__(self, cost_codes: list[dict], types: list[dict]):
+        self.types = {t["code"]: t["id"] for t in types}
+        known = set(self.types.values())
+        # full code → (its id, the cost types it allows, None for all); codes are shared between projects
+        self.codes = {sys.intern(str(c.get("full_code") or c["code"])):
+                      (c["id"], frozenset(c["line_item_type_ids"]) & known if c.get("line_item_type_ids") else None)
+                      for c in cost_codes}
+
+    def get(self, code: str) -> tuple[int, int] | None:
+        for type_code, type_id in self.types.items():  # a handful; a full code may itself hold a dot
+            if code.endswith(f".{type_code}"):
+                found = self.codes.get(code[:-len(type_code) - 1])
+                if found and (found[1] is None or type_id in found[1]):
+                    return found[0], type_id
+        return None
+
+    def __contains__(self, code) -> bool:
+        return isinstance(code, str) and self.get(code) is not None
+
+    def __getitem__(self, code: str) -> tuple[int, int]:
+        found = self.get(code)
+        if found is None:
+            raise KeyError(code)
+        return found
 
 
 def _chunks(items: list, size: int) -> list[list]:

@@ -154,3 +154,30 @@ def test_a_commitment_in_the_approval_queue_has_its_lines_read_once_when_accepte
         approval_accept(links=queued)  # queues the export run
     assert detail_reads(procore_sandbox) == len(queued)
     assert {l.state for l in Link.objects.filter(pk__in=[l.pk for l in queued])} == {State.SYNCED}
+
+
+@pytest.mark.django_db
+def test_a_record_that_cannot_be_judged_is_logged_alone_and_keeps_its_project_open(connection):
+    from connector.models import SyncRecord
+    from sync.runs import run_finish, run_start
+    from tests.factories import LinkFactory
+
+    run = run_start(connection=connection, kind=Kind.COMMITMENT, direction=SyncRun.Direction.EXPORT,
+                    trigger=SCHEDULE)
+    window = windows.Window(connection, Kind.COMMITMENT, real_now(), ["7"], {"7": None}, False, run=run)
+
+    def judge(record):
+        LinkFactory(connection=connection, kind=Kind.COMMITMENT, procore_id=str(record["id"]))
+        if record["id"] == 2:
+            raise ValueError("the contract has no vendor")
+        return record["id"]
+
+    judged = window.judge("7", [{"id": 1}, {"id": 2, "number": "SC-2"}, {"id": 3}], judge,
+                          label=lambda record: record.get("number", ""))
+    run_finish(run)
+    assert judged == [1, 3]
+    made = set(Link.objects.filter(connection=connection, kind=Kind.COMMITMENT).values_list("procore_id", flat=True))
+    assert made == {"1", "3"}, "the failed record's own writes are undone, the others kept"
+    failed = SyncRecord.objects.get(run=run, action=SyncRecord.Action.FAILED)
+    assert failed.label == "SC-2" and "no vendor" in failed.message
+    assert window.held == {"7"}

@@ -202,3 +202,37 @@ def test_a_bill_xero_kept_as_draft_is_reported(connection):
     record = run.records.get(link=link)
     assert "saved the bill as DRAFT, not AUTHORISED" in record.message and record.hint
     assert Link.objects.get(pk=link.pk).data["status"] == "DRAFT"
+
+
+@pytest.mark.django_db
+def test_a_run_that_dies_while_keeping_xero_answers_makes_no_second_bill(prerequisites, xero_sandbox, monkeypatch):
+    """Xero took the batch; the run dies half-way through recording the answers. None of the batch is
+    recorded (it stays "exporting" under its key), and the next run finds the bills instead of sending them."""
+    import sync.objects.invoices as invoices_module
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    kept, real_read_back = [], invoices_module._read_back
+
+    def dies_on_the_third(ctx, candidate, bill):
+        if len(kept) == 2:
+            raise SystemError("worker lost mid-batch")
+        kept.append(candidate)
+        real_read_back(ctx, candidate, bill)
+
+    monkeypatch.setattr(invoices_module, "_read_back", dies_on_the_third)
+    try:
+        sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    except SystemError:
+        pass
+    invoices = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
+    assert len(bills(xero_sandbox, connection)) == 5
+    assert invoices.filter(state=State.EXPORTING).count() == 5, "the batch is recorded whole or not at all"
+    assert not invoices.filter(state=State.SYNCED).exists()
+
+    monkeypatch.setattr(invoices_module, "_read_back", real_read_back)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert invoices.filter(state=State.SYNCED).count() == 5
+    urls = Counter(b["Url"] for b in bills(xero_sandbox, connection))
+    assert len(urls) == 5 and set(urls.values()) == {1}

@@ -12,6 +12,7 @@ from connector.clients import xero_client_for
 from connector.models import Kind, Link, SyncCursor, SyncRun
 from procore_client.client import ProcoreClient
 from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map
+from sync.objects.job_costs import ProjectCodes
 from sync.services import sync_kind_run
 from sync.spend import SpendDocument, SpendLine
 from tests.sandboxes import calls, calls_reset, data, faults
@@ -94,6 +95,16 @@ def test_a_document_keeps_only_lines_tracked_to_the_project_and_survives_its_sna
     assert doc.is_spend and doc.lines_on("opt-a") == [line]
     assert SpendDocument.from_snapshot(doc.snapshot()).lines == [line, other]
     assert not SpendDocument("bills", "d", "", None, "VOIDED", "", "", None, []).is_spend
+
+
+def test_an_item_code_finds_its_project_cost_code_and_only_an_allowed_cost_type():
+    types = [{"id": 1, "code": "L"}, {"id": 2, "code": "M"}, {"id": 3, "code": "SUB.C"}]
+    codes = ProjectCodes([{"id": 70, "code": "100", "full_code": "01-100"},
+                          {"id": 71, "code": "200", "full_code": "01.200", "line_item_type_ids": [2]}], types)
+    assert codes["01-100.L"] == (70, 1) and codes["01-100.SUB.C"] == (70, 3)
+    assert codes["01.200.M"] == (71, 2), "a full code with a dot in it"
+    assert "01.200.L" not in codes, "labour is not allowed on that cost code"
+    assert "01-999.L" not in codes and "01-100" not in codes and None not in codes
 
 
 # -- behaviour -------------------------------------------------------------------------------------
