@@ -9,7 +9,7 @@ LABELS = {
     "refresh_answers_lost": "token refresh answers lost", "webhook_events": "webhook deliveries stored",
     "procore_errors_injected": "Procore 5xx injected", "procore_drops_injected": "Procore writes dropped",
     "xero_errors_injected": "Xero 5xx injected", "xero_drops_injected": "Xero writes dropped",
-    "xero_throttled": "Xero 429s",
+    "xero_throttled": "Xero 429s", "procore_throttled": "Procore 429s",
 }
 
 

@@ -19,7 +19,7 @@ from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, SyncRecord
 
-from ..export import Candidate, export
+from ..export import BATCH, Candidate, export
 from ..links import links_by_procore_id
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
@@ -134,9 +134,10 @@ def run(ctx) -> None:
         candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
             ctx, p, requisition, commitments, vendors, known.get(str(requisition["id"]))),
             label=lambda requisition: str(requisition.get("invoice_number") or ""))
-        if len(candidates) >= EXPORT_EVERY:
-            _export(ctx, candidates)
-            candidates = []
+        if len(candidates) >= EXPORT_EVERY:  # whole batches only: a part batch would cost a call of its own
+            whole = len(candidates) - len(candidates) % BATCH
+            _export(ctx, candidates[:whole])
+            candidates = candidates[whole:]
     _export(ctx, candidates)
     window.close()
 

@@ -236,3 +236,19 @@ def test_a_run_that_dies_while_keeping_xero_answers_makes_no_second_bill(prerequ
     assert invoices.filter(state=State.SYNCED).count() == 5
     urls = Counter(b["Url"] for b in bills(xero_sandbox, connection))
     assert len(urls) == 5 and set(urls.values()) == {1}
+
+
+@pytest.mark.django_db
+def test_bills_go_in_whole_batches_however_they_fall_across_projects(prerequisites, xero_sandbox, monkeypatch):
+    from tests.sandboxes import calls, calls_reset
+
+    connection = prerequisites
+    monkeypatch.setattr("sync.export.BATCH", 2)
+    monkeypatch.setattr("sync.objects.invoices.BATCH", 2)
+    monkeypatch.setattr("sync.objects.invoices.EXPORT_EVERY", 1)  # send after every project read
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    calls_reset(xero_sandbox)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert len(bills(xero_sandbox, connection)) == 5
+    assert calls(xero_sandbox)["POST /api.xro/2.0/Invoices"] == 3, "5 bills in batches of 2: three calls"
