@@ -81,9 +81,9 @@ def spend_pages(xero, source: str, since: datetime | None) -> Iterator[list[Spen
     """Documents changed since `since`, page by page, oldest change first."""
     listing, filters, _, _, _ = SOURCES[source]
     for page in xero.iter_pages(listing, if_modified_since=since, order=ORDER, **filters):
-        documents = [document_from(source, record) for record in page.records]
+        box = [[document_from(source, record) for record in page.records]]
         del page  # the SDK models go before the caller works on the page and the next one is read
-        yield documents
+        yield box.pop()  # handed over: this frame keeps no copy while the next page is deserialised
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------

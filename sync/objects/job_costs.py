@@ -120,6 +120,7 @@ def run(ctx) -> None:
             changed = [d.updated for d in documents if d.updated]
             if changed and not ctx.dry_run:
                 cursor_set(ctx.connection, KIND, source, max(changed))
+            documents, importer.links = None, {}  # this page goes before the next one is read (the peak)
     importer.retry_waiting()
     importer.flush()
 
