@@ -31,6 +31,7 @@ from .runs import run_log
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
+COMMIT_EVERY = 50  # records judged per database commit
 FULL, PROJECT = "procore-full", "procore-project:"  # cursor sources: the last whole read; one per project
 State, Action = Link.State, SyncRecord.Action
 
@@ -117,25 +118,28 @@ class Window:
 
     def judge(self, project_id, records: list[dict], judge: Callable[[dict], object],
               label: Callable[[dict], str]) -> list:
-        """What `judge` makes of each record read (falsy results dropped), the list's bookkeeping in one
-        commit (judging only reads meanwhile: nothing is sent). A record that fails undoes only its own
+        """What `judge` makes of each record read (falsy results dropped), the bookkeeping of COMMIT_EVERY
+        records in one commit (judging only reads meanwhile: nothing is sent). A record that fails undoes only its own
         writes, is logged with its reason, and keeps its project's window open."""
         out = []
-        with transaction.atomic():
-            for record in records:
-                if self.record_id and str(record["id"]) != str(self.record_id):
-                    continue
-                try:
-                    with transaction.atomic():
-                        result = judge(record)
-                except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                    self.hold(project_id)
-                    message, hint = explain_exception(exc)
-                    run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"],
-                            message=message, hint=hint)
-                    continue
-                if result:
-                    out.append(result)
+        if self.record_id:
+            records = [record for record in records if str(record["id"]) == str(self.record_id)]
+        # Some records' judging reads (a commitment's lines): a commit every few dozen keeps the database
+        # lock short for the web app (SQLite) while saving most of one commit per record.
+        for start in range(0, len(records), COMMIT_EVERY):
+            with transaction.atomic():
+                for record in records[start:start + COMMIT_EVERY]:
+                    try:
+                        with transaction.atomic():
+                            result = judge(record)
+                    except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                        self.hold(project_id)
+                        message, hint = explain_exception(exc)
+                        run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"],
+                                message=message, hint=hint)
+                        continue
+                    if result:
+                        out.append(result)
         return out
 
     def hold(self, project_id) -> None:

@@ -36,6 +36,7 @@ from ..explain import explain_exception
 from ..links import fingerprint, link_bind, link_fail, link_set_state
 from ..runs import run_log, run_progress
 from ..spend import SOURCES, SpendDocument, SpendLine, spend_pages
+from ..windows import COMMIT_EVERY
 
 KIND = Kind.JOB_COST
 State, Action = Link.State, SyncRecord.Action
@@ -110,12 +111,14 @@ def run(ctx) -> None:
         for documents in spend_pages(ctx.xero, source, since):
             run_progress(ctx.run, len(documents))
             importer.prefetch(documents)
-            # The page's intents in one commit, before any of them is sent (a full project batch is sent after).
-            with transaction.atomic():
-                for doc in documents:
-                    if source == "bills" and doc.id in ours:
-                        continue  # our own bills from subcontractor invoices: already commitment costs in Procore
-                    importer.follow(doc)
+            # Our own bills (from subcontractor invoices) are already commitment costs in Procore.
+            mine = [doc for doc in documents if not (source == "bills" and doc.id in ours)]
+            # Intents committed a few dozen at a time (some reads happen meanwhile: keep the lock short), all
+            # before any of them is sent: a full project batch goes after the page.
+            for chunk in _chunks(mine, COMMIT_EVERY):
+                with transaction.atomic():
+                    for doc in chunk:
+                        importer.follow(doc)
             importer.flush(full_only=True)
             changed = [d.updated for d in documents if d.updated]
             if changed and not ctx.dry_run:
@@ -216,7 +219,7 @@ class _Importer:
         pks = [pk for pk in Link.objects.filter(connection=self.ctx.connection, kind=KIND,
                                                 state__in=[State.FAILED, State.EXPORTING])
                .order_by("pk").values_list("pk", flat=True) if pk not in self.touched]
-        for chunk in _chunks(pks, 500):  # each link carries its document's copy: a few hundred at a time
+        for chunk in _chunks(pks, COMMIT_EVERY):  # each link carries its document's copy: a few dozen at a time
             found = Link.objects.in_bulk(chunk)
             with transaction.atomic():
                 for link in (found[pk] for pk in chunk if pk in found):
@@ -462,7 +465,7 @@ class _Importer:
             raise codes
         return codes
 
-    def _read_codes(self, project_id: int) -> "ProjectCodes":
+    def _read_codes(self, project_id: int) -> ProjectCodes:
         if self._types is None:
             self._types = self.ctx.procore.line_item_types()
         return ProjectCodes(self.ctx.procore.cost_codes(project_id), self._types)
