@@ -122,8 +122,8 @@ def written(run) -> dict:
     count = run.created + run.updated
     side = "procore" if run.direction == SyncRun.Direction.IMPORT else "xero"
     records = SyncRecord.objects.filter(run=run, action__in=(Action.CREATED, Action.UPDATED))
-    projects = {action: {(r.link.data or {}).get("project_id") for r in SyncRecord.objects.filter(
-        run=run, action__in=actions).select_related("link") if r.link} - {None}
+    projects = {action: {r.link.project_id for r in SyncRecord.objects.filter(
+        run=run, action__in=actions).select_related("link") if r.link} - {None, ""}
         for action, actions in (("written", (Action.CREATED, Action.UPDATED)),
                                 ("judged", (Action.CREATED, Action.UPDATED, Action.FAILED)))}
     return {side: count, "updated": run.updated, "projects": len(projects["written"]),
@@ -146,18 +146,17 @@ def run_floor(kind: str, run, counts: dict, incremental: bool, calls: int) -> di
 def quiet_queueing():
     """The actions below queue a sync of their kind on commit; the benchmark runs every kind itself right
     after, so it keeps each kind's calls attributable by not queueing twice."""
-    from sync import approvals, vendor_actions
+    from connector.signals import sync_wanted
 
-    approvals._queue_exports = lambda links: None
-    vendor_actions._sync_after = lambda connection, links, run_inline: None
+    sync_wanted.disconnect(dispatch_uid="sync_wanted")
 
 
 def decide(connection) -> int:
     """Day one in the admin: returns how many records the accountant touched."""
     from connector.models import Kind, Link
-    from sync import project_actions
-    from sync.approvals import approval_accept
-    from sync.vendor_actions import export_vendor, link_suggested_all, unlinked_companies
+    from connector.services import projects as project_actions
+    from connector.services.approvals import approval_accept
+    from connector.services.vendors import export_vendor, link_suggested_all, unlinked_companies
 
     State = Link.State
     links = Link.objects.filter(connection=connection)
@@ -182,7 +181,7 @@ ACTIVE_OPTIONS = 95  # Xero keeps about 100 active options per tracking category
 def send_older_projects(connection) -> int:
     """Active projects older than the connection go to the queue ("Send to ERP"), as many as fit in Xero."""
     from connector.models import Kind, Link
-    from sync import project_actions
+    from connector.services import projects as project_actions
 
     live = Link.objects.filter(connection=connection, kind=Kind.PROJECT).exclude(
         state__in=(Link.State.ARCHIVED, Link.State.REJECTED)).count()
@@ -200,26 +199,26 @@ def map_waiting_job_costs(connection) -> int:
     """Spend lines without a usable Item code: the accountant maps each (project, account) to a cost code."""
     from connector.clients import procore_client_for
     from connector.models import Kind, Link
-    from sync.job_cost_settings import job_costs_map
+    from connector.services.project_settings import job_cost_projects, job_costs_map
     from sync.objects.cost_codes import item_code
 
     wanted: dict[str, set] = {}
     for link in Link.objects.filter(connection=connection, kind=Kind.JOB_COST, state=Link.State.FAILED):
-        if link.data.get("unmapped"):
-            wanted.setdefault(str(link.data.get("project_id")), set()).update(link.data["unmapped"])
+        if link.engine_data.get("unmapped"):
+            wanted.setdefault(link.project_id, set()).update(link.engine_data["unmapped"])
     if not wanted:
         return 0
     procore = procore_client_for(connection)
     types = procore.line_item_types()
-    touched = 0
+    touched, mapped = 0, job_cost_projects(connection)
     for project_id, keys in wanted.items():
         project = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id=project_id).first()
         codes = procore.cost_codes(int(project_id)) if project else []
-        keys -= set(project.data.get("job_cost_map", {})) if project else set()
+        keys -= set(mapped.get(project_id, (False, {}))[1])
         if not codes or not types or not keys:
             continue
         for n, key in enumerate(sorted(keys)):
-            project = job_costs_map(project, key, item_code(codes[n % len(codes)], types[n % len(types)]))
+            job_costs_map(project, key, item_code(codes[n % len(codes)], types[n % len(types)]))
             touched += 1
     return touched
 
@@ -227,13 +226,13 @@ def map_waiting_job_costs(connection) -> int:
 def switch_on_costs_and_payments(connection) -> int:
     """Job costs on for every synced project; payment sync on (it reads payments made from now on)."""
     from connector.models import ConnectionSettings, Kind, Link
+    from connector.services.project_settings import job_cost_projects, job_costs_enable
     from connector.services.settings import connection_settings_apply
-    from sync.job_cost_settings import job_costs_enable
 
-    touched = 0
+    touched, enabled = 0, job_cost_projects(connection)
     for link in Link.objects.filter(connection=connection, kind=Kind.PROJECT, state=Link.State.SYNCED) \
             .exclude(xero_id="").exclude(procore_id=""):
-        if not link.data.get("job_costs_enabled"):
+        if not enabled.get(link.procore_id, (False, {}))[0]:
             job_costs_enable(link, True)
             touched += 1
     settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
@@ -293,9 +292,8 @@ def change_one_percent(connection, seed: int = 1, procore: Sandbox | None = None
     exported = list(Link.objects.filter(connection=connection, kind=Kind.COMMITMENT, state=Link.State.SYNCED)
                     .exclude(xero_id="").order_by("pk"))
     for link in r.sample(exported, max(1, len(exported) // 100)) if exported else []:
-        kind = link.data.get("list") or link.data.get("kind")
-        if kind and link.data.get("project"):
-            pc.update_commitment(kind, int(link.data["project"]), int(link.procore_id),
+        if link.source_list and link.project_id:
+            pc.update_commitment(link.source_list, int(link.project_id), int(link.procore_id),
                                  {"contract_date": "2026-06-01"})
             changed["procore commitments"] += 1
     if procore is not None:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "connector",
+    "sync",
 ]
 # Offline emulators of Procore and Xero (`manage.py sandbox`); off in production.
 if env.bool("SANDBOX_ENABLED", default=True):

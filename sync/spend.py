@@ -47,6 +47,7 @@ class SpendDocument:
     contact_name: str
     updated: datetime | None
     lines: list[SpendLine] = field(default_factory=list)  # only lines tracked to some option
+    url: str = ""  # a bill's Url: ours name the Procore invoice they came from
 
     @property
     def is_spend(self) -> bool:
@@ -64,7 +65,7 @@ class SpendDocument:
         """What a retry needs when the document itself did not change (stored on the link)."""
         return {"source": self.source, "id": self.id, "number": self.number, "status": self.status,
                 "date": self.date.isoformat() if self.date else None, "contact_id": self.contact_id,
-                "contact_name": self.contact_name,
+                "contact_name": self.contact_name, "url": self.url,
                 "lines": [{**line.__dict__, "options": list(line.options), "amount": str(line.amount)}
                           for line in self.lines]}
 
@@ -74,7 +75,7 @@ class SpendDocument:
                  for line in data.get("lines", [])]
         when = date.fromisoformat(data["date"]) if data.get("date") else None
         return cls(data["source"], data["id"], data.get("number", ""), when, data.get("status", ""),
-                   data.get("contact_id", ""), data.get("contact_name", ""), None, lines)
+                   data.get("contact_id", ""), data.get("contact_name", ""), None, lines, data.get("url", ""))
 
 
 def spend_pages(xero, source: str, since: datetime | None) -> Iterator[list[SpendDocument]]:
@@ -113,7 +114,8 @@ def document_from(source: str, record) -> SpendDocument:
     return SpendDocument(
         source=source, id=str(getattr(record, id_attr)), number=number, date=_day(record.date),
         status=_text(record.status) or "", contact_id=str(getattr(contact, "contact_id", "") or ""),
-        contact_name=getattr(contact, "name", "") or "", updated=_utc(record.updated_date_utc), lines=lines)
+        contact_name=getattr(contact, "name", "") or "", updated=_utc(record.updated_date_utc), lines=lines,
+        url=getattr(record, "url", None) or "")
 
 
 def _text(value) -> str:

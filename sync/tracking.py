@@ -30,6 +30,9 @@ def project_category(ctx):
             raise TrackingCategoryUnavailable("Preview: the “Job” tracking category would be created first.")
         named = ctx.xero.create_tracking_category(settings.tracking_category_name or "Job")
         named.options = []
-    settings.tracking_category_id, settings.tracking_category_name = named.tracking_category_id, named.name
-    settings.save(update_fields=["tracking_category_id", "tracking_category_name", "updated_at"])
+    if settings.tracking_category_id != named.tracking_category_id:
+        # The first run picks (or makes) the category when nobody chose one; a choice made meanwhile stands.
+        type(settings).objects.filter(pk=settings.pk, tracking_category_id=settings.tracking_category_id).update(
+            tracking_category_id=named.tracking_category_id, tracking_category_name=named.name)
+        settings.refresh_from_db(fields=["tracking_category_id", "tracking_category_name"])
     return named

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from django.db import transaction
 
@@ -34,19 +34,6 @@ ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
 COMMIT_EVERY = 50  # records judged per database commit
 FULL, PROJECT = "procore-full", "procore-project:"  # cursor sources: the last whole read; one per project
 State, Action = Link.State, SyncRecord.Action
-
-# What a waiting record waits for → the kind of link that, once synced to Xero, ends the wait.
-PREREQUISITES = {"vendor": Kind.VENDOR, "project": Kind.PROJECT, "commitment": Kind.COMMITMENT,
-                 "cost_code": Kind.COST_CODE}
-
-
-class Problem(NamedTuple):
-    """Why a record cannot be exported yet, in plain words, and what ends the wait (when a link does)."""
-
-    message: str
-    hint: str
-    wait_for: tuple[str, str] | None = None  # ("vendor" | "project" | "commitment" | "cost_code", procore id)
-
 
 def synced_projects(connection) -> list[str]:
     """Procore ids of the projects synced to Xero: the only ones whose financial records can be exported."""
@@ -80,7 +67,7 @@ class Window:
         projects = [str(p) for p in projects]
         if ctx.record_id:
             remembered = (Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(ctx.record_id))
-                          .values_list("data", flat=True).first() or {}).get("project")
+                          .values_list("project_id", flat=True).first())
             if remembered in since:
                 projects = [remembered]
         window = cls(ctx.connection, kind, until, projects, since, full, record_id=ctx.record_id,
@@ -173,45 +160,24 @@ def _id(value):
     return int(value) if value.isdigit() else value
 
 
-def placed(data: dict, *, project_id, list_name: str = "", wait_for: tuple[str, str] | None = None) -> dict:
-    """A link's data, with where to read its record again (project and list) and what it waits for."""
-    data = {**data, "project": str(project_id), "list": list_name}
-    if wait_for:
-        data["wait_for"] = list(wait_for)
-    else:
-        data.pop("wait_for", None)
-    return data
-
-
-def remember(link: Link, *, project_id, list_name: str = "", wait_for: tuple[str, str] | None = None) -> None:
-    """placed(), stored on the link (a write only when it changed)."""
-    data = placed(link.data, project_id=project_id, list_name=list_name, wait_for=wait_for)
-    if data != link.data:
-        link.data = data
-        link.save(update_fields=["data"])
-
-
 def owed(connection, kind: str) -> dict:
-    """(project id, list) → ids of the records a run must read again even though Procore did not change them."""
+    """(project id, list) → ids of the records a run must read again even though Procore did not change them:
+    ready and exporting ones, and waiting ones whose prerequisite (vendor, project, commitment, item) is in
+    Xero now."""
     links = list(Link.objects.filter(connection=connection, kind=kind,
-                                     state__in=(State.READY, State.EXPORTING, State.FAILED))
-                 .values_list("procore_id", "state", "data"))
-    needed = {PREREQUISITES.get((data or {}).get("wait_for", [""])[0]) for _id, state, data in links
-              if state == State.FAILED and (data or {}).get("waiting")}
-    met = {kind_: set(Link.objects.filter(connection=connection, kind=kind_, state=State.SYNCED)
-                      .exclude(xero_id="").values_list("procore_id", flat=True))
-           for kind_ in needed if kind_}
+                                     state__in=(State.READY, State.EXPORTING, State.WAITING))
+                 .values_list("procore_id", "state", "project_id", "source_list", "waiting_for_kind",
+                              "waiting_for_id"))
+    needed = {wait_kind for _id, state, _p, _l, wait_kind, _w in links if state == State.WAITING and wait_kind}
+    met = {wait_kind: set(Link.objects.filter(connection=connection, kind=wait_kind, state=State.SYNCED)
+                          .exclude(xero_id="").values_list("procore_id", flat=True))
+           for wait_kind in needed}
     out = defaultdict(set)
-    for procore_id, state, data in links:
-        data = data or {}
-        if state == State.FAILED:
-            prerequisite = data.get("wait_for")
-            if not data.get("waiting") or not prerequisite:
-                continue  # refused by Xero (a person retries it) or waits for a change in Procore itself
-            if str(prerequisite[1]) not in met.get(PREREQUISITES.get(prerequisite[0], ""), set()):
-                continue
-        if "project" not in data:
+    for procore_id, state, project_id, list_name, wait_kind, wait_id in links:
+        if state == State.WAITING and (not wait_kind or wait_id not in met.get(wait_kind, set())):
+            continue  # still waiting (a change of the record itself shows in its window)
+        if not project_id:
             out[None] = set()  # recorded before windows existed: only a full read finds it
             continue
-        out[(data["project"], data.get("list", ""))].add(procore_id)
+        out[(project_id, list_name)].add(procore_id)
     return out

@@ -90,14 +90,12 @@ class ConnectionAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from sync.services import available_kinds
-
         from ..models import Kind
 
         extra_context = {**(extra_context or {}),
                          "can_connect": request.user.has_perm("connector.connect_connection"),
                          "can_sync": request.user.has_perm("connector.run_sync"),
-                         "sync_kinds": [(k, Kind(k).label) for k in available_kinds()]}
+                         "sync_kinds": list(Kind.choices)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):

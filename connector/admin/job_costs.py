@@ -6,9 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
-from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map_waiting
-
 from ..models import Kind
+from ..services.project_settings import ProjectSettingError, job_costs_enable, job_costs_map_waiting
 from .links import LinkAdmin
 
 
@@ -16,8 +15,9 @@ def _switch(request, queryset, enabled: bool) -> None:
     done, refused = [], []
     for link in queryset.filter(kind=Kind.PROJECT):
         try:
-            done.append(job_costs_enable(link, enabled).label)
-        except JobCostSettingError as exc:
+            job_costs_enable(link, enabled, user=request.user)
+            done.append(link.label)
+        except ProjectSettingError as exc:
             refused.append(str(exc))
     if done:
         state = "on" if enabled else "off"
@@ -47,8 +47,8 @@ def job_costs_map_lines(modeladmin, request, queryset):
         return
     for link in queryset.filter(kind=Kind.JOB_COST):
         try:
-            keys = job_costs_map_waiting(link, code)
-        except JobCostSettingError as exc:
+            keys = job_costs_map_waiting(link, code, user=request.user)
+        except ProjectSettingError as exc:
             messages.warning(request, str(exc))
             continue
         messages.success(request, f"{', '.join(keys)} → {code} for the project of “{link.label}”; "

@@ -1,16 +1,21 @@
-"""The approval queue and the links: filters by kind and state, accept and reject one or many."""
+"""The approval queue and the links: filters by kind and state, accept, reject and re-send one or many, and
+each record's decision history in words."""
 
 from django.contrib import admin, messages
 from django.shortcuts import render
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from sync import project_actions
-from sync.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
+from ..models import Decision, Link
+from ..services import projects as project_actions
+from ..services.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
 
-from ..models import Link
-
+State = Link.State
 STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed": "#c62828", "synced": "#2e7d32",
-                 "exporting": "#1565c0", "archived": "#757575", "ready": "#00838f"}
+                 "exporting": "#1565c0", "archived": "#757575", "ready": "#00838f", "waiting": "#5d4037"}
+APPROVAL_NOTE = ("An acceptance is for the record as shown here: if it is changed in Procore before it reaches "
+                 "Xero (or, once in Xero, changed again), it comes back to this queue. Re-send puts a rejected "
+                 "record back in the queue; a failed one is tried again, through the queue when its kind needs "
+                 "approval and its current version was not accepted.")
 
 
 class ReadOnlyMixin:
@@ -26,14 +31,25 @@ class ReadOnlyMixin:
 
 @admin.register(Link)
 class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("label", "kind", "state_badge", "why", "xero_id", "updated_at")
+    list_display = ("label", "kind", "state_badge", "why", "vendor_name", "project_name", "document_number",
+                    "document_date", "amount", "updated_at")
     list_filter = ("state", "kind", "connection")
-    search_fields = ("label", "procore_id", "xero_id", "reference", "last_error", "rejected_reason")
+    search_fields = ("label", "procore_id", "xero_id", "reference", "document_number", "vendor_name", "last_error",
+                     "rejected_reason")
     actions = ["accept", "reject", "resend", "import_as_projects", "link_to_project", "archive_options"]
     list_per_page = 100
-    readonly_fields = ("connection", "kind", "label", "state", "procore_id", "xero_id", "reference", "last_error",
-                       "hint", "rejected_reason", "data", "attempts", "synced_at", "created_at", "updated_at")
-    exclude = ("idempotency_key", "fingerprint")
+    fieldsets = [
+        (None, {"fields": ["connection", "kind", "label", "state", "why", "decision_history"]}),
+        ("What is decided on", {"fields": ["document_number", "document_date", "vendor_name", "project_name",
+                                           "amount", "retention", "retainage_percent"],
+                                "description": APPROVAL_NOTE}),
+        ("Both sides", {"fields": ["procore_id", "xero_id", "reference", "remote_status", "remote_total",
+                                   "synced_at", "attempts", "created_at", "updated_at"]}),
+    ]
+    readonly_fields = ("connection", "kind", "label", "state", "why", "decision_history", "document_number",
+                       "document_date", "vendor_name", "project_name", "amount", "retention", "retainage_percent",
+                       "procore_id", "xero_id", "reference", "remote_status", "remote_total", "synced_at",
+                       "attempts", "created_at", "updated_at")
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, obj):
@@ -42,13 +58,25 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="Why")
     def why(self, obj):
-        if obj.state == Link.State.REJECTED:
+        if obj.state == State.REJECTED:
             return f"Rejected: {obj.rejected_reason}"
-        if obj.state == Link.State.FAILED:
+        if obj.state == State.WAITING:
+            return format_html("{}<br><em>{}</em>", obj.last_error,
+                               "It moves on by itself once that is in Xero." if obj.waiting_for_kind else obj.hint)
+        if obj.state == State.FAILED:
             return format_html("{}<br><em>{}</em>", obj.last_error, obj.hint)
-        if obj.state == Link.State.READY and not obj.procore_id:
+        if obj.state == State.AWAITING_APPROVAL and obj.needs_reapproval:
+            return "Changed in Procore since it was accepted: accept the new version."
+        if obj.state == State.READY and not obj.procore_id:
             return "In Xero only: ready to import"
         return ""
+
+    @admin.display(description="Decisions")
+    def decision_history(self, obj):
+        decisions = obj.decisions.order_by("decided_at", "id")
+        if not decisions:
+            return "No decision yet."
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((d.in_words,) for d in decisions)))
 
     def has_approve_permission(self, request):
         return request.user.has_perm("connector.approve_exports")
@@ -61,7 +89,8 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
         accepted = approval_accept(links=list(queryset), user=request.user)
         skipped = queryset.count() - len(accepted)
         messages.success(request, f"Accepted {len(accepted)}; their export is queued."
-                                  + (f" {skipped} were not awaiting approval and were left as they are." if skipped else ""))
+                                  + (f" {skipped} were not awaiting approval (or not read from Procore yet) and were "
+                                     "left as they are." if skipped else ""))
 
     @admin.action(description="Reject selected (with a reason)", permissions=["approve"])
     def reject(self, request, queryset):
@@ -72,7 +101,10 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
             except ApprovalError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"Rejected {len(rejected)}. The reason is kept and shown.")
+                left = queryset.count() - len(rejected)
+                messages.success(request, f"Rejected {len(rejected)}. The reason is kept and shown."
+                                 + (f" {left} could not be rejected (already in Xero, or being written to it right "
+                                    "now)." if left else ""))
                 return None
         return render(request, "admin/connector/link/reject.html", {
             **self.admin_site.each_context(request), "title": "Reject exports", "links": queryset,
@@ -81,9 +113,11 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-send selected (rejected → queue, failed → retry)", permissions=["run"])
     def resend(self, request, queryset):
-        resent = approval_resend(links=list(queryset))
-        messages.success(request, f"Re-sent {len(resent)}.")
-
+        resent = approval_resend(links=list(queryset), user=request.user)
+        queued = sum(1 for link in resent if link.state == State.AWAITING_APPROVAL)
+        messages.success(request, f"Re-sent {len(resent)}."
+                         + (f" {queued} went back to the approval queue (they need an accountant's acceptance)."
+                            if queued else ""))
 
     # -- tracking options nobody linked ("ready to import") ------------------------------------------
     def _each(self, request, queryset, action, verb: str) -> None:
@@ -99,11 +133,12 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Import selected options to Procore as new projects", permissions=["approve"])
     def import_as_projects(self, request, queryset):
-        self._each(request, queryset, project_actions.option_import_as_project, "Created Procore projects:")
+        self._each(request, queryset, lambda l: project_actions.option_import_as_project(l, user=request.user),
+                   "Created Procore projects:")
 
     @admin.action(description="Archive selected options (do not import)", permissions=["approve"])
     def archive_options(self, request, queryset):
-        self._each(request, queryset, project_actions.option_archive, "Archived")
+        self._each(request, queryset, lambda l: project_actions.option_archive(l, user=request.user), "Archived")
 
     @admin.action(description="Link the selected option to an existing Procore project…", permissions=["approve"])
     def link_to_project(self, request, queryset):
@@ -113,10 +148,20 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
         link = queryset.get()
         if request.POST.get("project_id"):
             self._each(request, [link], lambda l: project_actions.option_link_to_project(
-                l, int(request.POST["project_id"])), "Linked")
+                l, int(request.POST["project_id"]), user=request.user), "Linked")
             return None
         return render(request, "admin/connector/link/link_project.html", {
             **self.admin_site.each_context(request), "title": f"Link “{link.label}” to a Procore project",
             "link": link, "projects": project_actions.linkable_projects(link.connection),
             "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Every decision people took on records: who, when, what, why (never editable)."""
+
+    list_display = ("decided_at", "connection", "kind", "label", "verdict", "username", "decided_on", "reason")
+    list_filter = ("verdict", "kind", "connection")
+    search_fields = ("label", "username", "reason", "decided_on")
+    date_hierarchy = "decided_at"

@@ -1,8 +1,12 @@
 from .connection import Connection, ConnectionSettings
 from .credential import Credential
+from .decision import Decision
 from .heartbeat import WorkerHeartbeat
-from .sync import Kind, Link, SyncCursor, SyncRecord, SyncRun
+from .lock import Lock
+from .project_settings import CostCodeMapping, ProjectSettings
+from .sync import Kind, Link, LinkLine, SyncCursor, SyncRecord, SyncRun
 from .webhook import WebhookEvent
 
-__all__ = ["Connection", "ConnectionSettings", "Credential", "Kind", "Link", "SyncCursor", "SyncRecord", "SyncRun",
-           "WebhookEvent", "WorkerHeartbeat"]
+__all__ = ["Connection", "ConnectionSettings", "CostCodeMapping", "Credential", "Decision", "Kind", "Link",
+           "LinkLine", "Lock", "ProjectSettings", "SyncCursor", "SyncRecord", "SyncRun", "WebhookEvent",
+           "WorkerHeartbeat"]

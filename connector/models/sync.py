@@ -18,35 +18,88 @@ class Kind(models.TextChoices):
 
 
 class Link(models.Model):
-    """The binding of one Procore record to one Xero record, and where its export stands."""
+    """The binding of one Procore record to one Xero record, and where its export stands.
+
+    Who may write what: the state moves only through `connector.services.records.record_transition`
+    (a guarded, conditional update); `approved_fingerprint` and `rejected_reason` are written only by a
+    person's decision (connector.services.approvals); the snapshots, summary and `engine_data` only by the
+    engine. Each writer saves only the fields it changed, so nobody's stale copy reverts another's.
+    """
 
     class State(models.TextChoices):
         READY = "ready", "Ready to export"
         AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         REJECTED = "rejected", "Rejected"
+        WAITING = "waiting", "Waiting for another record"
         EXPORTING = "exporting", "Exporting"
         SYNCED = "synced", "Synced"
         FAILED = "failed", "Failed"
         ARCHIVED = "archived", "Archived"
+
+    class Requested(models.TextChoices):
+        NOTHING = "", "—"
+        EXPORT = "export", "Export to Xero"
+        IMPORT = "import", "Import to Procore"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     procore_id = models.CharField(max_length=64, blank=True)
     xero_id = models.CharField(max_length=64, blank=True)
     label = models.CharField(max_length=255, blank=True, help_text="What people call the record.")
-    reference = models.CharField(max_length=255, blank=True,
-                                 help_text="Our number on the remote side (item code, PO number, ContactNumber…).")
+    reference = models.CharField(
+        max_length=255, blank=True,
+        help_text="Our number on the remote side (item code, PO reference, bill URL…), stored with the intent "
+                  "before the write: a lost answer is found again by what was sent, not by today's data.")
     state = models.CharField(max_length=32, choices=State.choices, default=State.READY, db_index=True)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change (optimistic lock).")
     idempotency_key = models.CharField(max_length=128, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, help_text="Hash of what was last written.")
     last_error = models.TextField(blank=True)
     hint = models.TextField(blank=True)
-    rejected_reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Where the record is read again: its Procore project and list (financial records).
+    project_id = models.CharField(max_length=32, blank=True)
+    source_list = models.CharField(max_length=64, blank=True)
+    # The record it belongs to in Procore (an invoice's or change order's commitment).
+    parent_id = models.CharField(max_length=64, blank=True)
+    # A waiting record: the link whose sync releases it.
+    waiting_for_kind = models.CharField(max_length=32, choices=Kind.choices, blank=True)
+    waiting_for_id = models.CharField(max_length=64, blank=True)
+
+    # What an accountant decides on, as the engine last read it from Procore.
+    content_fingerprint = models.CharField(max_length=64, blank=True)
+    document_number = models.CharField(max_length=255, blank=True)
+    document_date = models.DateField(null=True, blank=True)
+    vendor_name = models.CharField(max_length=255, blank=True)
+    project_name = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    retention = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True,
+                                    help_text="Retainage held on this invoice.")
+    retainage_percent = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+
+    # A person's decision (written only by connector.services.approvals).
+    approved_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="The content an accountant accepted; an edit in Procore since then "
+                                             "sends the record back to the approval queue.")
+    rejected_reason = models.TextField(blank=True)
+    requested = models.CharField(max_length=16, choices=Requested.choices, blank=True, default="",
+                                 help_text="What a person asked for an unlinked company or contact.")
+    # The content the remote side refused: not sent again until it changes or a person retries.
+    refused_fingerprint = models.CharField(max_length=64, blank=True)
+
+    # As Xero keeps it (read back after writes).
+    remote_status = models.CharField(max_length=32, blank=True)
+    remote_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+
+    # Snapshots of each side, for matching and for retries from a stored copy; engine bookkeeping that
+    # people never see or edit (e.g. a stamp still to write, a payment's target).
+    procore_snapshot = models.JSONField(default=dict, blank=True)
+    xero_snapshot = models.JSONField(default=dict, blank=True)
+    engine_data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         app_label = "connector"
@@ -63,10 +116,38 @@ class Link(models.Model):
         # `procore_id = …` (it does not see that this implies `procore_id <> ''`): plain indexes for lookups.
         indexes = [models.Index(fields=["connection", "kind", "state"]),
                    models.Index(fields=["connection", "kind", "procore_id"], name="link_by_procore_id"),
-                   models.Index(fields=["connection", "kind", "xero_id"], name="link_by_xero_id")]
+                   models.Index(fields=["connection", "kind", "xero_id"], name="link_by_xero_id"),
+                   models.Index(fields=["connection", "kind", "parent_id"], name="link_by_parent")]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.label or self.procore_id or self.xero_id}"
+
+    @property
+    def needs_reapproval(self) -> bool:
+        """Accepted once, changed in Procore since."""
+        return bool(self.approved_fingerprint) and self.approved_fingerprint != self.content_fingerprint
+
+
+class LinkLine(models.Model):
+    """One line of a linked document: the Procore line, the Xero line it became, and its item code.
+
+    Commitments keep each commitment line's LineItemID (a PO update resends it, so Xero keeps the line) and item
+    code (change orders and bills need it); change orders keep the lines they appended; job costs the Procore
+    direct cost line of each Xero line."""
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="lines")
+    procore_line_id = models.CharField(max_length=128)
+    xero_line_id = models.CharField(max_length=128, blank=True)
+    item_code = models.CharField(max_length=64, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "connector"
+        ordering = ["link", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["link", "procore_line_id"], name="one_line_per_procore_line")]
+
+    def __str__(self):
+        return f"{self.procore_line_id} → {self.xero_line_id or '—'}"
 
 
 class SyncRun(models.Model):

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group, Permission
 
 VIEW_ALL = ["view_connection", "view_connectionsettings", "view_webhookevent", "view_workerheartbeat",
-            "view_sync_log", "view_link", "view_syncrun", "view_syncrecord"]
+            "view_sync_log", "view_link", "view_syncrun", "view_syncrecord", "view_decision"]
 ROLES: dict[str, list[str]] = {
     "Company admin": VIEW_ALL + [
         "add_connection", "change_connection", "connect_connection", "change_connectionsettings",

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from ..models import Connection, WebhookEvent
+from .run_requests import webhook_event_request
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,5 @@ def _record(*, connection, source, event_id, resource_name, resource_id, event_t
     except IntegrityError:
         logger.info("Duplicate %s webhook event %s ignored", source, event_id)
         return None
-    from sync.tasks import webhook_event_task
-
-    transaction.on_commit(lambda: webhook_event_task.delay(event.pk))
+    webhook_event_request(event_id=event.pk)
     return event

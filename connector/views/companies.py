@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from sync.vendor_actions import (
+from ..models import Connection, ConnectionSettings, Kind, Link
+from ..services.vendors import (
     VendorActionError,
     archive,
     export_vendor,
@@ -17,8 +18,6 @@ from sync.vendor_actions import (
     link_suggested_all,
     matching_board,
 )
-
-from ..models import Connection, ConnectionSettings, Kind, Link
 
 VIEW, ACT = "connector.view_connection", "connector.approve_exports"
 
@@ -51,7 +50,7 @@ def _act(request, connection) -> None:
             if len(procore) != 1 or len(xero) != 1:
                 raise VendorActionError("Pick one Procore company and one Xero contact to link.")
             link = link_by_hand(connection, procore[0], xero[0], user)
-            contact = link.data["xero"].get("name")
+            contact = link.xero_snapshot.get("name")
             messages.success(request, f"Linked “{link.label}” to the Xero contact “{contact}”.")
         elif action == "export":
             outcome = export_vendor(picked("procore_ids"), user)

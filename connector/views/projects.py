@@ -5,9 +5,8 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from sync.project_actions import ProjectActionError, linkable_projects, project_send_to_queue
-
 from ..models import Connection
+from ..services.projects import ProjectActionError, linkable_projects, project_send_to_queue
 
 
 @permission_required("connector.approve_exports", raise_exception=True)
@@ -17,7 +16,7 @@ def older_projects(request, connection_id: int):
         sent = 0
         for project_id in request.POST.getlist("project_id"):
             try:
-                project_send_to_queue(connection, int(project_id))
+                project_send_to_queue(connection, int(project_id), user=request.user)
                 sent += 1
             except (ProjectActionError, ValueError) as exc:
                 messages.error(request, str(exc))

@@ -1,15 +1,17 @@
 """Commitment change orders (packages) → lines appended to the commitment's Xero purchase order.
 
-Only `approved` packages; the commitment must be synced first (else the record waits with a reason).
-Xero deletes the lines an update leaves out and cannot change one line twice in one request, so: every
-existing line is resent with its LineItemID, and the changes to one commitment line are summed into
-one new line. New lines are tagged "[CO number]" in the description: after a lost answer the tag on the
-PO shows the lines were already appended, so they are never appended twice.
+Only `approved` packages; the commitment must be synced first (else the record waits for it). Xero deletes
+the lines an update leaves out and cannot change one line twice in one request, so: every existing line is
+resent with its LineItemID, and the changes to one commitment line are summed into one new line. New lines
+are tagged "[CO number]" in the description, and the tag sent is stored with the intent: after a lost answer
+the tag on the PO shows the lines were already appended, so they are never appended twice — even if the
+package was renumbered since.
 
-A run reads the packages that changed (sync.windows), then writes each PO once however many of its
-packages are due, 50 POs per call with one stored Idempotency-Key: the Xero calls are the PO reads (by id,
-or the pages of all POs when that is fewer) plus one write per 50 POs. A Xero read error stops the run
-before anything is written; an element Xero refuses fails only the packages of that PO.
+Every writer of a purchase order holds its lock (connector.locks) while it reads the PO's lines and writes
+them back: a commitment edit and a change order of the same PO never drop each other's lines. A run reads
+the packages that changed (sync.windows), then writes each PO once however many of its packages are due,
+50 POs per call with one stored Idempotency-Key. A package appended once is final: later edits of it in
+Procore are not replayed on the PO.
 """
 
 from __future__ import annotations
@@ -18,16 +20,26 @@ import uuid
 from collections import defaultdict
 from typing import NamedTuple
 
-from connector.models import Kind, Link, SyncRecord
+from connector.locks import LockUnavailable, document_lock_name, hold
+from connector.models import Kind, Link, LinkLine, SyncRecord
+from connector.services.records import (
+    record_bind,
+    record_fail,
+    record_lines_set,
+    record_mark_exporting,
+    record_moved_words,
+    record_transition,
+    records_by_procore_id,
+)
 from xero_client.errors import XeroValidationError
 
+from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception, explain_xero
 from ..export import BATCH, send_batch
-from ..links import link_bind, link_fail, link_mark_exporting, links_by_procore_id
-from ..money import coded, total
+from ..money import cents, coded, total
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window, synced_projects
-from .commitments import CLOSED, admit, existing_line, purchase_orders_now
+from ..windows import Window, synced_projects
+from .commitments import CLOSED, LOCK_TTL_S, LOCK_WAIT_S, commitment_lines, existing_line, purchase_orders_now
 
 KIND = Kind.CHANGE_ORDER
 State, Action = Link.State, SyncRecord.Action
@@ -38,17 +50,15 @@ def tag(package: dict) -> str:
     return f"[{package.get('number') or package['id']}]"
 
 
-def tagged(lines, package: dict) -> list:
-    """The PO lines this package appended (Xero line models), in order."""
-    mark = tag(package)
-    return [li for li in lines or [] if (li.description or "") == mark
-            or (li.description or "").startswith(mark + " ")]
+def tagged(lines, mark: str) -> list:
+    """The PO lines a package appended under `mark` (Xero line models), in order."""
+    return [li for li in lines or [] if (li.description or "") == mark or (li.description or "").startswith(mark + " ")]
 
 
-def summed_changes(package: dict) -> list[dict]:
+def summed_changes(line_items: list[dict]) -> list[dict]:
     """One entry per commitment line: {"line_id", "amount", "description"}, in first-seen order."""
     by_line: dict[str, dict] = {}
-    for line in sorted(package.get("line_items") or [], key=lambda li: li.get("position") or 0):
+    for line in sorted(line_items or [], key=lambda li: li.get("position") or 0):
         key = str(line.get("commitment_line_item_id") or f"new:{line.get('cost_code_id')}:"
                   f"{line.get('line_item_type_id') or (line.get('line_item_type') or {}).get('id')}")
         entry = by_line.setdefault(key, {"line_id": key, "amounts": [], "description": line.get("description")})
@@ -57,15 +67,18 @@ def summed_changes(package: dict) -> list[dict]:
             for e in by_line.values()]
 
 
-def change_order_problem(package: dict, commitment_link: Link | None, changes: list[dict]) -> Problem | None:
+def header_problem(package: dict, commitment_link: Link | None) -> Problem | None:
     if package.get("status") != "approved":
         return Problem(f"Status is “{package.get('status')}”; only approved change orders are exported.",
-                       "Approve the change order in Procore.")
+                       "Approve the change order in Procore.", quiet=True)
     if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
         return Problem("Waiting: its commitment is not in Xero yet.",
                        "Export the commitment first (accept it in the approval queue); this change order follows.",
-                       wait_for=("commitment", str(package.get("contract_id"))))
-    items = commitment_link.data.get("items") or {}
+                       wait_for=(Kind.COMMITMENT, str(package.get("contract_id"))))
+    return None
+
+
+def changes_problem(changes: list[dict], items: dict[str, str]) -> Problem | None:
     for change in changes:
         if change["line_id"] not in items:
             return Problem(f"“{change['description']}” is not on a line of the exported commitment.",
@@ -73,14 +86,25 @@ def change_order_problem(package: dict, commitment_link: Link | None, changes: l
     return None
 
 
-def appended_lines(package: dict, changes: list[dict], commitment_data: dict, *, account_code: str = "",
-                   tax_type: str = "") -> list[dict]:
+def change_order_problem(package: dict, commitment_link: Link | None, changes: list[dict],
+                         items: dict[str, str] | None = None) -> Problem | None:
+    return header_problem(package, commitment_link) or changes_problem(changes, items or {})
+
+
+def content_of(package: dict, *, project_name: str = "") -> Content:
+    amount = package.get("grand_total")
+    return Content(number=str(package.get("number") or ""), project=project_name,
+                   amount=cents(amount) if amount not in (None, "") else None,
+                   extra={"contract": str(package.get("contract_id") or ""), "title": package.get("title") or ""})
+
+
+def appended_lines(package: dict, changes: list[dict], items: dict[str, str], tracking: list, *,
+                   account_code: str = "", tax_type: str = "") -> list[dict]:
     out = []
     for change in changes:
         line = {"Description": f"{tag(package)} {change['description'] or package.get('title') or ''}".strip(),
-                "Quantity": 1, "UnitAmount": change["amount"],
-                "ItemCode": commitment_data["items"][change["line_id"]],
-                "Tracking": commitment_data.get("tracking") or []}
+                "Quantity": 1, "UnitAmount": change["amount"], "ItemCode": items[change["line_id"]],
+                "Tracking": tracking or []}
         coded(line, account_code, tax_type)
         out.append(line)
     return out
@@ -94,6 +118,7 @@ class Due(NamedTuple):
     package: dict
     changes: list[dict]
     commitment: Link
+    items: dict  # the commitment's line id → item code
 
 
 class Update(NamedTuple):
@@ -107,52 +132,85 @@ class Update(NamedTuple):
 def run(ctx) -> None:
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
+    _resolve_in_flight(ctx, commitments)
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
+    projects = {link.procore_id: link.label for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.PROJECT, state=State.SYNCED)}
+    items = {}
     due = []
     for project_id in window.projects:
         packages = window.read(lambda q, p=int(project_id): ctx.procore.change_order_packages(p, query=q),
                                project_id, "packages")
         if packages:
             run_progress(ctx.run, len(packages))
-        known = links_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
+        known = records_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
         due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
-            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"]))),
+            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"])),
+            projects.get(str(p), ""), items),
             label=lambda package: str(package.get("number") or ""))
-    if due:
-        updates = _updates(ctx, due)
-        for start in range(0, len(updates), BATCH):
-            _write(ctx, updates[start:start + BATCH])
-    window.close()
-
-
-def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None) -> Due | None:
-    label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
-    changes = summed_changes(package)
-    problem = change_order_problem(package, commitment, changes)
-    link = admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders,
-                 project_id=project_id, list_name="packages", link=existing)
-    if link is None or link.state == State.SYNCED or ctx.dry_run:
-        return None
-    return Due(link, package, changes, commitment)
-
-
-def _updates(ctx, due: list[Due]) -> list[Update]:
-    """Group the due packages by PO; bind the ones an interrupted run already appended; one update per PO."""
     by_po = defaultdict(list)
     for one in due:
         by_po[one.commitment.xero_id].append(one)
-    pos = purchase_orders_now(ctx, list(by_po))
+    if by_po:
+        _write_pos(ctx, by_po, window)
+    window.close()
+
+
+def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None, project_name: str,
+           items: dict) -> Due | None:
+    label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
+    item = Judged(procore_id=str(package["id"]), label=label, content=content_of(package, project_name=project_name),
+                  problem=header_problem(package, commitment), needs_approval=ctx.settings.approve_change_orders,
+                  project_id=str(project_id), source_list="packages", parent_id=str(package.get("contract_id") or ""),
+                  updates=False)
+    link = admit(ctx, KIND, item, existing)
+    if link is None or link.state == State.SYNCED or ctx.dry_run:
+        return None
+    if commitment.pk not in items:
+        items[commitment.pk] = commitment_lines([commitment.pk]).get(commitment.pk, {})
+    # Procore lists packages without their lines: the package's own page has them (one call, only now).
+    changes = summed_changes(ctx.procore.change_order_package(project_id, package["id"]).get("line_items") or [])
+    problem = changes_problem(changes, items[commitment.pk])
+    if problem:
+        if record_fail(link, message=problem.message, hint=problem.hint, leaving=[link.state]):
+            run_log(ctx.run, Action.FAILED, link=link, message=problem.message, hint=problem.hint)
+        return None
+    return Due(link, package, changes, commitment, items[commitment.pk])
+
+
+def _write_pos(ctx, groups: dict[str, list[Due]], window) -> None:
+    """The due POs under their locks: read as Xero has them now (together: a page of all POs when that is
+    fewer calls), appended to, written 50 a call."""
+    names = [document_lock_name(ctx.connection, "purchase_order", po_id) for po_id in groups]
+    try:
+        with hold(names, ttl=LOCK_TTL_S, wait=LOCK_WAIT_S):
+            updates = _updates(ctx, groups)
+            for start in range(0, len(updates), BATCH):
+                _write(ctx, updates[start:start + BATCH])
+    except LockUnavailable:
+        for group in groups.values():
+            for one in group:
+                window.hold(one.link.project_id)
+                run_log(ctx.run, Action.SKIPPED, link=one.link,
+                        message="Its purchase order is being changed by another sync right now; this change "
+                                "order is appended on the next run.")
+
+
+def _updates(ctx, groups: dict[str, list[Due]]) -> list[Update]:
+    """Bind the packages an interrupted run already appended; one update per PO for the others."""
+    pos = purchase_orders_now(ctx, list(groups))
     settings, updates = ctx.settings, []
-    for po_id, group in by_po.items():
+    for po_id, group in groups.items():
         po = pos[po_id]
         if isinstance(po, Exception):
             _log_failed(ctx.run, group, *explain_exception(po))
             continue
         pending = []
         for one in group:
-            mine = tagged(po.line_items, one.package)
+            sent = one.link.reference if one.link.state == State.EXPORTING and one.link.reference else tag(one.package)
+            mine = tagged(po.line_items, sent)
             if mine and one.link.state == State.EXPORTING:  # an earlier answer was lost: the lines are there
-                _bind(ctx.run, one, po, mine, Action.LINKED,
+                _bind(ctx.run, one.link, po, mine, one.changes, Action.LINKED,
                       "Found on the purchase order after an interrupted export; not appended again.")
             elif po.status in CLOSED:
                 _fail(ctx.run, [one], f"The purchase order is {po.status.lower()} in Xero; lines cannot be added.",
@@ -162,7 +220,8 @@ def _updates(ctx, due: list[Due]) -> list[Update]:
         if pending:
             lines = [existing_line(li) for li in po.line_items or []]
             for one in pending:
-                lines += appended_lines(one.package, one.changes, one.commitment.data,
+                lines += appended_lines(one.package, one.changes, one.items,
+                                        one.commitment.engine_data.get("tracking") or [],
                                         account_code=settings.purchase_account_code, tax_type=settings.tax_type)
             updates.append(Update(po, pending, {"PurchaseOrderID": str(po.purchase_order_id),
                                                 "Contact": {"ContactID": str(po.contact.contact_id)},
@@ -171,10 +230,20 @@ def _updates(ctx, due: list[Due]) -> list[Update]:
 
 
 def _write(ctx, batch: list[Update]) -> None:
-    """One Xero call for ≤ 50 POs; the key is stored on the links first, so a lost answer is found again."""
-    links = [one.link for update in batch for one in update.due]
-    key = _key(ctx, links)
-    link_mark_exporting(links, key)
+    """One Xero call for ≤ 50 POs; the key and each package's tag are stored on the links first, so a lost
+    answer is found again."""
+    dues = [one for update in batch for one in update.due]
+    key = _key(ctx, [one.link for one in dues])
+    taken = {link.pk for link in record_mark_exporting(
+        [one.link for one in dues], key, references={one.link.pk: tag(one.package) for one in dues},
+        sent={one.link.pk: {"po": str(update.po.purchase_order_id)} for update in batch for one in update.due})}
+    for one in dues:
+        if one.link.pk not in taken:  # moved meanwhile (rejected, say): its PO is written without it
+            run_log(ctx.run, Action.SKIPPED, link=one.link, message=record_moved_words(one.link))
+    batch = [_without(update, taken) for update in batch]
+    batch = [update for update in batch if update.due]
+    if not batch:
+        return
     try:
         results = send_batch(ctx.xero, "purchase_orders", [update.payload for update in batch], key)
     except XeroValidationError as exc:  # refused as a whole (a 4xx is never retried blindly: a person does)
@@ -193,15 +262,26 @@ def _write(ctx, batch: list[Update]) -> None:
         before = {str(li.line_item_id) for li in update.po.line_items or []}
         new = [li for li in result.record.line_items or [] if str(li.line_item_id) not in before]
         for one in update.due:
-            mine = tagged(new, one.package)
-            _bind(ctx.run, one, result.record, mine, Action.UPDATED,
+            mine = tagged(new, tag(one.package))
+            _bind(ctx.run, one.link, result.record, mine, one.changes, Action.UPDATED,
                   f"{len(mine)} line(s) appended to purchase order {result.record.purchase_order_number}.")
+
+
+def _without(update: Update, taken: set) -> Update:
+    """The PO write without the lines of packages that did not take the intent."""
+    kept = [one for one in update.due if one.link.pk in taken]
+    if len(kept) == len(update.due):
+        return update
+    dropped = {tag(one.package) for one in update.due if one.link.pk not in taken}
+    lines = [li for li in update.payload["LineItems"]
+             if li.get("LineItemID") or not any(li["Description"].startswith(mark) for mark in dropped)]
+    return Update(update.po, kept, {**update.payload, "LineItems": lines})
 
 
 def _key(ctx, links: list[Link]) -> str:
     """The stored key when this is exactly the batch whose answer was lost (Xero replays it, never applies
     it twice); otherwise a new one (Xero refuses a key reused for a different request)."""
-    key = links[0].idempotency_key
+    key = links[0].idempotency_key if links else ""
     if key and all(link.state == State.EXPORTING and link.idempotency_key == key for link in links):
         same = set(Link.objects.filter(connection=ctx.connection, kind=KIND, idempotency_key=key)
                    .values_list("pk", flat=True))
@@ -210,17 +290,49 @@ def _key(ctx, links: list[Link]) -> str:
     return f"co-{uuid.uuid4()}"
 
 
-def _bind(run, one: Due, po, new_lines, action, message) -> None:
+def _resolve_in_flight(ctx, commitments: dict[str, Link]) -> None:
+    """Packages left `exporting` that this run may not judge again (no longer approved, say): bound when their
+    tag is on the PO, released to be judged again when it is not."""
+    if ctx.dry_run:
+        return
+    links = list(Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.EXPORTING))
+    if not links:
+        return
+    po_ids = {link.pk: (link.engine_data.get("sent") or {}).get("po")
+              or getattr(commitments.get(link.parent_id), "xero_id", "") for link in links}
+    try:
+        pos = purchase_orders_now(ctx, sorted({po_id for po_id in po_ids.values() if po_id}))
+    except Exception as exc:  # noqa: BLE001 - cannot look now: they stay exporting, the next run looks again
+        _log_failed(ctx.run, [Due(link, {}, [], None, {}) for link in links], *explain_exception(exc))
+        return
+    for link in links:
+        po = pos.get(po_ids[link.pk])
+        mine = tagged(po.line_items, link.reference) if po is not None and not isinstance(po, Exception) else []
+        if mine:
+            changes = [{"line_id": f"appended-{n}"} for n in range(len(mine))]
+            _bind(ctx.run, link, po, mine, changes, Action.LINKED,
+                  "Found on the purchase order after an interrupted export; not appended again.")
+        elif record_transition(link, State.READY, leaving=[State.EXPORTING]):
+            run_log(ctx.run, Action.SKIPPED, link=link,
+                    message="An interrupted export never reached Xero; the change order is judged again.")
+
+
+def _bind(run, link: Link, po, new_lines, changes: list[dict], action, message) -> None:
     ids = [str(li.line_item_id) for li in new_lines]
-    link_bind(one.link, xero_id=ids[0] if ids else "", reference=str(po.purchase_order_id),
-              data={"po": str(po.purchase_order_id), "lines": {c["line_id"]: i for c, i in zip(one.changes, ids)}})
-    run_log(run, action, link=one.link, xero_id=str(po.purchase_order_id), message=message)
+    if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING],
+                   engine_data={**link.engine_data, "po": str(po.purchase_order_id)}):
+        record_lines_set(link, [LinkLine(procore_line_id=c["line_id"], xero_line_id=i, position=n)
+                                for n, (c, i) in enumerate(zip(changes, ids))])
+        run_log(run, action, link=link, xero_id=str(po.purchase_order_id), message=message)
+    else:
+        run_log(run, Action.SKIPPED, link=link, message=record_moved_words(link))
 
 
 def _fail(run, due: list[Due], message: str, hint: str) -> None:
-    """Xero refused it: the link fails (a person retries it)."""
+    """Xero refused it: the link fails with the content refused (a change or a person's retry sends it again)."""
     for one in due:
-        link_fail(one.link, message=message, hint=hint)
+        record_fail(one.link, message=message, hint=hint, refused=one.link.content_fingerprint,
+                    leaving=[State.EXPORTING, State.READY])
     _log_failed(run, due, message, hint)
 
 

@@ -1,11 +1,13 @@
 """Commitments (work order and purchase order contracts) → Xero purchase orders.
 
 Eligible: status `Approved`, vendor linked to a contact, project synced (a tracking option), every line
-on a standard cost code and cost type whose item is in Xero. A record that is not eligible says why
-(state failed, last_error + hint) and is checked again on the next run. Edits after the export update
-the PO while Xero still allows it (not BILLED/DELETED); change-order lines on the PO are resent as they
-are, with their LineItemIDs, so the update never deletes them. The link keeps, per commitment line, its
-Xero LineItemID and item code (change orders and bills need them).
+on a standard cost code and cost type whose item is in Xero; then accepted in the approval queue when the
+connection asks for it (sync.admission). A record that is not eligible says why and what it waits for.
+Edits after the export update the PO while Xero still allows it (not BILLED/DELETED), under the PO's
+lock (connector.locks): every writer of a purchase order — commitment edits, change orders — holds it
+while it reads the PO's lines and writes them back, so neither drops the other's lines. Change-order lines
+on the PO are resent as they are, with their LineItemIDs, so the update never deletes them. Each
+commitment line's Xero LineItemID and item code are kept (LinkLine): change orders and bills need them.
 
 Only projects synced to Xero are read (sync.windows). The list view says enough to judge the header; a
 commitment's lines cost a call each, so they are read only when it may be written: one waiting for the
@@ -14,31 +16,49 @@ approval queue is queued on its header, and its lines are read (and checked) onc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from datetime import date
 from math import ceil
 from typing import NamedTuple
 
-from connector.models import Kind, Link, SyncRecord
+from connector.locks import LockUnavailable, document_lock_name, hold
+from connector.models import Kind, Link, LinkLine, SyncRecord
+from connector.services.records import (
+    fingerprint,
+    lines_by_link,
+    record_bind,
+    record_fail,
+    record_lines_set,
+    record_update,
+    record_wait,
+    records_by_procore_id,
+)
 from xero_client.errors import XeroNotFound
 
+from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception
-from ..export import Candidate, export
-from ..links import fingerprint, link_fail, link_new, link_set_state, links_by_procore_id
-from ..money import coded, quantity_and_unit
+from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window, placed, remember, synced_projects
+from ..windows import Window, synced_projects
 
 KIND = Kind.COMMITMENT
 KINDS = ("work_order_contracts", "purchase_order_contracts")
 State, Action = Link.State, SyncRecord.Action
 CLOSED = ("BILLED", "DELETED")
 XERO_PAGE = 1000
+LOCK_TTL_S, LOCK_WAIT_S = 600, 120
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
+def marker(contract_id) -> str:
+    """Ours on every PO we make: names the Procore commitment, whatever its number becomes."""
+    return f"Procore {contract_id}"
+
+
 def reference(contract: dict) -> str:
-    """Our key on the PO (Reference): names the Procore commitment, so a lost answer is found again."""
-    return f"{contract.get('number') or ''} · Procore {contract['id']}".strip(" ·")
+    """Our key on the PO (Reference): the number people search for, and our marker."""
+    return f"{contract.get('number') or ''} · {marker(contract['id'])}".strip(" ·")
 
 
 def line_item_key(line: dict) -> str | None:
@@ -52,16 +72,17 @@ def header_problem(contract: dict, *, contact_id: str | None, option_id: str | N
     """What the list view alone shows is missing (no detail read needed to say so)."""
     if contract.get("status") != "Approved":
         return Problem(f"Status is “{contract.get('status')}”; only Approved commitments are exported.",
-                       "Approve the commitment in Procore; it is exported on the next run.")
+                       "Approve the commitment in Procore; it is exported on the next run.", quiet=True)
     if not contact_id:
         vendor = contract.get("vendor") or {}
-        return Problem(f"{vendor.get('company') or 'The vendor'} is not linked to a Xero contact.",
-                       "Export or link the vendor on the vendors screen, then sync again.",
-                       ("vendor", str(vendor.get("id") or contract.get("vendor_id") or "")))
+        return Problem(f"Waiting: {vendor.get('company') or 'the vendor'} is not linked to a Xero contact.",
+                       "Export or link the vendor on the Company matching page; this commitment follows.",
+                       (Kind.VENDOR, str(vendor.get("id") or contract.get("vendor_id") or "")))
     if not option_id:
         project = str((contract.get("project") or {}).get("id") or contract.get("project_id") or "")
-        return Problem("The project is not synced to Xero (no tracking option).",
-                       "Send the project to Xero and accept it in the approval queue.", ("project", project))
+        return Problem("Waiting: the project is not in Xero yet (no tracking option).",
+                       "Send the project to Xero and accept it in the approval queue; this commitment follows.",
+                       (Kind.PROJECT, project))
     return None
 
 
@@ -75,9 +96,9 @@ def lines_problem(lines: list[dict], items: dict[str, str]) -> Problem | None:
             return Problem(f"“{what}” is not on a standard cost code and cost type.",
                            "Use a cost code from the company's standard list and a cost type on every line.")
         if key not in items:
-            return Problem(f"The item for “{what}” ({(line.get('cost_code') or {}).get('full_code')}) is not in "
-                           "Xero yet.", "Run the cost code sync (or fix the cost code's error there), then sync again.",
-                           ("cost_code", key))
+            return Problem(f"Waiting: the item for “{what}” ({(line.get('cost_code') or {}).get('full_code')}) is "
+                           "not in Xero yet.", "Run the cost code sync (or fix the cost code's error there); this "
+                           "commitment follows.", (Kind.COST_CODE, key))
     return None
 
 
@@ -87,6 +108,19 @@ def commitment_problem(contract: dict, lines: list[dict], *, contact_id: str | N
     `items`: line key → item code."""
     return (header_problem(contract, contact_id=contact_id, option_id=option_id)
             or lines_problem(lines, items))
+
+
+def content_of(contract: dict, *, project_name: str = "") -> Content:
+    vendor = contract.get("vendor") or {}
+    day = contract.get("contract_date") or None
+    return Content(number=str(contract.get("number") or ""), date=date.fromisoformat(day[:10]) if day else None,
+                   vendor=vendor.get("company") or vendor.get("name") or "", project=project_name,
+                   amount=cents(contract["grand_total"]) if contract.get("grand_total") not in (None, "") else None,
+                   retainage_percent=dec(contract["retainage_percent"]) if contract.get("retainage_percent")
+                   not in (None, "") else None,
+                   extra={"vendor": str(vendor.get("id") or contract.get("vendor_id") or ""),
+                          "project": str((contract.get("project") or {}).get("id") or contract.get("project_id")
+                                         or "")})
 
 
 def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], account_code: str = "",
@@ -141,109 +175,58 @@ def existing_line(line) -> dict:
     return out
 
 
-# -- gate shared by the three financial exports -----------------------------------------------------
-LOOK_UP = object()  # admit's `link` when the caller did not look the record's link up already
-
-
-def admit(ctx, kind: str, procore_id, label: str, problem: Problem | tuple | None, *,
-          needs_approval: bool, project_id=None, list_name: str = "", link=LOOK_UP) -> Link | None:
-    """Decide where one record stands; returns its link when it may be written now (or updated).
-    With `project_id`, the link remembers where the record is listed and what it waits for (sync.windows).
-    `link`: the record's link (or None: it has none) when the caller fetched it with its list."""
-    if link is LOOK_UP:
-        link = Link.objects.filter(connection=ctx.connection, kind=kind, procore_id=str(procore_id)).first()
-    wait_for = getattr(problem, "wait_for", None) if problem else None
-
-    def place(data: dict) -> dict:
-        if project_id is None or ctx.dry_run:
-            return data
-        return placed(data, project_id=project_id, list_name=list_name, wait_for=wait_for)
-
-    link, may_write = _admit(ctx, kind, procore_id, label, problem, link, place, needs_approval=needs_approval)
-    if link is not None and project_id is not None and not ctx.dry_run:
-        remember(link, project_id=project_id, list_name=list_name, wait_for=wait_for)  # a write only if changed
-    return link if may_write else None
-
-
-def _admit(ctx, kind, procore_id, label, problem, link, place, *, needs_approval) -> tuple[Link | None, bool]:
-    """(the link as it stands now, whether it may be written). Each change is one write of the link."""
-    if link is not None and (link.state == State.SYNCED or (link.state == State.EXPORTING and not problem)):
-        return link, True
-    if link is not None and link.state in (State.ARCHIVED, State.REJECTED, State.EXPORTING,
-                                           State.AWAITING_APPROVAL):
-        return link, False
-    if link is not None and link.state == State.FAILED and not link.data.get("waiting"):
-        return link, False  # Xero refused it: a person retries it (never a blind retry of a 4xx)
-    if problem:
-        if link is None and (ctx.dry_run or problem[0].startswith("Status is")):
-            return link, False  # drafts are not the accountant's business until approved in Procore
-        if link is None:
-            link = link_new(ctx.connection, kind, procore_id=procore_id, label=label, state=State.FAILED, attempts=1,
-                            last_error=problem[0], hint=problem[1], data=place({"waiting": True}))
-            run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
-        elif link.state != State.FAILED or link.last_error != problem[0]:
-            link_fail(link, message=problem[0], hint=problem[1], data=place({**link.data, "waiting": True}))
-            run_log(ctx.run, Action.FAILED, link=link, message=problem[0], hint=problem[1])
-        return link, False
-    if ctx.dry_run:
-        run_log(ctx.run, Action.SKIPPED, label=label, procore_id=procore_id, message="Eligible (preview).")
-        return link, link is not None and link.state == State.READY
-    accepted = link is not None and link.data.get("decision") == "accepted"
-    state = State.AWAITING_APPROVAL if needs_approval and not accepted else State.READY
-    if link is not None and link.state == State.READY:
-        return link, True
-    if link is None:
-        link = link_new(ctx.connection, kind, procore_id=procore_id, label=label, state=state, data=place({}))
-    elif link.state == State.FAILED:
-        data = place({k: v for k, v in link.data.items() if k != "waiting"})
-        link_set_state(link, state, last_error="", hint="", data=data)
-    if state == State.AWAITING_APPROVAL:
-        run_log(ctx.run, Action.SKIPPED, link=link, message="Eligible: waiting for an accountant to accept it.")
-        return link, False
-    return link, True
-
-
 # -- exporter --------------------------------------------------------------------------------------
+class _Lined(Candidate):
+    """A PO write with the commitment lines it carries, in the order sent (Xero answers them in that order)."""
+
+    lines: list[LinkLine] = []
+    keep: dict = {}  # engine bookkeeping kept once written (the tracking and contact change orders reuse)
+
+
+class _Update(_Lined):
+    """An update whose fingerprint is the commitment's own part: change-order lines never count as edits."""
+
+    own: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return self.own
+
+
+class _Edit(NamedTuple):
+    """An edit of a PO in Xero: finished under the PO's lock, with the PO as Xero has it then."""
+
+    link: Link
+    contract: dict
+    lines: list[dict]
+    own: dict  # the commitment's own payload (its lines with their LineItemIDs)
+    own_fingerprint: str  # of the same without the ids: what the PO was last written from
+    items: dict  # line key → item code, as the payload was built
+    label: str
+
+
 def run(ctx) -> None:
-    links = _prerequisites(ctx)
+    resolve_in_flight(ctx, KIND, lambda links: _pos_by_reference(ctx.xero, links))
+    prereq = _prerequisites(ctx)
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
-    candidates, edits = [], []
+    creates, edits = [], []
     for project_id in window.projects:
         for kind in KINDS:
             contracts = window.read(lambda q, k=kind, p=int(project_id): ctx.procore.commitments(k, p, q),
                                     project_id, kind)
             if contracts:
                 run_progress(ctx.run, len(contracts))
-            known = links_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
-            judged = window.judge(project_id, contracts, lambda contract, k=kind, p=int(project_id): _candidate(
-                ctx, k, p, contract, links, known.get(str(contract["id"]))),
+            known = records_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
+            judged = window.judge(project_id, contracts, lambda contract, k=kind, p=int(project_id): _judge(
+                ctx, k, p, contract, prereq, known.get(str(contract["id"]))),
                 label=lambda contract: contract.get("number") or "")
-            edits += [c for c in judged if isinstance(c, _Deferred)]
-            candidates += [c for c in judged if not isinstance(c, _Deferred)]
-    candidates += _finish_edits(ctx, edits, window)
-    export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=candidates,
-           find_existing=lambda refs: _pos_by_reference(ctx.xero, refs), dry_run=ctx.dry_run,
-           on_written=_remember_lines)
+            edits += [c for c in judged if isinstance(c, _Edit)]
+            creates += [c for c in judged if not isinstance(c, _Edit)]
+    export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=creates,
+           dry_run=ctx.dry_run, on_written=_remember_lines)
+    for start in range(0, len(edits), BATCH):
+        _export_edits(ctx, edits[start:start + BATCH], window)
     window.close()
-
-
-def _finish_edits(ctx, edits: list[_Deferred], window) -> list[Candidate]:
-    out = []
-    pos = purchase_orders_now(ctx, [edit.po_id for edit in edits]) if edits else {}
-    for edit in edits:
-        po = pos[edit.po_id]
-        try:
-            if isinstance(po, Exception):
-                raise po
-            candidate = edit.finish(po)
-        except Exception as exc:  # one record: log it, the run goes on, the window stays open
-            window.hold(edit.link.data.get("project"))
-            message, hint = explain_exception(exc)
-            run_log(ctx.run, Action.FAILED, link=edit.link, message=message, hint=hint)
-            continue
-        if candidate:
-            out.append(candidate)
-    return out
 
 
 def _prerequisites(ctx) -> dict:
@@ -255,107 +238,121 @@ def _prerequisites(ctx) -> dict:
     return by_kind
 
 
-def _candidate(ctx, kind: str, project_id, contract: dict, links: dict, existing: Link | None) -> Candidate | None:
+def _judge(ctx, kind: str, project_id, contract: dict, prereq: dict, existing: Link | None):
     label = f"{contract.get('number') or contract['id']} {contract.get('title') or ''}".strip()
-    approved = contract.get("status") == "Approved"
-    if not approved and existing is None:
+    if contract.get("status") != "Approved" and existing is None:
         return None  # a draft: nothing to say until someone approves it in Procore
     vendor_id = str((contract.get("vendor") or {}).get("id") or contract.get("vendor_id") or "")
-    contact = links[Kind.VENDOR].get(vendor_id)
-    project_link = links[Kind.PROJECT].get(str(project_id))
+    contact = prereq[Kind.VENDOR].get(vendor_id)
+    project_link = prereq[Kind.PROJECT].get(str(project_id))
     problem = header_problem({"project_id": project_id, **contract}, contact_id=contact and contact.xero_id,
                              option_id=project_link and project_link.xero_id)
-    if problem is None and not ctx.dry_run and not _writable(ctx, existing):
-        # Queued (or kept) for the accountant: its lines are read once, when it may be written.
-        admit(ctx, KIND, contract["id"], label, None, needs_approval=ctx.settings.approve_commitments,
-              project_id=project_id, list_name=kind, link=existing)
+    content = content_of({"project_id": project_id, **contract},
+                         project_name=project_link.label if project_link else "")
+    item = Judged(procore_id=str(contract["id"]), label=label, content=content, problem=problem,
+                  needs_approval=ctx.settings.approve_commitments, project_id=str(project_id), source_list=kind)
+    link = admit(ctx, KIND, item, existing)
+    if link is None or ctx.dry_run:
         return None
-    lines = []
-    if problem is None:  # only now are its lines worth a call
-        lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
-        problem = lines_problem(lines, links["items"])
-    if existing is not None and existing.state == State.SYNCED:
-        if problem:  # e.g. the status went back to Draft: the PO stays as it was
+    # Only now are its lines worth a call: it may be written in this run.
+    lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
+    problem = lines_problem(lines, prereq["items"])
+    if problem:
+        if link.state == State.SYNCED:
+            return None  # the PO stays as it was
+        moved = (record_wait(link, message=problem.message, hint=problem.hint, waiting_for=problem.wait_for,
+                             leaving=[link.state]) if problem.wait_for
+                 else record_fail(link, message=problem.message, hint=problem.hint, leaving=[link.state]))
+        if moved:
+            run_log(ctx.run, Action.SKIPPED if problem.wait_for else Action.FAILED, link=link,
+                    message=problem.message, hint=problem.hint)
+        return None
+    payload = _payload(ctx, contract, lines, contact, project_link, prereq)
+    if link.xero_id:
+        compared = fingerprint(without_status(payload))
+        if link.refused_fingerprint == compared and link.state == State.SYNCED:
+            return None  # Xero cannot take this edit (the PO is billed): said once, not tried every run
+        if compared == link.fingerprint:
+            if link.state == State.READY and record_bind(link, leaving=[State.READY]):
+                run_log(ctx.run, Action.SKIPPED, link=link, message="Accepted; the purchase order in Xero "
+                                                                    "already says this.")
             return None
-        return _update(ctx, existing, contract, lines, contact, project_link, links, label)
-    link = admit(ctx, KIND, contract["id"], label, problem, needs_approval=ctx.settings.approve_commitments,
-                 project_id=project_id, list_name=kind, link=existing)
-    if link is None:
+        own = _payload(ctx, contract, lines, contact, project_link, prereq,
+                       line_ids={line.procore_line_id: line.xero_line_id
+                                 for line in lines_by_link([link.pk]).get(link.pk, [])})
+        return _Edit(link, contract, lines, without_status(own), compared, prereq["items"], label)
+    candidate = _Lined(link, payload, reference=reference(contract), label=label,
+                       needs_approval=item.needs_approval, content=content.fingerprint,
+                       compared=without_status(payload))
+    return _with_lines(candidate, lines, prereq)
+
+
+def _export_edits(ctx, edits: list[_Edit], window) -> None:
+    """Edits of POs in Xero, under each PO's lock while its lines are read and written back."""
+    names = [document_lock_name(ctx.connection, "purchase_order", edit.link.xero_id) for edit in edits]
+    try:
+        with hold(names, ttl=LOCK_TTL_S, wait=LOCK_WAIT_S):
+            pos = purchase_orders_now(ctx, [edit.link.xero_id for edit in edits])
+            candidates = []
+            for edit in edits:
+                try:
+                    po = pos[edit.link.xero_id]
+                    if isinstance(po, Exception):
+                        raise po
+                    candidate = _updated(ctx, po, edit)
+                except Exception as exc:  # one record: log it, the run goes on, the window stays open
+                    window.hold(edit.link.project_id)
+                    message, hint = explain_exception(exc)
+                    run_log(ctx.run, Action.FAILED, link=edit.link, message=message, hint=hint)
+                    continue
+                if candidate:
+                    candidates.append(candidate)
+            export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID",
+                   candidates=candidates, on_written=_remember_lines)
+    except LockUnavailable:
+        for edit in edits:
+            window.hold(edit.link.project_id)
+            run_log(ctx.run, Action.SKIPPED, link=edit.link,
+                    message="Its purchase order is being changed by another sync right now; this edit is sent "
+                            "on the next run.")
+
+
+def _updated(ctx, po, edit: _Edit) -> Candidate | None:
+    link = edit.link
+    if po.status in CLOSED:
+        if link.refused_fingerprint != edit.own_fingerprint:
+            record_update(link, refused_fingerprint=edit.own_fingerprint, remote_status=str(po.status))
+            run_log(ctx.run, Action.SKIPPED, link=link,
+                    message=f"Changed in Procore, but the purchase order is {po.status.lower()} in Xero and "
+                            "cannot be updated.", hint="Change the purchase order in Xero by hand if needed.")
+        if link.state == State.READY:
+            record_bind(link, leaving=[State.READY])
         return None
-    payload = _payload(ctx, contract, lines, contact, project_link, links)
-    return _with_data(Candidate(link, payload, reference=reference(contract), label=label), lines, links, kind)
+    # An update keeps the PO's status in Xero (the setting is for new POs): never moved back to draft.
+    payload = dict(edit.own, LineItems=list(edit.own["LineItems"]))
+    own_ids = {li.get("LineItemID") for li in edit.own["LineItems"] if li.get("LineItemID")}
+    payload["LineItems"] += [existing_line(li) for li in (po.line_items or []) if str(li.line_item_id) not in own_ids]
+    candidate = _Update(link, payload, reference=link.reference or reference(edit.contract), label=edit.label,
+                        needs_approval=ctx.settings.approve_commitments, content=link.content_fingerprint)
+    candidate.own = edit.own_fingerprint
+    return _with_lines(candidate, edit.lines, {"items": edit.items})
 
 
-def _writable(ctx, link: Link | None) -> bool:
-    """Whether an eligible commitment would be written in this run (else its lines need no read yet)."""
-    if link is not None and link.state in (State.SYNCED, State.READY, State.EXPORTING):
-        return True
-    if link is not None and (link.state != State.FAILED or not link.data.get("waiting")):
-        return False  # awaiting approval, rejected, archived, or refused by Xero (a person retries it)
-    return not ctx.settings.approve_commitments or (link is not None and link.data.get("decision") == "accepted")
-
-
-def _payload(ctx, contract, lines, contact, project_link, links, line_ids=None) -> dict:
+def _payload(ctx, contract, lines, contact, project_link, prereq, line_ids=None) -> dict:
     settings = ctx.settings
-    return po_payload(contract, lines, contact_id=contact.xero_id, items=links["items"],
+    return po_payload(contract, lines, contact_id=contact.xero_id, items=prereq["items"],
                       tracking=tracking_for(settings, project_link), status=settings.po_status,
                       use_number=settings.use_contract_number_as_po_number,
                       account_code=settings.purchase_account_code, tax_type=settings.tax_type, line_ids=line_ids)
 
 
-def _with_data(candidate: Candidate, lines, links, kind) -> Candidate:
-    candidate.data = {"kind": kind, "line_order": [str(li["id"]) for li in
-                                                   sorted(lines, key=lambda li: li.get("position") or 0)],
-                      "items": {str(li["id"]): links["items"][line_item_key(li)] for li in lines},
-                      "tracking": candidate.payload["LineItems"][0]["Tracking"],
+def _with_lines(candidate: _Lined, lines, prereq) -> _Lined:
+    ordered = sorted(lines, key=lambda li: li.get("position") or 0)
+    candidate.lines = [LinkLine(procore_line_id=str(li["id"]), item_code=prereq["items"][line_item_key(li)],
+                                position=n) for n, li in enumerate(ordered)]
+    candidate.keep = {"tracking": candidate.payload["LineItems"][0]["Tracking"],
                       "contact_id": candidate.payload["Contact"]["ContactID"]}
     return candidate
-
-
-class _Update(Candidate):
-    """An update whose fingerprint is the commitment's own part: change-order lines never count as edits."""
-
-    own: str = ""
-
-    @property
-    def fingerprint(self) -> str:
-        return self.own
-
-
-class _Deferred(NamedTuple):
-    """An edit that needs the PO as Xero has it now; the POs of a run are read together."""
-
-    link: Link
-    po_id: str
-    finish: Callable
-
-
-def _update(ctx, link, contract, lines, contact, project_link, links, label) -> _Deferred | None:
-    own = _payload(ctx, contract, lines, contact, project_link, links)
-    if fingerprint(own) == link.fingerprint or ctx.dry_run:
-        return None
-    return _Deferred(link, link.xero_id, lambda po: _updated(ctx, po, link, own, contract, lines, contact, project_link,
-                                                        links, label))
-
-
-def _updated(ctx, po, link, own, contract, lines, contact, project_link, links, label) -> Candidate | None:
-    if po.status in CLOSED:
-        if link.data.get("refused") != fingerprint(own):
-            link.data["refused"] = fingerprint(own)
-            link.save(update_fields=["data"])
-            run_log(ctx.run, Action.SKIPPED, link=link,
-                    message=f"Changed in Procore, but the purchase order is {po.status.lower()} in Xero and "
-                            "cannot be updated.", hint="Change the purchase order in Xero by hand if needed.")
-        return None
-    line_ids = link.data.get("lines") or {}
-    payload = _payload(ctx, contract, lines, contact, project_link, links, line_ids=line_ids)
-    own_ids = set(line_ids.values())
-    payload["LineItems"] += [existing_line(li) for li in (po.line_items or []) if str(li.line_item_id) not in own_ids]
-    if po.status != "DRAFT":
-        payload.pop("Status", None)  # never move an approved PO back to draft
-    candidate = _Update(link, payload, reference=link.reference or reference(contract), label=label)
-    candidate.own = fingerprint(own)
-    return _with_data(candidate, lines, links, link.data.get("kind"))
 
 
 def purchase_orders_now(ctx, ids: list[str]) -> dict:
@@ -377,22 +374,39 @@ def purchase_orders_now(ctx, ids: list[str]) -> dict:
     return found
 
 
-def _remember_lines(candidate: Candidate, po) -> None:
-    """Keep each commitment line's LineItemID (Xero answers the lines in the order sent)."""
+def _remember_lines(candidate: _Lined, po) -> None:
+    """Keep each commitment line's LineItemID (Xero answers the lines in the order sent), the tracking and
+    contact change orders reuse, and the PO's status."""
     link = candidate.link
     returned = [str(li.line_item_id) for li in (po.line_items or [])]
-    order = candidate.data["line_order"]
-    link.data = {**link.data, "lines": dict(zip(order, returned)), "po_status": str(po.status)}
-    link.data.pop("refused", None)
-    if isinstance(candidate, _Update):
-        link.fingerprint = candidate.own
-    link.save(update_fields=["data", "fingerprint"])
+    for line, line_id in zip(candidate.lines, returned):
+        line.xero_line_id = line_id
+    record_lines_set(link, candidate.lines)
+    record_update(link, remote_status=str(po.status), refused_fingerprint="",
+                  engine_data={**link.engine_data, **candidate.keep})
 
 
-def _pos_by_reference(xero, references: list[str]) -> dict[str, str]:
-    wanted, found = set(references), {}
+def commitment_lines(link_ids) -> dict[int, dict[str, str]]:
+    """Commitment link pk → {commitment line id: item code}: what change orders and bills are built on."""
+    return {pk: {line.procore_line_id: line.item_code for line in lines}
+            for pk, lines in lines_by_link(link_ids).items()}
+
+
+MARKED = re.compile(r"(?:^|\s)Procore (\d+)$")
+
+
+def _pos_by_reference(xero, links: list[Link]) -> dict[int, str]:
+    """Interrupted creates: a PO carrying the reference we sent, or our marker of the commitment (its number
+    may have been edited in Procore since)."""
+    by_reference = {link.reference: link.pk for link in links if link.reference}
+    by_commitment = {link.procore_id: link.pk for link in links}
+    found = {}
     for page in xero.iter_pages("purchase_orders"):
         for po in page.records:
-            if po.reference in wanted and po.status != "DELETED":
-                found[po.reference] = str(po.purchase_order_id)
+            if po.status == "DELETED":
+                continue
+            mark = MARKED.search(po.reference or "")
+            pk = by_reference.get(po.reference) or (by_commitment.get(mark.group(1)) if mark else None)
+            if pk is not None:
+                found[pk] = str(po.purchase_order_id)
     return found

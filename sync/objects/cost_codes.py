@@ -7,9 +7,9 @@ text goes to the purchase description); purchased, not sold, not tracked as inve
 from __future__ import annotations
 
 from connector.models import Kind, Link
+from connector.services.records import record_fail, record_new, record_update, records_by_procore_id
 
-from ..export import Candidate, export
-from ..links import link_fail, link_new, link_set_state, links_by_procore_id
+from ..export import Candidate, export, resolve_in_flight
 from ..runs import run_log, run_progress
 
 KIND = Kind.COST_CODE
@@ -49,6 +49,7 @@ def item_problem(payload: dict) -> tuple[str, str] | None:
 
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
+    resolve_in_flight(ctx, KIND, lambda links: _items_by_code(ctx.xero, links))
     procore, settings = ctx.procore, ctx.settings
     lists = procore.standard_cost_code_lists()
     erp_list = next((l for l in lists if l.get("is_erp_list")), lists[0] if lists else None)
@@ -57,7 +58,7 @@ def run(ctx) -> None:
     codes = procore.standard_cost_codes(erp_list["id"], {"view": "extended"})
     types = procore.line_item_types()
     run_progress(ctx.run, len(codes) * len(types))
-    known = links_by_procore_id(ctx.connection, KIND, [f"{c['id']}:{t['id']}" for c in codes for t in types])
+    known = records_by_procore_id(ctx.connection, KIND, [f"{c['id']}:{t['id']}" for c in codes for t in types])
     candidates = []
     for code in codes:
         for cost_type in types:
@@ -67,25 +68,32 @@ def run(ctx) -> None:
                 continue
             link = _link(ctx, known.get(f"{code['id']}:{cost_type['id']}"), f"{code['id']}:{cost_type['id']}",
                          payload["Code"])
+            if link.state in (Link.State.ARCHIVED, Link.State.EXPORTING):
+                continue
             problem = item_problem(payload)
             if problem:
                 if link.state != Link.State.FAILED or link.last_error != problem[0]:
-                    link_fail(link, message=problem[0], hint=problem[1])
+                    record_fail(link, message=problem[0], hint=problem[1])
                     run_log(ctx.run, "failed", link=link, message=problem[0], hint=problem[1])
                 continue
             candidates.append(Candidate(link, payload, reference=payload["Code"], label=payload["Code"]))
     export(ctx.run, client=ctx.xero, kind="items", id_field="ItemID", candidates=candidates,
-           find_existing=lambda refs: _items_by_code(ctx.xero), dry_run=ctx.dry_run)
+           dry_run=ctx.dry_run)
 
 
 def _link(ctx, link: Link | None, procore_id: str, label: str) -> Link:
     """The item's link (fetched with the others), made the first time, renamed with its code."""
+    if link is None and ctx.dry_run:  # a preview writes nothing but its log
+        return Link(connection=ctx.connection, kind=KIND, procore_id=procore_id, label=label[:255])
     if link is None:
-        return link_new(ctx.connection, KIND, procore_id=procore_id, label=label)
-    if link.label != label[:255]:
-        link_set_state(link, link.state, label=label[:255])
+        return record_new(ctx.connection, KIND, procore_id=procore_id, label=label)[0]
+    if ctx.dry_run:
+        return link
+    record_update(link, label=label[:255])
     return link
 
 
-def _items_by_code(xero) -> dict[str, str]:
-    return {item.code: item.item_id for item in xero.items()}
+def _items_by_code(xero, links: list[Link]) -> dict[int, str]:
+    """Interrupted creates: the item with the code we sent (the cost code may have been renamed since)."""
+    by_code = {item.code: item.item_id for item in xero.items()}
+    return {link.pk: by_code[link.reference] for link in links if link.reference in by_code}

@@ -8,23 +8,27 @@ is not unique in Xero: our link is the guard, and a lost answer is found again b
 contact + the Url that names the Procore invoice.
 
 Reads are incremental (sync.windows): a scheduled run lists what changed since the last one, plus the
-invoices it still owes an answer, e.g. one that waited for its commitment or vendor, now in Xero.
+invoices it still owes an answer, e.g. one that waited for its commitment or vendor, now in Xero. The bill
+number and contact sent are stored with the intent: a lost answer is found again even if the invoice number
+is edited in Procore before the next run.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, SyncRecord
+from connector.services.records import record_update, records_by_procore_id
 
-from ..export import BATCH, Candidate, export
-from ..links import links_by_procore_id
+from ..admission import Content, Judged, Problem, admit
+from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
-from ..windows import Problem, Window, synced_projects
-from .commitments import admit
+from ..windows import Window, synced_projects
+from .commitments import commitment_lines
 
 KIND = Kind.INVOICE
 EXPORT_EVERY = 500  # bills held before they are sent (whole batches of 50): memory stays flat on big runs
@@ -38,6 +42,19 @@ def amount_due(requisition: dict) -> object:
     return cents((requisition.get("summary") or {}).get("current_payment_due"))
 
 
+# The bill's Url, as procore_url writes it: …/{project}/project/commitments/{contract}/invoices/{requisition}
+BILL_URL = re.compile(r"/(\d+)/project/commitments/(\d+)/invoices/(\d+)")
+
+
+def target_from_url(url: str | None) -> dict | None:
+    """The Procore project, commitment and invoice a bill of ours names (our marker on the bill)."""
+    found = BILL_URL.search(url or "")
+    if not found:
+        return None
+    project_id, contract_id, requisition_id = map(int, found.groups())
+    return {"project_id": project_id, "contract_id": contract_id, "requisition_id": requisition_id}
+
+
 def procore_url(requisition: dict) -> str:
     base = getattr(django_settings, "PROCORE_APP_URL", "https://app.procore.com").rstrip("/")
     return (f"{base}/{requisition['project_id']}/project/commitments/{requisition['commitment_id']}"
@@ -49,17 +66,18 @@ def invoice_problem(requisition: dict, commitment_link: Link | None, contact_id:
     """Why the invoice cannot be a bill now, or None; `wait_for` names the link whose sync ends the wait."""
     if requisition.get("status") not in EXPORTABLE:
         return Problem(f"Status is “{requisition.get('status')}”; only approved, approved as noted or pending "
-                       "owner approval invoices are exported.", "Approve the invoice in Procore.")
+                       "owner approval invoices are exported.", "Approve the invoice in Procore.", quiet=True)
     if amount_due(requisition) < 0:
         return Problem("Negative invoices are not exported to Xero.",
                        "Enter it in Xero as a supplier credit note, or correct the invoice in Procore.")
     if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
         return Problem("Waiting: its commitment is not in Xero yet.",
                        "Export the commitment first (accept it in the approval queue); this invoice follows.",
-                       ("commitment", str(requisition.get("commitment_id"))))
+                       (Kind.COMMITMENT, str(requisition.get("commitment_id"))))
     if not contact_id:
-        return Problem("The vendor is not linked to a Xero contact.", "Export or link the vendor, then sync again.",
-                       ("vendor", str(requisition.get("vendor_id"))))
+        return Problem("Waiting: the vendor is not linked to a Xero contact.",
+                       "Export or link the vendor on the Company matching page; this invoice follows.",
+                       (Kind.VENDOR, str(requisition.get("vendor_id"))))
     if lines is None:
         return Problem("An invoice line is not on a line of the exported commitment.",
                        "Re-send the commitment (or its change order) to Xero first.")
@@ -69,11 +87,31 @@ def invoice_problem(requisition: dict, commitment_link: Link | None, contact_id:
     return None
 
 
-def bill_lines(requisition: dict, commitment_data: dict, *, account_code: str = "",
+def retention_of(requisition: dict):
+    """Retainage held on this invoice (held this period less released)."""
+    return cents(sum((dec(item.get("work_completed_retainage_retained_this_period"))
+                      + dec(item.get("materials_stored_retainage_retained_this_period"))
+                      - dec(item.get("work_completed_retainage_released_this_period"))
+                      - dec(item.get("materials_stored_retainage_released_this_period"))
+                      for item in requisition.get("items") or []), dec(0)))
+
+
+def content_of(requisition: dict, *, project_name: str = "") -> Content:
+    day = requisition.get("billing_date") or None
+    return Content(number=str(requisition.get("invoice_number") or ""),
+                   date=date.fromisoformat(day[:10]) if day else None, vendor=requisition.get("vendor_name") or "",
+                   project=project_name, amount=amount_due(requisition), retention=retention_of(requisition),
+                   extra={"commitment": str(requisition.get("commitment_id") or ""),
+                          "vendor": str(requisition.get("vendor_id") or ""),
+                          "items": sorted((str(i.get("line_item_id")), str(i.get("work_completed_this_period")),
+                                           str(i.get("materials_presently_stored")))
+                                          for i in requisition.get("items") or [])})
+
+
+def bill_lines(requisition: dict, items: dict[str, str], tracking: list, *, account_code: str = "",
                tax_type: str = "") -> list[dict] | None:
-    """Per item code: work this period + stored materials, less retainage held (+ released). None when an
-    item's commitment line is unknown."""
-    items = commitment_data.get("items") or {}
+    """Per item code: work this period + stored materials, less retainage held (+ released). `items`: the
+    commitment's line id → item code. None when an item's commitment line is unknown."""
     grouped: dict[str, dict] = {}
     for item in sorted(requisition.get("items") or [], key=lambda i: i.get("position") or 0):
         code = items.get(str(item.get("line_item_id")))
@@ -94,7 +132,7 @@ def bill_lines(requisition: dict, commitment_data: dict, *, account_code: str = 
         held = f" less retainage {cents(entry['held'])}" if entry["held"] else ""
         line = {"Description": f"{what} — this period {cents(entry['gross'])}{held}", "Quantity": 1,
                 "UnitAmount": cents(entry["gross"] - entry["held"]), "ItemCode": code,
-                "Tracking": commitment_data.get("tracking") or []}
+                "Tracking": tracking or []}
         coded(line, account_code, tax_type)
         out.append(line)
     return out
@@ -119,10 +157,14 @@ def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, statu
 
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
+    resolve_in_flight(ctx, KIND, lambda links: _bills_by_what_was_sent(ctx.xero, links))
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
+    lines = commitment_lines([link.pk for link in commitments.values() if link.state == State.SYNCED])
     vendors = {link.procore_id: link.xero_id for link in Link.objects.filter(
         connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED).exclude(xero_id="")}
+    projects = {link.procore_id: link.label for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.PROJECT, state=State.SYNCED)}
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     candidates = []
     for project_id in window.projects:
@@ -130,9 +172,10 @@ def run(ctx) -> None:
                                    "requisitions")
         if requisitions:
             run_progress(ctx.run, len(requisitions))
-        known = links_by_procore_id(ctx.connection, KIND, [requisition["id"] for requisition in requisitions])
+        known = records_by_procore_id(ctx.connection, KIND, [requisition["id"] for requisition in requisitions])
         candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
-            ctx, p, requisition, commitments, vendors, known.get(str(requisition["id"]))),
+            ctx, p, requisition, commitments, lines, vendors, projects.get(str(p), ""),
+            known.get(str(requisition["id"]))),
             label=lambda requisition: str(requisition.get("invoice_number") or ""))
         if len(candidates) >= EXPORT_EVERY:  # whole batches only: a part batch would cost a call of its own
             whole = len(candidates) - len(candidates) % BATCH
@@ -144,51 +187,58 @@ def run(ctx) -> None:
 
 def _export(ctx, candidates: list[Candidate]) -> None:
     export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
-           find_existing=lambda refs: _bills_by_url(ctx.xero, candidates, refs), dry_run=ctx.dry_run,
-           on_written=lambda c, bill: _read_back(ctx, c, bill))
+           dry_run=ctx.dry_run, on_written=lambda c, bill: _read_back(ctx, c, bill))
 
 
-def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: dict,
-               existing: Link | None) -> Candidate | None:
+def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dict, vendors: dict,
+               project_name: str, existing: Link | None) -> Candidate | None:
     settings = ctx.settings
     commitment_link = commitments.get(str(requisition.get("commitment_id")))
     contact_id = vendors.get(str(requisition.get("vendor_id")))
-    lines = bill_lines(requisition, commitment_link.data if commitment_link else {},
-                       account_code=settings.purchase_account_code, tax_type=settings.tax_type)
+    bill = bill_lines(requisition, lines.get(commitment_link.pk, {}) if commitment_link else {},
+                      commitment_link.engine_data.get("tracking") if commitment_link else [],
+                      account_code=settings.purchase_account_code, tax_type=settings.tax_type)
     label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}".strip()
-    problem = invoice_problem(requisition, commitment_link, contact_id, lines)
-    link = admit(ctx, KIND, requisition["id"], label, problem, needs_approval=settings.approve_invoices,
-                 project_id=project_id, list_name="requisitions", link=existing)
-    if link is None or problem:
+    content = content_of(requisition, project_name=project_name)
+    item = Judged(procore_id=str(requisition["id"]), label=label, content=content,
+                  problem=invoice_problem(requisition, commitment_link, contact_id, bill),
+                  needs_approval=settings.approve_invoices, project_id=str(project_id), source_list="requisitions",
+                  parent_id=str(requisition.get("commitment_id") or ""))
+    link = admit(ctx, KIND, item, existing)
+    if link is None or ctx.dry_run:
         return None
-    payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
+    payload = bill_payload(requisition, bill, contact_id=contact_id, status=settings.bill_status,
                            tax_type=settings.tax_type)
-    # Where the bill's payments go in Procore (sync.objects.payments): known here, never read back from Xero.
-    return Candidate(link, payload, reference=payload["Url"], label=label,
-                     data={"requested_status": settings.bill_status, "project_id": project_id,
-                           "commitment_id": requisition.get("commitment_id")})
+    # The status setting applies to new bills only: an update never sends one (nor demotes an approved bill).
+    sent = without_status(payload) if link.xero_id else payload
+    # The bill's Url names the Procore invoice: our marker, and where its payments go (sync.objects.payments).
+    return Candidate(link, sent, reference=payload["Url"], label=label, needs_approval=item.needs_approval,
+                     content=content.fingerprint, compared=without_status(payload),
+                     sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"]})
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:
     """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
     status = str(bill.status)
-    link = candidate.link
-    link.data = {**link.data, "status": status, "total": str(bill.total)}
-    link.save(update_fields=["data"])
+    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
     wanted = candidate.payload.get("Status")
     if wanted and status != wanted:
-        run_log(ctx.run, Action.SKIPPED, link=link,
+        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
                 message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
                         "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
 
 
-def _bills_by_url(xero, candidates: list[Candidate], references: list[str]) -> dict[str, str]:
-    wanted = [c for c in candidates if c.reference in set(references)]
-    numbers = sorted({c.payload["InvoiceNumber"] for c in wanted})
-    contacts = sorted({c.payload["Contact"]["ContactID"] for c in wanted})
+def _bills_by_what_was_sent(xero, links: list[Link]) -> dict[int, str]:
+    """Interrupted creates: a bill with the number and contact we sent that carries our Url."""
+    sent = {link.pk: link.engine_data.get("sent") or {} for link in links}
+    numbers = sorted({s["number"] for s in sent.values() if s.get("number")})
+    contacts = sorted({s["contact"] for s in sent.values() if s.get("contact")})
+    by_url = {link.reference: link.pk for link in links if link.reference}
     found = {}
+    if not numbers or not by_url:
+        return found
     for page in xero.iter_pages("invoices", where='Type=="ACCPAY"', invoice_numbers=numbers, contact_i_ds=contacts):
         for bill in page.records:
-            if bill.url in references and str(bill.status) not in ("DELETED", "VOIDED"):
-                found[bill.url] = str(bill.invoice_id)
+            if bill.url in by_url and str(bill.status) not in ("DELETED", "VOIDED"):
+                found[by_url[bill.url]] = str(bill.invoice_id)
     return found

@@ -1,9 +1,11 @@
 """Procore projects ⇄ options of the Xero tracking category for jobs ("Job").
 
 Export: every project created after the connection enters the approval queue; an accepted one
-becomes an option and the Procore project gets origin_id = the option id; renames follow; an
-inactive project archives its option (Xero caps active options). Import: options nobody linked are
-listed "ready to import" (a link with only the Xero side).
+becomes an option and the Procore project gets origin_id = the option id. Accepting a project puts it in
+Xero: a rename before it is exported sends it back to the queue; once it is an option, renames follow and
+an inactive project archives its option (Xero caps active options). The option name sent is stored with the
+intent, so a lost answer is found again by it. Import: options nobody linked are listed "ready to import"
+(a link with only the Xero side).
 """
 
 from __future__ import annotations
@@ -12,10 +14,20 @@ import uuid
 from datetime import datetime
 
 from connector.models import Kind, Link, SyncRecord
+from connector.services.projects import project_content
+from connector.services.records import (
+    record_accepted_for,
+    record_bind,
+    record_fail,
+    record_mark_exporting,
+    record_moved_words,
+    record_new,
+    record_transition,
+    record_update,
+)
 
 from ..cursors import cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
-from ..links import link_bind, link_fail, link_for_procore, link_mark_exporting, link_set_state
 from ..runs import run_log, run_progress
 from ..tracking import project_category
 
@@ -77,7 +89,9 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
     """Bring one Procore project's link up to date with Procore."""
     connection, run = ctx.connection, ctx.run
     link = Link.objects.filter(connection=connection, kind=KIND, procore_id=str(project["id"])).first()
-    label = option_name(project)
+    label, snapshot, content = option_name(project), project_snapshot(project), project_content(project)
+    fields = {"label": label, "project_name": label, "document_number": snapshot["number"],
+              "procore_snapshot": snapshot, "content_fingerprint": content}
     if link is None:
         if not (project.get("active", True) and created_after(project, connection.connected_at)):
             return  # older than the connection: linked by hand, never exported on its own
@@ -85,44 +99,56 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
             run_log(run, Action.SKIPPED, label=label, procore_id=project["id"],
                     message="Would enter the approval queue (preview).")
             return
-        link = link_for_procore(connection, KIND, project["id"], label=label, initial_state=State.AWAITING_APPROVAL)
-        link.data = project_snapshot(project)
-        link.save(update_fields=["data"])
-        run_log(run, Action.SKIPPED, link=link, message="New project: waiting for an accountant to accept it.")
+        link, made = record_new(connection, KIND, procore_id=project["id"], state=State.AWAITING_APPROVAL, **fields)
+        if made:
+            run_log(run, Action.SKIPPED, link=link, message="New project: waiting for an accountant to accept it.")
         return
-    before = dict(link.data)
-    link.data, link.label = {**link.data, **project_snapshot(project)}, label
-    link.save(update_fields=["data", "label", "updated_at"])
-    changed = any(before.get(k) != link.data.get(k) for k in ("name", "number", "active", "updated_at"))
-    if link.state == State.REJECTED and changed:
-        link_set_state(link, State.AWAITING_APPROVAL)
-        run_log(run, Action.SKIPPED, link=link, message="Changed after it was rejected: back in the approval queue.")
+    if ctx.dry_run:
+        return
+    record_update(link, **fields)
+    if link.state == State.REJECTED and link.refused_fingerprint and link.refused_fingerprint != content:
+        _move(ctx, link, State.AWAITING_APPROVAL, "Changed after it was rejected: back in the approval queue.",
+              rejected_reason="")
+        return
+    if link.state == State.READY and not link.xero_id and not record_accepted_for(link, content):
+        _move(ctx, link, State.AWAITING_APPROVAL, "Renamed in Procore after it was accepted: back in the approval "
+                                                  "queue.")
         return
     option = options.get(link.xero_id)
-    if option is None or link.state not in (State.SYNCED, State.ARCHIVED) or ctx.dry_run:
+    if option is None or link.state not in (State.SYNCED, State.ARCHIVED):
         return
     active = project.get("active", True)
     if not active and link.state == State.SYNCED:
-        _update_option(ctx, category, link, status="ARCHIVED", message="Project is inactive: its option was archived.")
-        link_set_state(link, State.ARCHIVED)
+        if _update_option(ctx, category, link, status="ARCHIVED", message="Project is inactive: its option was "
+                                                                          "archived."):
+            record_transition(link, State.ARCHIVED, leaving=[State.SYNCED])
     elif active and link.state == State.ARCHIVED:
-        _update_option(ctx, category, link, status="ACTIVE", message="Project is active again: option restored.")
-        link_set_state(link, State.SYNCED)
+        if _update_option(ctx, category, link, status="ACTIVE", message="Project is active again: option restored."):
+            record_transition(link, State.SYNCED, leaving=[State.ARCHIVED])
     elif active and option.name != label:
         _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”.")
 
 
-def _update_option(ctx, category, link, *, message: str, name: str | None = None, status: str | None = None):
+def _move(ctx, link: Link, to: str, message: str, **fields) -> None:
+    if record_transition(link, to, leaving=[link.state], **fields):
+        run_log(ctx.run, Action.SKIPPED, link=link, message=message)
+    else:
+        run_log(ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
+
+
+def _update_option(ctx, category, link, *, message: str, name: str | None = None, status: str | None = None) -> bool:
     try:
         ctx.xero.update_tracking_option(category.tracking_category_id, link.xero_id, name=name, status=status)
     except Exception as exc:  # one record: log it, the run goes on
         text, hint = explain_exception(exc)
         run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
-        return
+        return False
     run_log(ctx.run, Action.UPDATED, link=link, message=message)
+    return True
 
 
 def _export_ready(ctx, category, options: dict) -> None:
+    """Accepted projects become options; one left exporting by a lost answer is found by the name sent."""
     ready = list(Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id="",
                                      state__in=[State.READY, State.EXPORTING]).exclude(procore_id=""))
     by_name = {o.name.lower(): o.tracking_option_id for o in options.values()}
@@ -130,18 +156,27 @@ def _export_ready(ctx, category, options: dict) -> None:
         if ctx.dry_run:
             run_log(ctx.run, Action.CREATED, link=link, message="Would be added as a tracking option (preview).")
             continue
-        found = by_name.get(link.label.lower()) if link.state == State.EXPORTING else None
+        sent = link.reference or link.label
+        found = by_name.get(sent.lower()) if link.state == State.EXPORTING else None
         if found:  # an earlier answer was lost: the option exists, bind it instead of creating a twin
             _bind(ctx, link, found, Action.LINKED, "Found in Xero after an interrupted export; linked.")
             continue
+        if link.state == State.READY and not record_accepted_for(link, link.content_fingerprint):
+            run_log(ctx.run, Action.SKIPPED, link=link,
+                    message="Not sent: its current name has not been accepted in the approval queue.")
+            continue
         key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"option-{uuid.uuid4()}"
-        link_mark_exporting([link], key)
+        if not record_mark_exporting([link], key, references={link.pk: link.label}):
+            run_log(ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
+            continue
         try:
             option = ctx.xero.create_tracking_option(category.tracking_category_id, link.label, idempotency_key=key)
         except Exception as exc:
             text, hint = explain_exception(exc)
             if getattr(exc, "status", None) == 400 or type(exc).__name__ == "XeroValidationError":
-                link_fail(link, message=f"Xero refused the option: {exc}", hint="Rename the project, then resend.")
+                text, hint = f"Xero refused the option: {exc}", "Rename the project in Procore, then re-send it."
+                record_fail(link, message=text, hint=hint, refused=link.content_fingerprint,
+                            leaving=[State.EXPORTING])
             run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         by_name[link.label.lower()] = option.tracking_option_id
@@ -150,8 +185,11 @@ def _export_ready(ctx, category, options: dict) -> None:
 
 def _bind(ctx, link: Link, option_id: str, action: str, message: str) -> None:
     """Linked now; the project's origin_id is stamped in Procore with the others at the end of the run."""
-    link_bind(link, xero_id=option_id, reference=link.label, data={"stamp": option_id})
-    run_log(ctx.run, action, link=link, xero_id=option_id, message=message)
+    if record_bind(link, xero_id=option_id, reference=link.reference or link.label, leaving=[State.EXPORTING],
+                   engine_data={**link.engine_data, "stamp": option_id}):
+        run_log(ctx.run, action, link=link, xero_id=option_id, message=message)
+    else:
+        run_log(ctx.run, Action.FAILED, link=link, message=link.last_error or record_moved_words(link))
 
 
 def _stamp_pending(ctx) -> None:
@@ -160,11 +198,11 @@ def _stamp_pending(ctx) -> None:
     if ctx.dry_run:
         return
     pending = [link for link in Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED,
-                                                    data__has_key="stamp").exclude(procore_id="")]
+                                                    engine_data__has_key="stamp").exclude(procore_id="")]
     if not pending:
         return
     try:
-        result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": link.data["stamp"]}
+        result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": link.engine_data["stamp"]}
                                             for link in pending])
     except Exception as exc:  # kept pending: the next run stamps them
         text, hint = explain_exception(exc)
@@ -177,8 +215,7 @@ def _stamp_pending(ctx) -> None:
         if link.procore_id in refused:  # said once; the link stands (the option is ours either way)
             run_log(ctx.run, Action.FAILED, link=link, message="The option was made, but Procore refused to "
                     f"record it: {refused[link.procore_id]}", hint="Retry the project sync.")
-        link.data.pop("stamp", None)
-        link.save(update_fields=["data"])
+        record_update(link, engine_data={k: v for k, v in link.engine_data.items() if k != "stamp"})
 
 
 def _list_importable(ctx, options: dict) -> None:
@@ -188,6 +225,7 @@ def _list_importable(ctx, options: dict) -> None:
     for option_id, option in options.items():
         if option_id in linked or option.status != "ACTIVE" or ctx.dry_run:
             continue
-        link = Link.objects.create(connection=ctx.connection, kind=KIND, xero_id=option_id, label=option.name,
-                                   state=State.READY, data={"side": "xero"})
-        run_log(ctx.run, Action.SKIPPED, link=link, message="Tracking option not linked: ready to import.")
+        link, made = record_new(ctx.connection, KIND, xero_id=option_id, label=option.name, state=State.READY,
+                                project_name=option.name)
+        if made:
+            run_log(ctx.run, Action.SKIPPED, link=link, message="Tracking option not linked: ready to import.")

@@ -1,12 +1,14 @@
 """Procore companies (directory vendors) ⇄ Xero contacts.
 
 Every record of either side keeps one link: a Procore-only link (procore_id) or a Xero-only link
-(xero_id) until someone links, exports or imports it; `link.data` holds a snapshot of each side
-("procore", "xero") for matching and fingerprints, and "action" the user's request ("export" /
-"import"). Nothing is created on either side unless a user asked for it.
+(xero_id) until someone links, exports or imports it; the link keeps a snapshot of each side for
+matching and fingerprints, and `requested` the user's request (export / import). Nothing is created on
+either side unless a user asked for it; a new contact needs an accountant's acceptance of the company as
+it is when the connection asks for it (approve_companies), a change of it since sends it back to the queue.
 
 Linked pairs follow one owner (ConnectionSettings.vendor_owner): `link.fingerprint` is the hash of
-what the owner's record maps to on the other side, so an unchanged owner writes nothing.
+what the owner's record maps to on the other side, so an unchanged owner writes nothing; a pair linked by
+hand has none yet, and the next run takes the owner as it is then as its starting point.
 
 Reads are incremental: Xero contacts by If-Modified-Since, oldest change first, the cursor saved
 per page; Procore vendors by filters[updated_at], the window's end and the last id done saved per
@@ -18,12 +20,26 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.db.models import Q
+
 from connector.models import Kind, Link, SyncCursor, SyncRecord
+from connector.services.approvals import needs_approval
+from connector.services.records import (
+    fingerprint,
+    record_accepted_for,
+    record_bind,
+    record_fail,
+    record_mark_exporting,
+    record_moved_words,
+    record_new,
+    record_transition,
+    record_update,
+    records_by_procore_id,
+)
 
 from ..cursors import OVERLAP, cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
-from ..export import Candidate, export
-from ..links import fingerprint, link_bind, link_fail, link_mark_exporting, links_by_procore_id
+from ..export import Candidate, export, resolve_in_flight
 from ..runs import run_log, run_progress
 
 KIND = Kind.VENDOR
@@ -88,12 +104,17 @@ def vendor_attrs(snapshot: dict, contact_id: str) -> dict:
 
 def owner_fingerprint(owner: str, link: Link) -> str:
     """Hash of what the owning side maps to on the other side (empty when a snapshot is missing)."""
-    side = link.data.get(owner)
+    side = link.procore_snapshot if owner == "procore" else link.xero_snapshot
     if not side:
         return ""
     if owner == "procore":
         return fingerprint(contact_payload(side, link.procore_id))
     return fingerprint(vendor_attrs(side, link.xero_id))
+
+
+def export_content(link: Link) -> str:
+    """What accepting a company's export means: this contact is made in Xero."""
+    return fingerprint(contact_payload(link.procore_snapshot, link.procore_id)) if link.procore_snapshot else ""
 
 
 def contact_clash(payload: dict, names: dict[str, str], own_id: str = "") -> tuple[str, str] | None:
@@ -109,12 +130,14 @@ def contact_clash(payload: dict, names: dict[str, str], own_id: str = "") -> tup
 # -- the run ---------------------------------------------------------------------------------------
 def run(ctx) -> None:
     owner = ctx.settings.vendor_owner or "procore"
+    resolve_in_flight(ctx, KIND, lambda links: _contacts_by_number(ctx.xero, links), scope=~Q(procore_id=""))
     # Xero first: a Procore company carrying origin_id then finds its contact's link and joins it.
     changed_contacts = _read_xero(ctx)
     changed_vendors = _read_procore(ctx)
     if ctx.dry_run:
         _export(ctx, owner, changed_vendors)
         return
+    _baseline(ctx, owner)
     if owner == "xero":
         _follow_xero(ctx, changed_contacts)
     _export(ctx, owner, changed_vendors)
@@ -140,7 +163,7 @@ def _read_procore(ctx) -> dict[str, dict]:
         skip = after_id if ids == sorted(ids) else 0  # resume by id only when pages come in id order
         fresh = [v for v in page.items if v["id"] > skip]
         run_progress(ctx.run, len(fresh))
-        known = {} if ctx.dry_run else links_by_procore_id(ctx.connection, KIND, [v["id"] for v in fresh])
+        known = {} if ctx.dry_run else records_by_procore_id(ctx.connection, KIND, [v["id"] for v in fresh])
         for vendor in fresh:
             changed[str(vendor["id"])] = vendor
             if not ctx.dry_run:
@@ -185,24 +208,18 @@ def _keep_procore(ctx, vendor: dict, link: Link | None) -> Link:
         link = Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id=snap["origin_id"],
                                    procore_id="").first()
         if link is not None:
-            link.data = {**link.data, "procore": snap}
-            link_bind(link, procore_id=pid, reference=pid)
-            link.fingerprint = owner_fingerprint(ctx.settings.vendor_owner or "procore", link)
-            link.save(update_fields=["fingerprint"])
-            run_log(ctx.run, Action.LINKED, link=link,
-                    message="This Procore company already carries the contact's id (origin_id); linked.")
+            record_update(link, procore_snapshot=snap)
+            if record_bind(link, procore_id=pid, reference=pid, leaving=[link.state], requested=""):
+                record_update(link, fingerprint=owner_fingerprint(ctx.settings.vendor_owner or "procore", link))
+                run_log(ctx.run, Action.LINKED, link=link,
+                        message="This Procore company already carries the contact's id (origin_id); linked.")
             return link
+    content = fingerprint(contact_payload(snap, pid))
     if link is None:
-        return Link.objects.create(connection=ctx.connection, kind=KIND, procore_id=pid,
-                                   label=snap["name"][:255], state=State.READY, data={"procore": snap})
-    return _keep(link, {**link.data, "procore": snap}, snap["name"][:255])
-
-
-def _keep(link: Link, data: dict, label: str) -> Link:
-    """Store what was read, when it differs from what the link holds (a re-read costs no write)."""
-    if data != link.data or label != link.label:
-        link.data, link.label = data, label
-        link.save(update_fields=["data", "label", "updated_at"])
+        return record_new(ctx.connection, KIND, procore_id=pid, label=snap["name"], state=State.READY,
+                          procore_snapshot=snap, content_fingerprint=content, vendor_name=snap["name"])[0]
+    record_update(link, procore_snapshot=snap, label=snap["name"][:255], content_fingerprint=content,
+                  vendor_name=snap["name"][:255])
     return link
 
 
@@ -214,15 +231,26 @@ def _keep_xero(ctx, contact, link: Link | None) -> Link:
         mine = Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id=snap["number"],
                                    xero_id="", state=State.EXPORTING).first()
         if mine is not None:
-            mine.data = {**mine.data, "xero": snap}
-            link_bind(mine, xero_id=cid, reference=snap["number"])
-            run_log(ctx.run, Action.LINKED, link=mine,
-                    message="Found in Xero after an interrupted export; linked.")
+            record_update(mine, xero_snapshot=snap)
+            if record_bind(mine, xero_id=cid, reference=snap["number"], leaving=[State.EXPORTING], requested=""):
+                run_log(ctx.run, Action.LINKED, link=mine, message="Found in Xero after an interrupted export; linked.")
             return mine
     if link is None:
-        return Link.objects.create(connection=ctx.connection, kind=KIND, xero_id=cid,
-                                   label=snap["name"][:255], state=State.READY, data={"xero": snap})
-    return _keep(link, {**link.data, "xero": snap}, link.label if link.procore_id else snap["name"][:255])
+        return record_new(ctx.connection, KIND, xero_id=cid, label=snap["name"], state=State.READY,
+                          xero_snapshot=snap, vendor_name=snap["name"])[0]
+    record_update(link, xero_snapshot=snap, label=link.label if link.procore_id else snap["name"][:255])
+    return link
+
+
+def _baseline(ctx, owner: str) -> None:
+    """Pairs linked by hand carry no fingerprint: the owner as it is now is the starting point (nothing is
+    written for the link itself; later changes of the owner flow to the other side)."""
+    for link in Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED, fingerprint="") \
+            .exclude(procore_id="").exclude(xero_id=""):
+        record_update(link, fingerprint=owner_fingerprint(owner, link))
+    for link in Link.objects.filter(connection=ctx.connection, kind=KIND, content_fingerprint="", xero_id="") \
+            .exclude(procore_id="").exclude(procore_snapshot={}):
+        record_update(link, content_fingerprint=export_content(link))  # what an accountant may accept
 
 
 def _pending_get(connection) -> tuple[datetime, int] | None:
@@ -246,9 +274,9 @@ def _follow_xero(ctx, changed_contacts: dict) -> None:
                                 state__in=[State.SYNCED, State.FAILED, State.READY])
     todo = []
     for link in links.exclude(procore_id="").exclude(xero_id=""):
-        if not link.data.get("xero") or (link.state == State.FAILED and link.xero_id not in changed_contacts):
+        if not link.xero_snapshot or (link.state == State.FAILED and link.xero_id not in changed_contacts):
             continue  # a failed one is retried when its contact changes (or on Retry), not every run
-        attrs = vendor_attrs(link.data["xero"], link.xero_id)
+        attrs = vendor_attrs(link.xero_snapshot, link.xero_id)
         if fingerprint(attrs) != link.fingerprint or link.state == State.READY:
             todo.append((link, {"id": int(link.procore_id), **attrs}))
     _procore_write(ctx, todo, Action.UPDATED, "Updated in Procore from the Xero contact.")
@@ -272,76 +300,90 @@ def _procore_write(ctx, todo: list[tuple[Link, dict]], action: str, message: str
             if entity is None:
                 problem = (errors.get(str(item.get("origin_id"))) or errors.get(str(item.get("id")))
                            or "no answer")
-                link_fail(link, message=f"Procore refused the company: {problem}",
-                          hint="Correct the contact in Xero (or the company in Procore), then retry.")
-                run_log(ctx.run, Action.FAILED, link=link, message=link.last_error, hint=link.hint)
+                hint = "Correct the contact in Xero (or the company in Procore), then retry."
+                message = f"Procore refused the company: {problem}"
+                record_fail(link, message=message, hint=hint, refused=fingerprint(item))
+                run_log(ctx.run, Action.FAILED, link=link, message=message, hint=hint)
                 continue
-            link.data = {**link.data, "procore": vendor_snapshot(entity)}
-            link_bind(link, procore_id=str(entity["id"]), reference=str(entity["id"]))
-            link.fingerprint = owner_fingerprint(ctx.settings.vendor_owner or "procore", link)
-            link.save(update_fields=["fingerprint"])
-            run_log(ctx.run, action, link=link, message=message)
+            record_update(link, procore_snapshot=vendor_snapshot(entity))
+            if record_bind(link, procore_id=str(entity["id"]), reference=str(entity["id"]),
+                           leaving=[State.EXPORTING, State.READY, State.SYNCED, State.FAILED], requested=""):
+                record_update(link, fingerprint=owner_fingerprint(ctx.settings.vendor_owner or "procore", link))
+                run_log(ctx.run, action, link=link, message=message)
+            else:
+                run_log(ctx.run, Action.SKIPPED, link=link, message=link.last_error or record_moved_words(link))
 
 
 # -- export: Procore companies → Xero contacts -----------------------------------------------------
 def _export(ctx, owner: str, changed_vendors: dict[str, dict]) -> None:
-    """Asked exports, and (Procore owning) linked companies whose snapshot no longer matches the contact."""
+    """Asked exports (accepted, when the connection asks for it), and (Procore owning) linked companies whose
+    snapshot no longer matches the contact."""
     links = Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(procore_id="")
+    approve = needs_approval(ctx.settings, KIND)
     candidates, names = [], None
-    for link in links.filter(state__in=[State.READY, State.EXPORTING, State.SYNCED, State.FAILED]):
+    for link in links.filter(state__in=[State.READY, State.SYNCED, State.FAILED]):
         fresh = changed_vendors.get(link.procore_id)
-        snap = vendor_snapshot(fresh) if fresh else link.data.get("procore")
+        snap = vendor_snapshot(fresh) if fresh else link.procore_snapshot
         if not snap:
             continue
         # A failed record is retried when it changes (or on Retry), not every run.
         if link.state == State.FAILED and fresh is None:
             continue
-        if not link.xero_id and link.data.get("action") != "export":
+        if not link.xero_id and link.requested != Link.Requested.EXPORT:
             continue  # nobody asked for this company in Xero
         if link.xero_id and owner != "procore":
             continue  # linked, and Xero owns the details
         payload = contact_payload(snap, link.procore_id)
         if link.xero_id and link.state == State.SYNCED and fingerprint(payload) == link.fingerprint:
             continue
-        if link.state != State.EXPORTING:  # an exporting one may be our own contact: recovery decides
-            names = _contact_names(ctx) if names is None else names
-            clash = contact_clash(payload, names, link.xero_id)
-            if clash:
-                if not ctx.dry_run and (link.state != State.FAILED or link.last_error != clash[0]):
-                    link_fail(link, message=clash[0], hint=clash[1])
-                    run_log(ctx.run, Action.FAILED, link=link, message=clash[0], hint=clash[1])
-                continue
-        candidates.append(Candidate(link, payload, reference=link.procore_id, label=payload["Name"]))
+        new = not link.xero_id
+        content = fingerprint(payload) if new else ""
+        if new and approve and not record_accepted_for(link, content) and not ctx.dry_run:
+            if link.state == State.READY and record_transition(link, State.AWAITING_APPROVAL, leaving=[State.READY]):
+                run_log(ctx.run, Action.SKIPPED, link=link, message="Changed in Procore after it was accepted: back "
+                                                                    "in the approval queue.")
+            continue
+        names = _contact_names(ctx) if names is None else names
+        clash = contact_clash(payload, names, link.xero_id)
+        if clash:
+            if not ctx.dry_run and (link.state != State.FAILED or link.last_error != clash[0]):
+                record_fail(link, message=clash[0], hint=clash[1])
+                run_log(ctx.run, Action.FAILED, link=link, message=clash[0], hint=clash[1])
+            continue
+        candidates.append(Candidate(link, payload, reference=link.procore_id, label=payload["Name"],
+                                    needs_approval=new and approve, content=content))
 
     def written(candidate, record):
         link = candidate.link
         if record is not None:
-            link.data = {**link.data, "xero": contact_snapshot(record)}
-        link.fingerprint = owner_fingerprint(owner, link) or link.fingerprint
-        link.save(update_fields=["data", "fingerprint"])
+            record_update(link, xero_snapshot=contact_snapshot(record), requested="")
+        record_update(link, fingerprint=owner_fingerprint(owner, link) or link.fingerprint)
 
     if candidates:
         export(ctx.run, client=ctx.xero, kind="contacts", id_field="ContactID", candidates=candidates,
-               find_existing=lambda refs: _contacts_by_number(ctx.xero, refs), dry_run=ctx.dry_run,
-               on_written=written)
+               dry_run=ctx.dry_run, on_written=written)
 
 
 def _contact_names(ctx) -> dict[str, str]:
     """Active contact names (casefolded) → ContactID, from what the links know of Xero."""
     names = {}
-    for link in Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(xero_id=""):
-        snap = link.data.get("xero") or {}
+    for xero_id, snap in Link.objects.filter(connection=ctx.connection, kind=KIND).exclude(xero_id="") \
+            .values_list("xero_id", "xero_snapshot"):
+        snap = snap or {}
         if snap.get("status", "ACTIVE") == "ACTIVE" and snap.get("name"):
-            names[snap["name"].casefold()] = link.xero_id
+            names[snap["name"].casefold()] = xero_id
     return names
 
 
-def _contacts_by_number(xero, references: list[str]) -> dict[str, str]:
-    found = {}
-    for start in range(0, len(references), 20):
-        where = " OR ".join(f'ContactNumber=="{r}"' for r in references[start:start + 20])
+def _contacts_by_number(xero, links: list[Link]) -> dict[int, str]:
+    """Interrupted exports: our contact carries the Procore id as its ContactNumber."""
+    by_number = {link.procore_id: link.pk for link in links}
+    numbers, found = sorted(by_number), {}
+    for start in range(0, len(numbers), 20):
+        where = " OR ".join(f'ContactNumber=="{r}"' for r in numbers[start:start + 20])
         for page in xero.iter_pages("contacts", where=where, include_archived=True):
-            found.update({c.contact_number: c.contact_id for c in page.records if c.contact_number})
+            found.update({by_number[c.contact_number]: c.contact_id for c in page.records
+                          if c.contact_number in by_number})
     return found
 
 
@@ -349,23 +391,22 @@ def _contacts_by_number(xero, references: list[str]) -> dict[str, str]:
 def _import(ctx, owner: str) -> None:
     asked = [l for l in Link.objects.filter(connection=ctx.connection, kind=KIND, procore_id="",
                                             state__in=[State.READY, State.EXPORTING]).exclude(xero_id="")
-             if l.data.get("action") == "import" and l.data.get("xero")]
+             if l.requested == Link.Requested.IMPORT and l.xero_snapshot]
     if not asked:
         return
     unsure = [l for l in asked if l.state == State.EXPORTING]
     for link in unsure:  # an earlier answer was lost: Procore may have it under origin_id already
         existing = ctx.procore.vendors({"filters[origin_id]": link.xero_id})
         if existing:
-            link.data = {**link.data, "procore": vendor_snapshot(existing[0])}
-            link_bind(link, procore_id=str(existing[0]["id"]), reference=str(existing[0]["id"]))
-            link.fingerprint = owner_fingerprint(owner, link)
-            link.save(update_fields=["fingerprint"])
-            run_log(ctx.run, Action.LINKED, link=link,
-                    message="Found in Procore after an interrupted import; linked, not created again.")
-    todo = [l for l in asked if not l.procore_id]
+            record_update(link, procore_snapshot=vendor_snapshot(existing[0]))
+            if record_bind(link, procore_id=str(existing[0]["id"]), reference=str(existing[0]["id"]),
+                           leaving=[State.EXPORTING], requested=""):
+                record_update(link, fingerprint=owner_fingerprint(owner, link))
+                run_log(ctx.run, Action.LINKED, link=link,
+                        message="Found in Procore after an interrupted import; linked, not created again.")
+    todo = record_mark_exporting([l for l in asked if not l.procore_id], f"vendors-{uuid.uuid4()}")
     if todo:
-        link_mark_exporting(todo, f"vendors-{uuid.uuid4()}")
-        _procore_write(ctx, [(l, vendor_attrs(l.data["xero"], l.xero_id)) for l in todo], Action.CREATED,
+        _procore_write(ctx, [(l, vendor_attrs(l.xero_snapshot, l.xero_id)) for l in todo], Action.CREATED,
                        "Added to the Procore company directory.")
 
 
@@ -374,7 +415,7 @@ def _stamp_origin(ctx) -> None:
     todo = []
     for link in Link.objects.filter(connection=ctx.connection, kind=KIND, state=State.SYNCED).exclude(
             procore_id="").exclude(xero_id=""):
-        snap = link.data.get("procore") or {}
+        snap = link.procore_snapshot or {}
         if snap and snap.get("origin_id") != link.xero_id:
             todo.append((link, {"id": int(link.procore_id), "origin_id": link.xero_id}))
     if not todo:
@@ -389,5 +430,4 @@ def _stamp_origin(ctx) -> None:
     stamped = {str(e["id"]): e for e in result.entities}
     for link, _ in todo:
         if link.procore_id in stamped:
-            link.data = {**link.data, "procore": vendor_snapshot(stamped[link.procore_id])}
-            link.save(update_fields=["data"])
+            record_update(link, procore_snapshot=vendor_snapshot(stamped[link.procore_id]))

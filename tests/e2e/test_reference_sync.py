@@ -8,10 +8,10 @@ import requests
 
 from connector.clients import procore_client_for
 from connector.models import Kind, Link, SyncRun
-from sync.approvals import approval_accept
-from sync.project_actions import option_import_as_project
+from connector.services.approvals import approval_accept
+from connector.services.projects import option_import_as_project
+from connector.services.vendors import export_vendor, import_contact, link_suggested_all, unlinked_companies
 from sync.tasks import sync_scope_task
-from sync.vendor_actions import export_vendor, import_contact, link_suggested_all, unlinked_companies
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

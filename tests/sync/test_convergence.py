@@ -7,7 +7,7 @@ import requests
 
 from connector.clients import procore_client_for
 from connector.models import Kind, Link
-from sync.approvals import approval_accept
+from connector.services.approvals import approval_accept
 from sync.services import sync_kind_run
 
 FAULTS = {"drop_after_commit_rate": 0.3, "error_rate": 0.2, "seed": 7}

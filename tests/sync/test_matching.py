@@ -2,8 +2,8 @@
 
 import pytest
 
+from connector.matching import EMAIL, EXACT, NORMALISED, TAX, Party, base_name, normalised_name, suggest
 from sandbox.datasets import vendor_names, xero_contact_names
-from sync.matching import EMAIL, EXACT, NORMALISED, TAX, Party, base_name, normalised_name, suggest
 
 
 @pytest.mark.parametrize("procore, xero", [

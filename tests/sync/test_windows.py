@@ -6,8 +6,8 @@ import pytest
 
 from connector.clients import procore_client_for, xero_client_for
 from connector.models import Kind, Link, SyncRun
+from connector.services.approvals import approval_accept
 from sync import windows
-from sync.approvals import approval_accept
 from sync.cursors import now as real_now
 from sync.services import sync_kind_run
 from tests.sandboxes import calls, calls_reset, faults
@@ -18,6 +18,7 @@ from tests.sync.objects.test_commitments import (
     export_accepted,
     financial_prerequisites,
     purchase_orders,
+    set_settings,
 )
 
 State = Link.State
@@ -64,7 +65,8 @@ def test_a_commitment_waiting_for_its_vendor_goes_once_the_vendor_is_linked_thou
     connection = prerequisites
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     waiting = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC3))
-    assert waiting.data["wait_for"] == ["vendor", str(UNLINKED_VENDOR)]
+    assert (waiting.state, waiting.waiting_for_kind, waiting.waiting_for_id) == \
+        (State.WAITING, Kind.VENDOR, str(UNLINKED_VENDOR))
 
     calls_reset(procore_sandbox)
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
@@ -90,6 +92,7 @@ def test_a_record_that_could_not_be_read_keeps_the_window_open(
 
     connection = prerequisites
     export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
+    set_settings(connection, approve_commitments=False)  # the edit goes straight to Xero: windows are tested here
     link = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
 
     def po_date():
@@ -135,7 +138,7 @@ def test_projects_not_in_xero_are_not_read_and_a_project_synced_later_is_read_wh
     late.save()
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT, trigger=SCHEDULE)
     sc1 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
-    assert sc1.state == State.AWAITING_APPROVAL and sc1.data["project"] == "2800000"
+    assert sc1.state == State.AWAITING_APPROVAL and sc1.project_id == "2800000"
     export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
     sc1.refresh_from_db()
     assert sc1.state == State.SYNCED

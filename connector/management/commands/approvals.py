@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from connector.models import Kind, Link
-from sync.approvals import ApprovalError, approval_accept, approval_reject
+from connector.services.approvals import ApprovalError, approval_accept, approval_reject
 
 
 class Command(BaseCommand):

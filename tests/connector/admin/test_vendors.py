@@ -63,7 +63,7 @@ def test_link_all_suggested_empties_the_suggestions(client, connection, page):
     html = response.content.decode()
     assert "Linked: 10." in html and "Suggested matches (0)" in html
     link = vendor_link(connection, "Acme Plumbing Inc.")
-    assert link.state == State.SYNCED and link.data["xero"]["name"] == "ACME PLUMBING INC."
+    assert link.state == State.SYNCED and link.xero_snapshot["name"] == "ACME PLUMBING INC."
 
 
 @pytest.mark.django_db

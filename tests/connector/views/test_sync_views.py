@@ -9,12 +9,15 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_preview_shows_a_dry_run_and_writes_nothing(connection, client, xero_sandbox):
+def test_preview_runs_in_the_worker_shows_a_dry_run_and_writes_nothing(connection, client, xero_sandbox,
+                                                                      django_capture_on_commit_callbacks):
     client.force_login(UserFactory(role="Accountant"))
-    response = client.post(f"/admin/connector/connection/{connection.pk}/preview/cost_code/")
+    with django_capture_on_commit_callbacks(execute=True):  # the queued task runs (eagerly in tests)
+        response = client.post(f"/admin/connector/connection/{connection.pk}/preview/cost_code/", follow=True)
+    assert "preview queued" in response.content.decode()
     run = SyncRun.objects.get(kind=Kind.COST_CODE)
-    assert run.dry_run and response.url.endswith(f"/admin/connector/syncrun/{run.pk}/change/")
-    page = client.get(response.url).content.decode()
+    assert run.dry_run
+    page = client.get(f"/admin/connector/syncrun/{run.pk}/change/").content.decode()
     assert "Would be created in Xero (preview)." in page
     items = requests.get(f"{xero_sandbox.url}/_sandbox/data/Items", timeout=5).json()
     assert not [i for i in items if i["_tenant"] == connection.xero_tenant_id]

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from connector.clients import procore_client_for, xero_client_for
-from connector.models import Kind, Link, SyncRun
+from connector.models import Kind, Link, LinkLine, SyncRun
 from sync.objects.change_orders import change_order_problem, summed_changes
 from sync.services import sync_kind_run
 from tests.sandboxes import calls, calls_reset
@@ -18,6 +18,7 @@ from tests.sync.objects.test_commitments import (
     export_accepted,
     faults,
     financial_prerequisites,
+    line_ids,
     purchase_orders,
     set_settings,
 )
@@ -31,15 +32,15 @@ def test_several_changes_to_one_commitment_line_are_summed_into_one():
         {"position": 1, "commitment_line_item_id": 7, "extended_amount": "100.10", "description": "a"},
         {"position": 2, "commitment_line_item_id": 8, "extended_amount": "5.00", "description": "b"},
         {"position": 3, "commitment_line_item_id": 7, "extended_amount": "-33.33", "description": "c"}]}
-    assert summed_changes(package) == [{"line_id": "7", "amount": Decimal("66.77"), "description": "a"},
+    assert summed_changes(package["line_items"]) == [{"line_id": "7", "amount": Decimal("66.77"), "description": "a"},
                                        {"line_id": "8", "amount": Decimal("5.00"), "description": "b"}]
 
 
 def test_a_change_order_waits_for_its_commitment():
     package = {"id": 1, "status": "approved", "contract_id": 7}
-    message, hint, wait_for = change_order_problem(package, None, [])
-    assert message.startswith("Waiting") and "commitment" in hint
-    assert wait_for == ("commitment", "7")  # a scheduled run reads it again once commitment 7 is in Xero
+    problem = change_order_problem(package, None, [])
+    assert problem.message.startswith("Waiting") and "commitment" in problem.hint
+    assert problem.wait_for == ("commitment", "7")  # a scheduled run reads it again once commitment 7 is in Xero
     assert "only approved" in change_order_problem({**package, "status": "pending"}, None, [])[0]
 
 
@@ -61,8 +62,8 @@ def test_change_order_waits_then_appends_lines_keeping_line_ids(
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
     waiting = Link.objects.filter(connection=connection, kind=Kind.CHANGE_ORDER)
     assert sorted(int(l.procore_id) for l in waiting) == [4400000, 4400001, 4400002]  # the pending one: not listed
-    assert all(l.state == State.FAILED and l.last_error.startswith("Waiting") for l in waiting)
-    assert run.failed == 3
+    assert all(l.state == State.WAITING and l.last_error.startswith("Waiting") for l in waiting)
+    assert run.failed == 0, "waiting for the commitment is not failing"
 
     export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
     commitment = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
@@ -80,7 +81,7 @@ def test_change_order_waits_then_appends_lines_keeping_line_ids(
     assert new[0]["ItemCode"] == before["LineItems"][0]["ItemCode"]  # the changed commitment line's item
     assert new[0]["Tracking"] == before["LineItems"][0]["Tracking"]
     assert amount(after["Total"]) == amount(before["Total"]) + Decimal("2800.00")
-    assert link.data["lines"] == {"9000000": new[0]["LineItemID"]}
+    assert line_ids(link) == {"9000000": new[0]["LineItemID"]}
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
@@ -191,9 +192,9 @@ def test_two_packages_on_one_po_are_appended_in_one_write_keeping_the_old_line_i
     new = after["LineItems"][old:]
     assert [l["Description"].split("]")[0] + "]" for l in new] == ["[SC-0001-CO01]", "[SC-0001-CO90]"]
     assert amount(new[1]["LineAmount"]) == Decimal("250.00")
-    lines = commitment.data["line_order"]
-    assert co_link(connection, 4400000).data["lines"] == {lines[0]: new[0]["LineItemID"]}
-    assert co_link(connection, second).data["lines"] == {lines[1]: new[1]["LineItemID"]}
+    lines = list(line_ids(commitment))
+    assert line_ids(co_link(connection, 4400000)) == {lines[0]: new[0]["LineItemID"]}
+    assert line_ids(co_link(connection, second)) == {lines[1]: new[1]["LineItemID"]}
     assert tag_counts(xero_sandbox, connection) == {"[SC-0001-CO01]": 1, "[SC-0001-CO90]": 1,
                                                     "[SC-0003-CO02]": 2, "[SC-0008-CO03]": 1}
 
@@ -212,8 +213,11 @@ def test_many_pos_are_read_in_one_page_and_written_fifty_per_call(exported, proc
             {"Contact": {"ContactID": template["Contact"]["ContactID"]}, "Reference": f"X-{n} · Procore {9900000 + n}",
              "LineItems": lines} for n in range(start, min(start + 50, extra))], None)
         for n, result in zip(range(start, extra), written):
-            Link.objects.create(connection=connection, kind=Kind.COMMITMENT, procore_id=str(9900000 + n),
-                                xero_id=result.id, state=State.SYNCED, data=sc1.data)
+            link = Link.objects.create(connection=connection, kind=Kind.COMMITMENT, procore_id=str(9900000 + n),
+                                       xero_id=result.id, state=State.SYNCED, engine_data=sc1.engine_data)
+            LinkLine.objects.bulk_create([LinkLine(link=link, procore_line_id=line.procore_line_id,
+                                                   item_code=line.item_code, position=line.position)
+                                          for line in sc1.lines.all()])
             for line in (0, 1):
                 approved_package(procore_sandbox, 9900000 + n, f"X-{n}-CO{line}", "10.00", line, like=SC1)
 
@@ -271,12 +275,12 @@ def test_a_lost_answer_never_appends_twice(exported, procore_sandbox, xero_sandb
     assert po_calls(xero_sandbox) == (1, 0)  # found by their tags on the POs, not written again
     assert tag_counts(xero_sandbox, connection) == once
     link = co_link(connection, 4400001)
-    assert link.state == State.SYNCED and len(link.data["lines"]) == 2
+    assert link.state == State.SYNCED and link.lines.count() == 2
 
 
 @pytest.mark.django_db
-def test_a_batch_that_never_reached_xero_is_resent_with_its_key(exported, procore_sandbox, xero_sandbox,
-                                                                 monkeypatch):
+def test_a_batch_that_never_reached_xero_is_found_missing_and_sent_once(exported, procore_sandbox, xero_sandbox,
+                                                                        monkeypatch):
     from sync.objects import change_orders
 
     connection = exported
@@ -288,8 +292,9 @@ def test_a_batch_that_never_reached_xero_is_resent_with_its_key(exported, procor
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
     assert again.updated == 3
+    assert again.records.filter(message__contains="never reached Xero").count() == 3  # looked for by their tags
     links = Link.objects.filter(connection=connection, kind=Kind.CHANGE_ORDER)
-    assert {l.idempotency_key for l in links} == keys and {l.state for l in links} == {State.SYNCED}
+    assert {l.state for l in links} == {State.SYNCED}
     assert tag_counts(xero_sandbox, connection) == {"[SC-0001-CO01]": 1, "[SC-0003-CO02]": 2,
                                                     "[SC-0008-CO03]": 1}
 
@@ -299,8 +304,7 @@ def test_a_refused_or_billed_po_fails_only_its_own_packages(exported, procore_sa
     connection = exported
     sc3 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC3))
     sc8 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC8))
-    sc8.data["items"] = {line: "NO-SUCH-ITEM" for line in sc8.data["items"]}
-    sc8.save(update_fields=["data"])
+    sc8.lines.update(item_code="NO-SUCH-ITEM")
     xero = xero_client_for(connection)
     assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": sc3.xero_id, "Status": "BILLED"}], None)[0].ok
 
@@ -312,3 +316,67 @@ def test_a_refused_or_billed_po_fails_only_its_own_packages(exported, procore_sa
     assert refused.state == State.FAILED and "NO-SUCH-ITEM" in refused.last_error
     assert billed.state == State.FAILED and "billed in Xero" in billed.last_error
     assert tag_counts(xero_sandbox, connection) == {"[SC-0001-CO01]": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commitment_edit_and_a_change_order_of_the_same_po_at_once_lose_no_line(
+        exported, procore_sandbox, xero_sandbox, monkeypatch):
+    """The commitment run has read the PO and is about to write it back; the change order run for the same PO
+    starts right then. It waits for the PO's lock, reads the PO as the edit left it, and appends to that."""
+    import threading
+
+    from django.db import connection as db
+
+    import sync.objects.commitments as commitments_module
+    from connector.locks import lock_contended
+
+    connection = exported
+    sc1 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
+    procore = procore_client_for(connection)
+    line = procore.commitment("work_order_contracts", 2800000, SC1)["line_items"][0]
+    procore.sync_commitment_line_items("work_order_contracts", 2800000, SC1, [
+        {"id": line["id"], "description": "Footings, revised", "amount": "1500.00", "quantity": "1",
+         "unit_cost": "1500.00"}])
+    approved_package(procore_sandbox, SC1, "SC-0001-CO77", "500.00", line=1)
+    edit_has_read, change_order_waits = threading.Event(), threading.Event()
+    real_read = commitments_module.purchase_orders_now
+
+    def read_then_hold(ctx, ids):
+        pos = real_read(ctx, ids)
+        edit_has_read.set()
+        change_order_waits.wait(timeout=60)  # a guard against hanging, not a timing: the lock signal releases it
+        return pos
+
+    def contended(sender, name, **kwargs):
+        if name.endswith(sc1.xero_id):
+            change_order_waits.set()
+
+    monkeypatch.setattr(commitments_module, "purchase_orders_now", read_then_hold)
+    lock_contended.connect(contended)
+    results = {}
+
+    def run(kind):
+        try:
+            results[kind] = sync_kind_run(connection_id=connection.pk, kind=kind)
+        finally:
+            db.close()
+
+    try:
+        edit = threading.Thread(target=run, args=(Kind.COMMITMENT,))
+        edit.start()
+        assert edit_has_read.wait(timeout=120)
+        change_orders = threading.Thread(target=run, args=(Kind.CHANGE_ORDER,))
+        change_orders.start()
+        edit.join(timeout=300)
+        change_orders.join(timeout=300)
+    finally:
+        lock_contended.disconnect(contended)
+    assert change_order_waits.is_set(), "the change order run met the PO's lock"
+    assert results[Kind.COMMITMENT].updated == 1 and results[Kind.CHANGE_ORDER].failed == 0
+
+    po = po_of(xero_sandbox, connection, sc1)
+    descriptions = [l["Description"] for l in po["LineItems"]]
+    assert descriptions[0] == "Footings, revised" and amount(po["LineItems"][0]["LineAmount"]) == Decimal("1500.00")
+    assert any(d.startswith("[SC-0001-CO77]") for d in descriptions), "the change order's line is on the PO"
+    assert any(d.startswith("[SC-0001-CO01]") for d in descriptions)
+    assert co_link(connection, 4400000).state == State.SYNCED

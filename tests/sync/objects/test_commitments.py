@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from connector.clients import procore_client_for, xero_client_for
-from connector.models import ConnectionSettings, Kind, Link, SyncRecord
-from sync.approvals import approval_accept
+from connector.models import ConnectionSettings, Kind, Link, SyncRecord, SyncRun
+from connector.services.approvals import approval_accept
 from sync.objects.commitments import commitment_problem, po_payload
 from sync.services import sync_kind_run
 from sync.tracking import project_category
@@ -30,7 +30,7 @@ def test_each_unmet_condition_is_named():
     assert commitment_problem(CONTRACT, [LINE], **ok) is None
     assert "only Approved" in commitment_problem({**CONTRACT, "status": "Draft"}, [LINE], **ok)[0]
     assert "Acme is not linked" in commitment_problem(CONTRACT, [LINE], **{**ok, "contact_id": None})[0]
-    assert "project is not synced" in commitment_problem(CONTRACT, [LINE], **{**ok, "option_id": ""})[0]
+    assert "project is not in Xero yet" in commitment_problem(CONTRACT, [LINE], **{**ok, "option_id": ""})[0]
     bare = {**LINE, "line_item_type": None}
     assert "standard cost code and cost type" in commitment_problem(CONTRACT, [bare], **ok)[0]
     assert "not in Xero yet" in commitment_problem(CONTRACT, [LINE], **{**ok, "items": {}})[0]
@@ -103,6 +103,11 @@ def export_accepted(connection, kind, django_capture_on_commit_callbacks):
     return waiting
 
 
+def line_ids(link) -> dict:
+    """Commitment line id → the Xero LineItemID it became."""
+    return {line.procore_line_id: line.xero_line_id for line in link.lines.all()}
+
+
 def purchase_orders(xero_sandbox, connection):
     return [po for po in sandbox_rows(xero_sandbox, "PurchaseOrders", connection.xero_tenant_id)
             if "Procore" in (po.get("Reference") or "")]
@@ -121,11 +126,12 @@ def test_accepted_commitments_become_purchase_orders_and_the_unlinked_vendor_is_
     connection = prerequisites
     set_settings(connection, po_status="AUTHORISED")
     first = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
-    assert first.status == "partial", first.message  # the refused commitment counts as a failure
+    assert first.status == "succeeded", first.message  # waiting for a vendor is not failing
     links = Link.objects.filter(connection=connection, kind=Kind.COMMITMENT)
     assert sorted(int(l.procore_id) for l in links.filter(state=State.AWAITING_APPROVAL)) == [SC1, SC8, PO2]
     refused = links.get(procore_id=str(SC3))
-    assert refused.state == State.FAILED and "is not linked to a Xero contact" in refused.last_error
+    assert refused.state == State.WAITING and "is not linked to a Xero contact" in refused.last_error
+    assert (refused.waiting_for_kind, refused.waiting_for_id) == (Kind.VENDOR, str(UNLINKED_VENDOR))
     assert refused.hint and not links.filter(procore_id="8100002").exists()  # drafts are not listed
     assert purchase_orders(xero_sandbox, connection) == []  # nothing before an accountant accepts
 
@@ -144,14 +150,14 @@ def test_accepted_commitments_become_purchase_orders_and_the_unlinked_vendor_is_
         assert amount(sent["LineAmount"]) == Decimal(line["amount"])
         assert sent["ItemCode"] == f"{line['cost_code']['full_code']}.{line['line_item_type']['code']}"
         assert sent["AccountCode"] == "500" and sent["Tracking"][0]["TrackingOptionID"] == option
-    assert link.data["lines"] == {str(l["id"]): s["LineItemID"] for l, s in zip(contract["line_items"],
-                                                                                  po["LineItems"])}
+    assert line_ids(link) == {str(l["id"]): s["LineItemID"] for l, s in zip(contract["line_items"],
+                                                                             po["LineItems"])}
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert len(purchase_orders(xero_sandbox, connection)) == 3
 
-    # Once its vendor is linked, the refused commitment leaves "failed" for the approval queue.
+    # Once its vendor is linked, the waiting commitment moves on by itself, to the approval queue.
     contact = xero_client_for(connection).write_batch("contacts", [{"Name": "Late vendor (test)"}], None)[0]
     Link.objects.create(connection=connection, kind=Kind.VENDOR, procore_id=str(UNLINKED_VENDOR),
                         xero_id=contact.id, state=State.SYNCED)
@@ -172,9 +178,15 @@ def test_an_edit_updates_the_po_keeping_line_ids_until_it_is_billed(
                                        [{"id": line["id"], "amount": "1000.10", "quantity": "1",
                                          "unit_cost": "1000.10"}])
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    link.refresh_from_db()
+    assert run.updated == 0 and link.state == State.AWAITING_APPROVAL, "an edit of an accepted PO is accepted again"
+    assert "Changed in Procore since it was exported" in run.records.get(link=link).message
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])  # the follow-up run updates the PO
+    run = SyncRun.objects.filter(connection=connection, kind=Kind.COMMITMENT).first()
     assert run.updated == 1
     po = next(p for p in purchase_orders(xero_sandbox, connection) if p["PurchaseOrderID"] == link.xero_id)
-    assert po["LineItems"][0]["LineItemID"] == link.data["lines"][str(line["id"])]  # same line, not recreated
+    assert po["LineItems"][0]["LineItemID"] == line_ids(link)[str(line["id"])]  # same line, not recreated
     assert amount(po["LineItems"][0]["LineAmount"]) == Decimal("1000.10")
 
     xero = xero_client_for(connection)
@@ -182,7 +194,10 @@ def test_an_edit_updates_the_po_keeping_line_ids_until_it_is_billed(
     procore.sync_commitment_line_items("work_order_contracts", 2800000, SC1,
                                        [{"id": line["id"], "amount": "2000.00", "quantity": "1",
                                          "unit_cost": "2000.00"}])
-    run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    run = SyncRun.objects.filter(connection=connection, kind=Kind.COMMITMENT).first()
     record = run.records.get(link=link)
     assert run.updated == 0 and "billed in Xero and cannot be updated" in record.message
     po = next(p for p in purchase_orders(xero_sandbox, connection) if p["PurchaseOrderID"] == link.xero_id)
@@ -194,7 +209,8 @@ def test_without_approval_setting_eligible_commitments_export_on_the_first_run(p
     connection = prerequisites
     set_settings(connection, approve_commitments=False, use_contract_number_as_po_number=False)
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
-    assert run.created == 3 and run.records.filter(action=SyncRecord.Action.FAILED).count() == 1
+    assert run.created == 3 and run.records.filter(action=SyncRecord.Action.SKIPPED,
+                                                   message__contains="not linked").count() == 1
     numbers = [po["PurchaseOrderNumber"] for po in purchase_orders(xero_sandbox, connection)]
     assert not {"SC-0001", "SC-0008"} & set(numbers) and len(numbers) == 3  # Xero numbered them
 
@@ -219,3 +235,25 @@ def test_under_faults_repeated_runs_never_make_a_second_po(prerequisites, procor
     assert {po["PurchaseOrderID"] for po in purchase_orders(xero_sandbox, connection)} == \
         set(synced.values_list("xero_id", flat=True))
     assert stats["drops_injected"] or stats["errors_injected"]
+
+
+@pytest.mark.django_db
+def test_a_lost_answer_then_an_edited_number_never_makes_a_second_po(prerequisites, procore_sandbox, xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False)
+    faults(xero_sandbox, drop_after_commit_rate=1.0)  # Xero makes the POs, every answer is lost
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    faults(xero_sandbox, drop_after_commit_rate=0)
+    link = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC1))
+    assert (link.state, link.xero_id, link.reference) == (State.EXPORTING, "", "SC-0001 · Procore 8100000")
+
+    # Before the next run, the project team renumbers the contract in Procore.
+    procore_client_for(connection).update_commitment("work_order_contracts", 2800000, SC1, {"number": "SC-0001-R"})
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    ours = [po for po in purchase_orders(xero_sandbox, connection) if po["Reference"].endswith("Procore 8100000")]
+    assert len(ours) == 1, "found by what was sent, not by today's number"
+    link.refresh_from_db()
+    assert (link.state, link.xero_id) == (State.SYNCED, ours[0]["PurchaseOrderID"])
+    assert run.records.filter(link=link, action="linked").exists()
+    assert ours[0]["PurchaseOrderNumber"] == "SC-0001-R"  # and then updated to the new number
+    assert len(purchase_orders(xero_sandbox, connection)) == 3

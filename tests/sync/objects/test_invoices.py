@@ -44,7 +44,7 @@ DATA = {"items": {"11": "01-100.L", "12": "01-100.L", "13": "02-200.M"}, "tracki
 
 
 def test_bill_lines_are_per_item_code_net_of_retainage_and_add_up_to_the_amount_due():
-    lines = bill_lines(REQUISITION, DATA, account_code="500")
+    lines = bill_lines(REQUISITION, DATA["items"], DATA["tracking"], account_code="500")
     assert [(l["ItemCode"], l["UnitAmount"]) for l in lines] == [("01-100.L", Decimal("123.33")),
                                                                ("02-200.M", Decimal("153.58"))]
     assert "less retainage 10.00" in lines[0]["Description"] and lines[0]["Tracking"] == DATA["tracking"]
@@ -55,7 +55,7 @@ def test_bill_lines_are_per_item_code_net_of_retainage_and_add_up_to_the_amount_
 
 
 def test_each_refusal_names_its_reason():
-    lines = bill_lines(REQUISITION, DATA)
+    lines = bill_lines(REQUISITION, DATA["items"], DATA["tracking"])
     negative = {**REQUISITION, "summary": {"current_payment_due": "-514.04"}}
     assert invoice_problem(negative, SYNCED_COMMITMENT, "c", lines)[0] == \
         "Negative invoices are not exported to Xero."
@@ -63,7 +63,7 @@ def test_each_refusal_names_its_reason():
     assert invoice_problem(REQUISITION, None, "c", lines)[0].startswith("Waiting")
     assert "add up to" in invoice_problem({**REQUISITION, "summary": {"current_payment_due": "1.00"}},
                                           SYNCED_COMMITMENT, "c", lines)[0]
-    assert bill_lines(REQUISITION, {"items": {}}) is None
+    assert bill_lines(REQUISITION, {}, []) is None
 
 
 # -- against the sandboxes -------------------------------------------------------------------------
@@ -81,7 +81,8 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
     set_settings(connection, bill_status="AUTHORISED")
     sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     links = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
-    assert links.count() == 6 and all(l.last_error.startswith("Waiting") for l in links.exclude(procore_id="3600005"))
+    assert links.count() == 6 and all(l.state == State.WAITING and l.last_error.startswith("Waiting")
+                                      for l in links.exclude(procore_id="3600005"))
 
     export_accepted(connection, Kind.COMMITMENT, django_capture_on_commit_callbacks)
     accepted = export_accepted(connection, Kind.INVOICE, django_capture_on_commit_callbacks)
@@ -103,11 +104,12 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
     assert Decimal(requisition["summary"]["total_retainage"]) > 0  # retainage really was held back
     commitment = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id="8100000")
     assert [l["ItemCode"] for l in bill["LineItems"]] == \
-        [commitment.data["items"][str(i["line_item_id"])] for i in requisition["items"]]
+        [commitment.lines.get(procore_line_id=str(i["line_item_id"])).item_code for i in requisition["items"]]
     assert all(l["Tracking"][0]["TrackingOptionID"] == option for l in bill["LineItems"])
     assert bill["Url"].endswith("/invoices/3600000")
     # Where its payments go in Procore, so the payment sync never reads the bill back.
-    assert (link.data["project_id"], link.data["commitment_id"]) == (2800000, requisition["commitment_id"])
+    assert (link.project_id, link.parent_id) == ("2800000", str(requisition["commitment_id"]))
+    assert (link.document_number, link.amount) == ("INV-100001", Decimal(requisition["summary"]["current_payment_due"]))
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
@@ -201,7 +203,7 @@ def test_a_bill_xero_kept_as_draft_is_reported(connection):
     run_finish(run)
     record = run.records.get(link=link)
     assert "saved the bill as DRAFT, not AUTHORISED" in record.message and record.hint
-    assert Link.objects.get(pk=link.pk).data["status"] == "DRAFT"
+    assert Link.objects.get(pk=link.pk).remote_status == "DRAFT"
 
 
 @pytest.mark.django_db
@@ -252,3 +254,27 @@ def test_bills_go_in_whole_batches_however_they_fall_across_projects(prerequisit
     sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert len(bills(xero_sandbox, connection)) == 5
     assert calls(xero_sandbox)["POST /api.xro/2.0/Invoices"] == 3, "5 bills in batches of 2: three calls"
+
+
+@pytest.mark.django_db
+def test_a_lost_answer_then_an_edited_invoice_number_never_makes_a_second_bill(prerequisites, procore_sandbox,
+                                                                               xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    faults(xero_sandbox, drop_after_commit_rate=1.0)  # Xero makes the bills, every answer is lost
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    faults(xero_sandbox, drop_after_commit_rate=0)
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
+    assert link.state == State.EXPORTING and link.engine_data["sent"]["number"] == "INV-100001"
+
+    requisition = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600000)
+    procore_client_for(connection).update_requisition(2800000, requisition["commitment_id"], 3600000,
+                                                      {"invoice_number": "INV-100001-A"})
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    mine = [b for b in bills(xero_sandbox, connection) if b["Url"].endswith("/invoices/3600000")]
+    assert len(mine) == 1, "found by the number and contact sent, not by today's number"
+    link.refresh_from_db()
+    assert (link.state, link.xero_id) == (State.SYNCED, mine[0]["InvoiceID"])
+    assert mine[0]["InvoiceNumber"] == "INV-100001-A"  # the draft bill follows the new number
+    assert len(bills(xero_sandbox, connection)) == 5

@@ -10,8 +10,13 @@ import requests
 
 from connector.clients import xero_client_for
 from connector.models import Kind, Link, SyncCursor, SyncRun
+from connector.services.project_settings import (
+    ProjectSettingError,
+    job_cost_projects,
+    job_costs_enable,
+    job_costs_map,
+)
 from procore_client.client import ProcoreClient
-from sync.job_cost_settings import JobCostSettingError, job_costs_enable, job_costs_map
 from sync.objects.job_costs import ProjectCodes
 from sync.services import sync_kind_run
 from sync.spend import SpendDocument, SpendLine
@@ -190,12 +195,12 @@ def test_an_unmapped_line_waits_visibly_and_imports_once_mapped(connection, job,
     sync(connection, SyncRun.Trigger.SCHEDULE)  # nothing new to map it with: Procore is left alone
     assert sum(calls(procore_sandbox).values()) == 0 and Link.objects.get(pk=link.pk).state == State.FAILED
 
-    with pytest.raises(JobCostSettingError):
+    with pytest.raises(ProjectSettingError):
         job_costs_map(job["link"], "account 520", "no-cost-type")
     # The admin selects the waiting record, types the cost code and runs the mapping action.
     admin_client.post("/admin/connector/link/", {"action": "job_costs_map_lines", "item_code": job["code"],
                                                  "_selected_action": [link.pk]})
-    assert Link.objects.get(pk=job["link"].pk).data["job_cost_map"] == {"account 520": job["code"]}
+    assert job_cost_projects(connection)[job["link"].procore_id] == (True, {"account 520": job["code"]})
     sync(connection, SyncRun.Trigger.SCHEDULE)  # the document did not change in Xero: retried from its copy
     [cost] = costs_of(procore_sandbox, origin)
     amounts = sorted(l["amount"] for l in data(procore_sandbox, "direct_cost_line_items", direct_cost_id=cost["id"]))
@@ -282,12 +287,11 @@ def test_the_opt_in_is_an_admin_action_on_synced_projects_only(connection, admin
                                                          "_selected_action": [synced.pk, waiting.pk]}, follow=True)
     notes = [str(m) for m in answer.context["messages"]]
     assert any("on for 1 project(s)" in n for n in notes) and any("Depot" in n and "not synced" in n for n in notes)
-    assert Link.objects.get(pk=synced.pk).data["job_costs_enabled"] is True
-    assert "job_costs_enabled" not in Link.objects.get(pk=waiting.pk).data
+    assert job_cost_projects(connection) == {"1": (True, {})}  # the waiting project got no settings
     assert not SyncCursor.objects.filter(connection=connection, kind=Kind.JOB_COST).exists()  # read again
 
     admin_client.post("/admin/connector/link/", {"action": "job_costs_off", "_selected_action": [synced.pk]})
-    assert Link.objects.get(pk=synced.pk).data["job_costs_enabled"] is False
+    assert job_cost_projects(connection) == {"1": (False, {})}
 
 
 @pytest.mark.django_db
@@ -524,3 +528,43 @@ def test_a_waiting_document_changed_in_xero_imports_its_latest_amounts(connectio
     job_costs_map(job["link"], "account 520", job["code"])
     sync(connection, SyncRun.Trigger.SCHEDULE)  # retried from its stored copy: the corrected one
     assert written(procore_sandbox, f"{spend_id}:{job['project_id']}")[1] == [Decimal("5.00"), Decimal("77.70")]
+
+
+def our_bill(job, requisition_id, amount="640.00"):
+    """A bill as the invoice export writes it (its Url names the Procore invoice), coded to the job."""
+    url = f"https://app.procore.com/{job['project_id']}/project/commitments/8100000/invoices/{requisition_id}"
+    contact = next(c for c in data(job["sandbox"], "Contacts", _tenant=job["tenant"], ContactStatus="ACTIVE"))
+    [result] = job["xero"].write_batch("invoices", [{
+        "Type": "ACCPAY", "Contact": {"ContactID": contact["ContactID"]}, "InvoiceNumber": f"INV-{requisition_id}",
+        "Date": "2026-03-03", "DueDate": "2026-04-02", "Url": url, "LineAmountTypes": "NoTax",
+        "Status": "AUTHORISED", "LineItems": [{
+            "Description": "Progress billing", "Quantity": 1, "UnitAmount": float(amount), "ItemCode": job["code"],
+            "AccountCode": "500", "Tracking": [{"TrackingCategoryID": job["category"]["TrackingCategoryID"],
+                                                "TrackingOptionID": job["option"]["TrackingOptionID"]}]}]}],
+        f"bill-{uuid.uuid4()}")
+    assert result.ok, result.errors
+    return result.id
+
+
+@pytest.mark.django_db
+def test_our_bill_whose_answer_was_lost_is_not_imported_and_a_cost_made_from_it_is_removed(
+        connection, job, procore_sandbox):
+    # The invoice export stored its intent and sent the bill; Xero made it; the answer was lost.
+    Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id="3600000", state=State.EXPORTING,
+                        reference="…/invoices/3600000")
+    lost = our_bill(job, 3600000)
+    sync(connection)
+    assert not costs_of(procore_sandbox, f"{lost}:{job['project_id']}"), "a subcontractor invoice, not a cost"
+    assert not Link.objects.filter(connection=connection, kind=Kind.JOB_COST, xero_id__startswith=lost).exists()
+
+    # A direct cost imported from one of our bills before it was recognised (the invoice link came later) goes.
+    earlier = our_bill(job, 3600001, amount="99.00")
+    sync(connection)
+    assert len(costs_of(procore_sandbox, f"{earlier}:{job['project_id']}")) == 1
+    Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id="3600001", xero_id=earlier,
+                        state=State.SYNCED)
+    run = sync(connection, SyncRun.Trigger.SCHEDULE)  # the bill itself did not change: it is not read again
+    assert not costs_of(procore_sandbox, f"{earlier}:{job['project_id']}")
+    link = Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=f"{earlier}:{job['project_id']}")
+    assert link.state == State.ARCHIVED
+    assert "came from a Procore subcontractor invoice" in run.records.get(link=link).message

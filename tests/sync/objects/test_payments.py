@@ -3,13 +3,14 @@
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 import requests
 
-from connector.clients import xero_client_for
+from connector.clients import procore_client_for, xero_client_for
 from connector.models import ConnectionSettings, Kind, Link
-from sync.objects.payments import target_from_url
+from sync.objects.invoices import target_from_url
 from sync.services import sync_kind_run
 from tests.sandboxes import calls, calls_reset, data, faults
 
@@ -27,7 +28,9 @@ def bill(connection, procore_sandbox, xero_sandbox):
     ConnectionSettings.objects.filter(connection=connection).update(
         payments_cadence="hourly", payments_enabled_at=datetime(2026, 3, 1, tzinfo=UTC))
     contract = next(c for c in data(procore_sandbox, "work_order_contracts") if c["status"] == "Approved")
-    requisition = next(iter(data(procore_sandbox, "requisitions", commitment_id=contract["id"])), {"id": 990001})
+    paid = {p["requisition_id"] for p in data(procore_sandbox, "contract_payments")}
+    requisition = next((r for r in data(procore_sandbox, "requisitions", commitment_id=contract["id"])
+                        if r["id"] not in paid), {"id": 990001})  # one Procore shows no payment for yet
     xero = xero_client_for(connection)
     contact = next(c for c in data(xero_sandbox, "Contacts", _tenant=connection.xero_tenant_id, ContactStatus="ACTIVE"))
     url = (f"https://app.procore.com/{contract['project_id']}/project/commitments/{contract['id']}"
@@ -39,7 +42,7 @@ def bill(connection, procore_sandbox, xero_sandbox):
     }], f"bill-{uuid.uuid4()}")[0]
     assert result.ok, result.errors
     Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id=str(requisition["id"]),
-                        xero_id=result.id, label="PAY-TEST-1", state=State.SYNCED)
+                        xero_id=result.id, label="PAY-TEST-1", state=State.SYNCED, remote_total=Decimal("1000.10"))
     return {"id": result.id, "contract": contract, "requisition_id": requisition["id"], "xero": xero}
 
 
@@ -86,7 +89,7 @@ def test_partial_then_final_payment_are_issued_once_each_to_the_cent(connection,
 def test_a_bill_we_exported_knows_its_commitment_so_its_payment_costs_no_bill_read(connection, bill, procore_sandbox,
                                                                                   xero_sandbox):
     Link.objects.filter(connection=connection, kind=Kind.INVOICE, xero_id=bill["id"]).update(
-        data={"project_id": bill["contract"]["project_id"], "commitment_id": bill["contract"]["id"]})
+        project_id=str(bill["contract"]["project_id"]), parent_id=str(bill["contract"]["id"]))
     paid = pay(bill, "1000.10", date(2026, 3, 5), "10420")
     calls_reset(xero_sandbox)
     assert sync(connection).created == 1
@@ -142,7 +145,7 @@ def test_lost_answers_and_server_errors_never_issue_a_payment_twice(connection, 
     amounts = ["100.01", "200.02", "150.50", "49.99"]
     ids = [pay(bill, a, date(2026, 3, 10 + n), f"1050{n}") for n, a in enumerate(amounts)]
     for server in (procore_sandbox, xero_sandbox):
-        faults(server, drop_after_commit_rate=0.5, error_rate=0.2, seed=5)
+        faults(server, drop_after_commit_rate=0.5, error_rate=0.2, seed=7)
     links = Link.objects.filter(connection=connection, kind=Kind.PAYMENT, xero_id__in=ids)
     for _ in range(15):
         sync(connection)
@@ -174,3 +177,42 @@ def test_a_payment_on_a_bill_that_cannot_be_traced_to_a_commitment_waits_visibly
     link = Link.objects.get(connection=connection, kind=Kind.PAYMENT, xero_id=payment_id)
     assert link.state == State.FAILED and f"bill {seeded['InvoiceNumber']} cannot be placed" in link.last_error
     assert data(procore_sandbox, "contract_payments") == before
+
+
+def by_hand(connection, bill, amount, day, cheque):
+    """A payment someone records in Procore themselves (no origin_id)."""
+    return procore_client_for(connection).create_contract_payment(
+        bill["contract"]["project_id"], bill["contract"]["id"],
+        {"amount": amount, "date": day, "check_number": cheque, "requisition_id": bill["requisition_id"],
+         "invoice_number": "PAY-TEST-1", "payment_method": "check"})
+
+
+@pytest.mark.django_db
+def test_a_xero_payment_procore_already_shows_is_refused_and_the_rest_of_the_invoice_still_syncs(
+        connection, bill, procore_sandbox):
+    # Someone recorded the cheque in Procore by hand; the bookkeeper then records the same cheque in Xero.
+    manual = by_hand(connection, bill, "600.00", "2026-03-05", "10417")
+    payment_id = pay(bill, "600.00", date(2026, 3, 5), "10417")
+    run = sync(connection)
+    assert issued(procore_sandbox, bill) == [], "no second payment of the same money"
+    link = Link.objects.get(connection=connection, kind=Kind.PAYMENT, xero_id=payment_id)
+    assert link.state == State.FAILED and "already shows a payment of 600.00 on 2026-03-05" in link.last_error
+    assert "delete the one entered by hand" in link.hint and run.failed == 1
+    assert sync(connection).failed == 0, "said once: not retried every run while nothing changed"
+
+    rest = pay(bill, "400.10", date(2026, 3, 9), "10431")  # the balance: 600.00 + 400.10 is the invoice
+    sync(connection)
+    assert [p["origin_id"] for p in issued(procore_sandbox, bill)] == [rest]
+    assert {p["id"] for p in data(procore_sandbox, "contract_payments", requisition_id=bill["requisition_id"])
+            if not p["origin_id"]} == {manual["id"]}
+
+
+@pytest.mark.django_db
+def test_a_xero_payment_that_would_overpay_the_invoice_in_procore_is_refused(connection, bill, procore_sandbox):
+    by_hand(connection, bill, "700.00", "2026-03-01", "9001")
+    payment_id = pay(bill, "600.00", date(2026, 3, 5), "10417")
+    sync(connection)
+    link = Link.objects.get(connection=connection, kind=Kind.PAYMENT, xero_id=payment_id)
+    assert link.state == State.FAILED and issued(procore_sandbox, bill) == []
+    assert ("Procore already shows 700.00 paid on invoice PAY-TEST-1 of 1000.10; this payment of 600.00 would take "
+            "it over, to 1300.00.") in link.last_error

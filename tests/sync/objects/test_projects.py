@@ -5,7 +5,7 @@ import requests
 
 from connector.clients import procore_client_for
 from connector.models import Kind, Link
-from sync.approvals import approval_accept, approval_reject
+from connector.services.approvals import approval_accept, approval_reject
 from sync.objects.projects import option_name
 from sync.services import sync_kind_run
 
@@ -109,7 +109,7 @@ def test_unlinked_options_are_listed_ready_to_import(connection, xero_sandbox):
 
 @pytest.mark.django_db
 def test_a_ready_to_import_option_becomes_a_procore_project_once(connection, procore_sandbox):
-    from sync.project_actions import option_import_as_project
+    from connector.services.projects import option_import_as_project
 
     sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
     link = Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id="", state=State.READY).first()
@@ -123,7 +123,7 @@ def test_a_ready_to_import_option_becomes_a_procore_project_once(connection, pro
 
 @pytest.mark.django_db
 def test_an_option_links_by_hand_to_a_project_older_than_the_connection(connection, procore_sandbox):
-    from sync.project_actions import ProjectActionError, linkable_projects, option_link_to_project
+    from connector.services.projects import ProjectActionError, linkable_projects, option_link_to_project
 
     sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
     options = list(Link.objects.filter(connection=connection, kind=Kind.PROJECT, procore_id="", state=State.READY))
@@ -136,7 +136,7 @@ def test_an_option_links_by_hand_to_a_project_older_than_the_connection(connecti
 
 @pytest.mark.django_db
 def test_an_older_project_can_be_sent_to_the_queue_on_purpose(connection, procore_sandbox):
-    from sync.project_actions import ProjectActionError, linkable_projects, project_send_to_queue
+    from connector.services.projects import ProjectActionError, linkable_projects, project_send_to_queue
 
     older = linkable_projects(connection)[0]
     link = project_send_to_queue(connection, older["id"])

@@ -9,12 +9,13 @@ import requests
 
 from connector.clients import procore_client_for, xero_client_for
 from connector.models import ConnectionSettings, Kind, Link, SyncRecord
-from sync.approvals import approval_accept
+from connector.services.approvals import approval_accept
+from connector.services.vendors import export_vendor, import_contact, link_suggested_all
 from sync.cursors import cursor_get
 from sync.objects import vendors
 from sync.objects.vendors import contact_clash, contact_payload, vendor_attrs, vendor_snapshot
 from sync.services import sync_kind_run
-from sync.vendor_actions import export_vendor, import_contact, link_suggested_all
+from tests.committed import committed
 
 State = Link.State
 
@@ -114,11 +115,13 @@ def test_link_all_suggested_links_the_seeded_pairs_and_records_the_contact_id_in
         connection, procore_sandbox, xero_sandbox):
     sync(connection)
     contacts_before = contacts(xero_sandbox, connection)
-    outcome = link_suggested_all(connection, run_inline=True)
+    with committed():
+        outcome = link_suggested_all(connection)
 
     linked = links(connection, state=State.SYNCED).exclude(procore_id="").exclude(xero_id="")
     assert len(outcome.done) == linked.count() == 10 and not outcome.refused
-    assert linked.get(label="Delta Steel Inc.").data["linked_rule"].startswith("same name once punctuation")
+    delta = linked.get(label="Delta Steel Inc.")
+    assert delta.decisions.get(verdict="linked").reason.startswith("same name once punctuation")
     by_id = {v["id"]: v for v in procore_vendors(procore_sandbox)}
     assert all(by_id[int(l.procore_id)]["origin_id"] == l.xero_id for l in linked)
     assert contacts(xero_sandbox, connection) == contacts_before  # linking renames nothing in Xero
@@ -132,11 +135,13 @@ def test_exports_create_exactly_the_asked_contacts_and_a_second_run_writes_nothi
         connection, procore_sandbox, xero_sandbox):
     set_settings(connection, approve_companies=False)
     sync(connection)
-    link_suggested_all(connection, run_inline=True)
+    with committed():
+        link_suggested_all(connection)
     asked = list(links(connection, xero_id="", state=State.READY).exclude(procore_id="")
                  .filter(label__in=["Apex Steel", "Summit Glazing Ltd", "Westside Paving Corp."]))
     before = contacts(xero_sandbox, connection)
-    export_vendor(asked, run_inline=True)
+    with committed():
+        export_vendor(asked)
 
     known = {b["ContactID"] for b in before}
     created = [c for c in contacts(xero_sandbox, connection) if c["ContactID"] not in known]
@@ -177,7 +182,8 @@ def test_exports_wait_for_approval_when_the_connection_asks_for_it(connection, x
                                                                    django_capture_on_commit_callbacks):
     sync(connection)
     link = procore_link(connection, "Apex Steel")
-    export_vendor([link], run_inline=True)
+    with committed():
+        export_vendor([link])
     link.refresh_from_db()
     assert link.state == State.AWAITING_APPROVAL
     assert not [c for c in contacts(xero_sandbox, connection) if c["Name"] == "Apex Steel"]
@@ -232,7 +238,8 @@ def test_a_clash_only_xero_notices_is_still_one_failed_record_in_plain_words(con
 def test_import_adds_a_procore_company_once_with_origin_id(connection, procore_sandbox, xero_sandbox):
     sync(connection)
     link = xero_link(connection, "Valley Fuel #9")
-    import_contact([link], run_inline=True)
+    with committed():
+        import_contact([link])
     link.refresh_from_db()
     made = [v for v in procore_vendors(procore_sandbox) if v["origin_id"] == link.xero_id]
     assert [(v["name"], str(v["id"])) for v in made] == [("Valley Fuel #9", link.procore_id)]
@@ -262,7 +269,8 @@ def test_an_import_whose_answer_was_lost_is_linked_not_created_again(connection,
 @pytest.mark.django_db
 def test_procore_owns_linked_companies_by_default(connection, procore_sandbox, xero_sandbox):
     sync(connection)
-    link_suggested_all(connection, run_inline=True)
+    with committed():
+        link_suggested_all(connection)
     link = links(connection).get(label="Westside Roofing")
     procore_client_for(connection).update_vendor(int(link.procore_id),
                                                  {"name": "Westside Roofing & Sheet Metal"})
@@ -279,7 +287,8 @@ def test_procore_owns_linked_companies_by_default(connection, procore_sandbox, x
 @pytest.mark.django_db
 def test_a_webhook_for_one_company_updates_its_contact_and_leaves_the_cursors(connection, xero_sandbox):
     sync(connection)
-    link_suggested_all(connection, run_inline=True)
+    with committed():
+        link_suggested_all(connection)
     link = links(connection).get(label="Redwood Electric Group")
     before = [cursor_get(connection, Kind.VENDOR, source) for source in ("procore", "xero")]
     procore_client_for(connection).update_vendor(int(link.procore_id),
@@ -296,7 +305,8 @@ def test_a_webhook_for_one_company_updates_its_contact_and_leaves_the_cursors(co
 def test_with_xero_as_owner_contact_changes_flow_to_procore(connection, procore_sandbox, xero_sandbox):
     set_settings(connection, vendor_owner="xero")
     sync(connection)
-    link_suggested_all(connection, run_inline=True)
+    with committed():
+        link_suggested_all(connection)
     link = links(connection).get(label="Delta Steel Inc.")
     xero_client_for(connection).write_batch(
         "contacts", [{"ContactID": link.xero_id, "Name": "Delta Steel Incorporated"}], None)
@@ -370,9 +380,10 @@ def test_under_faults_repeated_runs_converge_with_no_duplicate_contact(connectio
     monkeypatch.setattr("sync.export.BATCH", 4)  # several batches, so faults hit batch boundaries too
     set_settings(connection, approve_companies=False)
     sync(connection)
-    link_suggested_all(connection, run_inline=True)
+    with committed():
+        link_suggested_all(connection)
     asked = list(links(connection, xero_id="", state=State.READY).exclude(procore_id=""))
-    asked = [l for l in asked if l.data["procore"]["active"]]
+    asked = [l for l in asked if l.procore_snapshot["active"]]
     assert len(asked) >= 15
     export_vendor(asked)
     faults = {"drop_after_commit_rate": 0.3, "error_rate": 0.2, "seed": 7}

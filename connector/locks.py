@@ -1,0 +1,114 @@
+"""Named locks shared by every process of a deployment.
+
+With Redis (production; REDIS_URL) a redis-py lock: a random owner token, an expiry, and release/extend by
+Lua so nobody frees a lock they do not hold (https://redis-py.readthedocs.io/en/stable/lock.html). Without
+Redis (the embedded default on SQLite) a row of the Lock table: the unique name makes taking it atomic, the
+owner token guards the release, and an expired row (its holder died) is taken over.
+
+`hold(names)` takes several locks in sorted order (two writers asking for the same documents in any order
+cannot deadlock) and lets them all go on the way out. A contended attempt sends `lock_contended` first, so
+a test can act at exactly that moment instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+lock_contended = Signal()  # sent with name=…, the first time an attempt to take a lock finds it held
+POLL_S = 0.05
+
+
+class LockUnavailable(Exception):
+    """Someone else holds the lock and did not let it go within the wait allowed."""
+
+    def __init__(self, name: str):
+        super().__init__(f"{name} is held by another process")
+        self.name = name
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+class _RedisLock:
+    def __init__(self, name: str, ttl: float):
+        self._lock = _redis(settings.REDIS_URL).lock(f"lock:{name}", timeout=ttl, blocking=False)
+
+    def acquire(self) -> bool:
+        return bool(self._lock.acquire(blocking=False))
+
+    def release(self) -> None:
+        from redis.exceptions import LockError
+
+        try:
+            self._lock.release()
+        except LockError:  # expired and perhaps taken by someone else: theirs now, nothing to free
+            pass
+
+
+class _RowLock:
+    def __init__(self, name: str, ttl: float):
+        self.name, self.ttl, self.owner = name, ttl, uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        from .models import Lock
+
+        now = timezone.now()
+        Lock.objects.filter(name=self.name, expires_at__lt=now).delete()  # its holder died: take it over
+        try:
+            with transaction.atomic():
+                Lock.objects.create(name=self.name, owner=self.owner, expires_at=now + timedelta(seconds=self.ttl))
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self) -> None:
+        from .models import Lock
+
+        Lock.objects.filter(name=self.name, owner=self.owner).delete()
+
+
+def _new(name: str, ttl: float):
+    return _RedisLock(name, ttl) if settings.REDIS_URL else _RowLock(name, ttl)
+
+
+@contextmanager
+def hold(names, *, ttl: float = 300, wait: float = 60):
+    """Hold every lock of `names` (a name or a list) for the block; LockUnavailable when one stays taken
+    longer than `wait` seconds. `ttl` bounds how long a dead holder can block the others."""
+    names = sorted({names} if isinstance(names, str) else set(names))
+    held = []
+    try:
+        for name in names:
+            lock = _new(name, ttl)
+            deadline, told = time.monotonic() + wait, False
+            while not lock.acquire():
+                if not told:
+                    told = True
+                    lock_contended.send(sender=None, name=name)
+                if time.monotonic() >= deadline:
+                    raise LockUnavailable(name)
+                time.sleep(POLL_S)
+            held.append(lock)
+        yield
+    finally:
+        for lock in reversed(held):
+            lock.release()
+
+
+def document_lock_name(connection, kind: str, document_id: str) -> str:
+    """One lock per Xero document of an organisation: every writer of a purchase order holds it while it
+    reads the document's lines and writes them back."""
+    return f"xero:{connection.xero_tenant_id}:{kind}:{document_id}"

@@ -1,0 +1,197 @@
+"""Records (links) and their states: the one place a record's state changes.
+
+Every state change — a person's accept, reject or re-send, a run's exporting/synced/failed — is a
+transition that names the states it may leave and is applied as one conditional UPDATE. A run's transition
+also requires the version it read: if a person (or anything else) moved the record meanwhile, nothing is
+written, the caller is told, and the in-memory copy is refreshed so the run can say what happened. A
+person's transition is checked against the states only, so it always wins over a run in flight. Only the
+fields named are written; nobody's stale copy of the rest is saved back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import Decision, Link, LinkLine
+
+State = Link.State
+LEGACY_ACCEPTED = "legacy-accepted"  # accepted before contents were fingerprinted (migration 0007)
+
+
+def fingerprint(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# -- the transition ------------------------------------------------------------------------------------
+def record_transition(link: Link, to: str, *, leaving: Iterable[str], person: bool = False, **fields) -> bool:
+    """Move `link` to `to` if it is still in one of `leaving` (and, unless `person`, at the version this copy
+    holds). Returns whether it moved; when it did not, `link` is refreshed from the database (or marked gone)."""
+    leaving = list(leaving)
+    now = timezone.now()
+    rows = Link.objects.filter(pk=link.pk, state__in=leaving)
+    if not person:
+        rows = rows.filter(version=link.version)
+    moved = rows.update(state=to, version=F("version") + 1, updated_at=now, **fields)
+    if not moved:
+        record_refresh(link)
+        return False
+    link.state, link.version, link.updated_at = to, link.version + 1, now
+    for name, value in fields.items():
+        setattr(link, name, value)
+    return True
+
+
+def record_refresh(link: Link) -> Link:
+    """The record as it stands now; `link.pk` becomes None when it is gone (merged into another)."""
+    fresh = Link.objects.filter(pk=link.pk).first()
+    if fresh is None:
+        link.pk = None
+        return link
+    for field in Link._meta.concrete_fields:
+        setattr(link, field.attname, getattr(fresh, field.attname))
+    return link
+
+
+def record_update(link: Link, **fields) -> bool:
+    """Write engine-owned fields (snapshots, summary, bookkeeping) that differ from what `link` holds; the
+    state and people's fields are not touched. Returns whether anything was written."""
+    changed = {name: value for name, value in fields.items() if getattr(link, name) != value}
+    if not changed or link.pk is None:
+        return False
+    Link.objects.filter(pk=link.pk).update(updated_at=timezone.now(), **changed)
+    for name, value in changed.items():
+        setattr(link, name, value)
+    return True
+
+
+def record_moved_words(link: Link) -> str:
+    """What happened to a record a run found moved, for the run's log."""
+    if link.pk is None:
+        return "The record was merged into another one meanwhile; this run left it alone."
+    decision = link.decisions.order_by("-decided_at", "-id").first()
+    if decision is not None:
+        return (f"{decision.get_verdict_display()} by {decision.username or 'someone'} while this run was going; "
+                f"the run left it as it is now ({link.get_state_display().lower()}).")
+    return f"Changed by another process while this run was going; left as it is now ({link.get_state_display()})."
+
+
+# -- making and finding records ------------------------------------------------------------------------
+def records_by_procore_id(connection, kind: str, procore_ids) -> dict[str, Link]:
+    """procore id → link, for a list a run is about to judge: one query per 500 ids, not one per record."""
+    ids, found = sorted({str(i) for i in procore_ids}), {}
+    for start in range(0, len(ids), 500):
+        for link in Link.objects.filter(connection=connection, kind=kind, procore_id__in=ids[start:start + 500]):
+            found[link.procore_id] = link
+    return found
+
+
+def record_new(connection, kind: str, *, procore_id="", xero_id="", label: str = "", state: str = State.READY,
+               **fields) -> tuple[Link, bool]:
+    """The link of a record known to have none yet: one INSERT. (link, True) when made; (the existing one,
+    False) when someone made it meanwhile — the caller judges that one instead."""
+    ids = {"procore_id": str(procore_id)} if procore_id != "" else {"xero_id": str(xero_id)}
+    try:
+        with transaction.atomic():
+            return Link.objects.create(connection=connection, kind=kind, procore_id=str(procore_id),
+                                       xero_id=str(xero_id), label=label[:255], state=state, **fields), True
+    except IntegrityError:
+        return Link.objects.get(connection=connection, kind=kind, **ids), False
+
+
+# -- the engine's moves ----------------------------------------------------------------------------------
+def record_mark_exporting(links: list[Link], key: str, references: dict[int, str] | None = None,
+                          sent: dict[int, dict] | None = None) -> list[Link]:
+    """Store the intent before the remote call, committed, so a crash finds it: state exporting, the batch's
+    Idempotency-Key and what is sent (the reference the record is found again by). Only records still as the
+    run read them take it; the others (rejected meanwhile, say) are left out of the batch and returned
+    refreshed in `link.state` for the caller to log."""
+    references, sent = references or {}, sent or {}
+    taken = []
+    with transaction.atomic():
+        for link in links:
+            fields = {"idempotency_key": key}
+            if link.pk in references:
+                fields["reference"] = references[link.pk][:255]
+            if link.pk in sent:
+                fields["engine_data"] = {**link.engine_data, "sent": sent[link.pk]}
+            if record_transition(link, State.EXPORTING, leaving=[State.READY, State.SYNCED, State.EXPORTING],
+                                 **fields):
+                taken.append(link)
+    return taken
+
+
+def record_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerprint_value: str = "",
+                reference: str = "", leaving=(State.EXPORTING, State.READY), **fields) -> bool:
+    """Synced: the remote id and what was written are recorded; any earlier error is cleared. False when the
+    record moved meanwhile (logged by the caller) or the remote record is already another record's."""
+    values = {"last_error": "", "hint": "", "synced_at": timezone.now(), "refused_fingerprint": "",
+              "waiting_for_kind": "", "waiting_for_id": "", **fields}
+    if xero_id:
+        values["xero_id"] = str(xero_id)
+    if procore_id:
+        values["procore_id"] = str(procore_id)
+    if fingerprint_value:
+        values["fingerprint"] = fingerprint_value
+    if reference:
+        values["reference"] = reference[:255]
+    try:
+        with transaction.atomic():
+            return record_transition(link, State.SYNCED, leaving=leaving, **values)
+    except IntegrityError:
+        # The remote record is already linked to another local record: never bind it twice.
+        record_refresh(link)
+        record_fail(link, message="This record is already linked to another record of the other system.",
+                    hint="Check the records of this kind for a duplicate.", leaving=[link.state])
+        return False
+
+
+def record_fail(link: Link, *, message: str, hint: str = "", refused: str | None = None,
+                leaving=(State.READY, State.EXPORTING, State.AWAITING_APPROVAL, State.WAITING, State.FAILED,
+                         State.SYNCED), **fields) -> bool:
+    """Failed: refused by the other system (or by our own checks). `refused`: the content that was refused —
+    not offered again until it changes or a person retries it."""
+    if refused is not None:
+        fields["refused_fingerprint"] = refused
+    return record_transition(link, State.FAILED, leaving=leaving, last_error=message, hint=hint,
+                             attempts=link.attempts + 1, waiting_for_kind="", waiting_for_id="", **fields)
+
+
+def record_wait(link: Link, *, message: str, hint: str, waiting_for: tuple[str, str],
+                leaving=(State.READY, State.AWAITING_APPROVAL, State.WAITING, State.FAILED, State.EXPORTING),
+                **fields) -> bool:
+    """Waiting for another record (its vendor, project, commitment, item): moves on by itself once that one is
+    in Xero."""
+    return record_transition(link, State.WAITING, leaving=leaving, last_error=message, hint=hint,
+                             waiting_for_kind=waiting_for[0], waiting_for_id=str(waiting_for[1]), **fields)
+
+
+def record_lines_set(link: Link, lines: list[LinkLine]) -> None:
+    """Replace the lines kept for a document (what was written is the truth now)."""
+    LinkLine.objects.filter(link=link).delete()
+    for position, line in enumerate(lines):
+        line.link, line.position = link, line.position or position
+    LinkLine.objects.bulk_create(lines)
+
+
+def lines_by_link(link_ids) -> dict[int, list[LinkLine]]:
+    found: dict[int, list[LinkLine]] = {}
+    ids = list(link_ids)
+    for start in range(0, len(ids), 500):
+        for line in LinkLine.objects.filter(link_id__in=ids[start:start + 500]).order_by("position", "id"):
+            found.setdefault(line.link_id, []).append(line)
+    return found
+
+
+def record_accepted_for(link: Link, content_fingerprint: str) -> bool:
+    """Whether an accountant accepted this very content (or accepted it before contents were tracked)."""
+    return bool(link.approved_fingerprint) and link.approved_fingerprint in (content_fingerprint, LEGACY_ACCEPTED)
+
+
+def latest_decision(link: Link) -> Decision | None:
+    return link.decisions.order_by("-decided_at", "-id").first()

@@ -1,0 +1,70 @@
+"""The one transition function: a record moves only from the states named, and a run's stale copy loses."""
+
+import pytest
+
+from connector.models import Kind, Link
+from connector.services.approvals import approval_accept, approval_reject, approval_resend
+from connector.services.records import record_mark_exporting, record_moved_words, record_transition
+from tests.factories import ConnectionFactory, LinkFactory, UserFactory
+
+State = Link.State
+
+
+@pytest.mark.django_db
+def test_a_transition_names_the_states_it_may_leave():
+    link = LinkFactory(state=State.SYNCED)
+    assert not record_transition(link, State.EXPORTING, leaving=[State.READY])
+    assert Link.objects.get(pk=link.pk).state == State.SYNCED
+    assert record_transition(link, State.EXPORTING, leaving=[State.SYNCED])
+    assert (link.state, link.version) == (State.EXPORTING, 1) == tuple(
+        Link.objects.filter(pk=link.pk).values_list("state", "version").get())
+
+
+@pytest.mark.django_db
+def test_a_run_holding_a_stale_copy_loses_to_a_person_and_sees_what_happened():
+    user = UserFactory(username="alice")
+    link = LinkFactory(state=State.READY, content_fingerprint="c1", approved_fingerprint="c1", label="SC-9")
+    stale = Link.objects.get(pk=link.pk)  # what a run read
+    approval_reject(links=[link], reason="Wrong vendor", user=user)
+    assert not record_mark_exporting([stale], "key-1"), "the run may not export what was rejected meanwhile"
+    assert stale.state == State.REJECTED  # refreshed: the run knows where the record is now
+    assert "Rejected by alice while this run was going" in record_moved_words(stale)
+    fresh = Link.objects.get(pk=link.pk)
+    assert (fresh.state, fresh.rejected_reason, fresh.idempotency_key) == (State.REJECTED, "Wrong vendor", "")
+
+
+@pytest.mark.django_db
+def test_only_the_fields_named_are_written():
+    link = LinkFactory(state=State.AWAITING_APPROVAL, label="Old label", content_fingerprint="c1")
+    run_copy = Link.objects.get(pk=link.pk)
+    Link.objects.filter(pk=link.pk).update(label="Renamed by the engine")
+    assert record_transition(run_copy, State.READY, leaving=[State.AWAITING_APPROVAL], person=True)
+    assert Link.objects.get(pk=link.pk).label == "Renamed by the engine", "a stale copy's other fields are not saved"
+
+
+@pytest.mark.django_db
+def test_accept_records_who_and_what_and_a_re_send_never_skips_the_queue():
+    connection = ConnectionFactory()
+    user = UserFactory(username="bob")
+    queued = LinkFactory(connection=connection, kind=Kind.COMMITMENT, state=State.AWAITING_APPROVAL,
+                         content_fingerprint="c1", document_number="SC-1", vendor_name="Acme", amount="120.50")
+    [accepted] = approval_accept(links=[queued], user=user)
+    assert (accepted.state, accepted.approved_fingerprint) == (State.READY, "c1")
+    decision = accepted.decisions.get()
+    assert (decision.verdict, decision.username, decision.content_fingerprint) == ("accepted", "bob", "c1")
+    assert decision.in_words.startswith("Accepted by bob on ") and "SC-1 · Acme · 120.50" in decision.in_words
+
+    refused = LinkFactory(connection=connection, kind=Kind.COMMITMENT, state=State.FAILED, content_fingerprint="c2",
+                          refused_fingerprint="c2", last_error="Xero refused the record")
+    [resent] = approval_resend(links=[refused], user=user)
+    assert resent.state == State.AWAITING_APPROVAL, "never accepted: back to the queue, not straight to Xero"
+    accepted_before = LinkFactory(connection=connection, kind=Kind.COMMITMENT, state=State.FAILED,
+                                  content_fingerprint="c3", approved_fingerprint="c3", refused_fingerprint="c3")
+    assert approval_resend(links=[accepted_before], user=user)[0].state == State.READY
+
+
+@pytest.mark.django_db
+def test_a_record_being_written_to_xero_cannot_be_rejected_any_more():
+    link = LinkFactory(state=State.EXPORTING)
+    assert approval_reject(links=[link], reason="Too late") == []
+    assert Link.objects.get(pk=link.pk).state == State.EXPORTING
