@@ -22,6 +22,8 @@ from ..models import Decision, Link, LinkLine
 
 State = Link.State
 LEGACY_ACCEPTED = "legacy-accepted"  # accepted before contents were fingerprinted (migration 0007)
+# What a run may send: judged ready (or changed since Xero refused it), an update of a synced one, a resend.
+EXPORTABLE = (State.READY, State.SYNCED, State.EXPORTING, State.FAILED)
 
 
 def fingerprint(payload) -> str:
@@ -120,8 +122,7 @@ def record_mark_exporting(links: list[Link], key: str, references: dict[int, str
                 fields["reference"] = references[link.pk][:255]
             if link.pk in sent:
                 fields["engine_data"] = {**link.engine_data, "sent": sent[link.pk]}
-            if record_transition(link, State.EXPORTING, leaving=[State.READY, State.SYNCED, State.EXPORTING],
-                                 **fields):
+            if record_transition(link, State.EXPORTING, leaving=EXPORTABLE, **fields):
                 taken.append(link)
     return taken
 

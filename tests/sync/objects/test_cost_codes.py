@@ -61,3 +61,24 @@ def test_a_renamed_cost_code_renames_its_items(connection, procore_sandbox, xero
     renamed = {i["Code"]: i["Name"] for i in xero_items(xero_sandbox) if i["Code"].startswith(code["full_code"] + ".")}
     assert renamed and set(renamed.values()) == {"Site mobilisation"}
     assert run.updated == len(renamed) and run.created == 0
+
+
+@pytest.mark.django_db
+def test_items_xero_refused_wait_for_a_change_instead_of_being_resent_every_run(connection, procore_sandbox,
+                                                                               xero_sandbox):
+    from connector.models import ConnectionSettings
+    from tests.sandboxes import calls, calls_reset
+
+    ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="999")  # not in Xero
+    first = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    refused = list(Link.objects.filter(connection=connection, kind=Kind.COST_CODE, state=Link.State.FAILED,
+                                       last_error__icontains="account").values_list("pk", flat=True))
+    assert refused and first.created == 0
+    calls_reset(xero_sandbox)
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    assert "POST /api.xro/2.0/Items" not in calls(xero_sandbox), "a 4xx is not retried blindly"
+    assert again.failed == 0
+
+    ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="500")  # the fix
+    fixed = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
+    assert fixed.created == Link.objects.filter(pk__in=refused, state=Link.State.SYNCED).count() == len(refused)
