@@ -3,7 +3,8 @@
 The same day-one flow twice, each in its own process and throwaway stack: once clean (the expected
 result), once with the sandboxes' faults on — 5% server errors, 2% of writes dropped after commit,
 Xero 429 bursts, Procore webhook deliveries duplicated — plus the worker SIGKILLed mid-run and
-restarted, and one Xero token refresh whose answer is lost. Then both sandboxes' data are compared.
+restarted, and one Xero token refresh whose answer is lost; in both, people act while the runs go on
+(bench.chaos_people). Then both sandboxes' data are compared, and the people's decisions checked.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def run_both(size: str, seed: int, keep: bool = False) -> dict:
             "expected": {resource: len(keys) for resource, keys in results["clean"]["records"].items()},
             "actual": {resource: len(keys) for resource, keys in results["faults"]["records"].items()},
             "connection_status": results["faults"]["connection_status"],
+            "people": results["faults"]["people"], "decisions": results["faults"]["decisions"],
             **verdict}
 
 
@@ -90,7 +92,7 @@ def main(argv=None) -> dict | None:
 def passed(result: dict) -> bool:
     counts = result["counts"]
     return not (counts["duplicates"] or counts["missing"] or counts["not_final"]) \
-        and result["connection_status"] == "active"
+        and result["connection_status"] == "active" and not any(result.get("decisions", {}).values())
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from . import stack
 from .remote import Sandbox
 
 FAULTS = {"error_rate": 0.05, "drop_after_commit_rate": 0.02}
-ROUNDS = 8
+ROUNDS = 10
 BURST = 3  # Xero 429s at the start of each faulty round
 NEW_PROJECTS = 3  # created in Procore during the day: their webhooks are the ones duplicated
 
@@ -81,6 +81,7 @@ def settled(connection) -> bool:
 
 
 def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool) -> dict:
+    from .chaos_people import People, decision_counts
     from .driver import connect_sandboxes, setup_django
     from .invariants import link_states, snapshot
     from .phases import Phase, decide, run_pass
@@ -102,6 +103,7 @@ def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool) -> dict:
         pc = procore_client_for(connection)
         for n in range(NEW_PROJECTS):  # before the faults: the expected result must not depend on them
             pc.create_project({"name": f"Chaos Depot {n}", "project_number": f"26-9{n:02d}"})
+        people = People(procore, seed)
         chaos = Counter()
         if faults:
             procore.faults(**FAULTS, duplicate_webhook_rate=0.5)
@@ -119,8 +121,10 @@ def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool) -> dict:
                 results = dispatch(connection.pk)  # what the next beat tick would queue
             if faults and rounds == 2:
                 chaos["refresh_answers_lost"] += lose_xero_refresh(connection, xero)
+            people.during_runs(connection, rounds, results)  # while the worker runs the round
             wait_all(results)
-            if not decide(connection) and settled(connection) and rounds >= 2:
+            people.before_decisions(connection)
+            if not decide(connection) and settled(connection) and people.settled() and rounds >= 2:
                 break
         converge_s = time.monotonic() - started
         for side in (procore, xero):
@@ -132,9 +136,10 @@ def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool) -> dict:
                 chaos[f"{name}_{key}"] += stats[key]
         chaos["webhook_events"] = WebhookEvent.objects.filter(connection=connection).count()
         connection = Connection.objects.get(pk=connection.pk)
-        return {"records": snapshot(procore, xero, connection.xero_tenant_id), "links": link_states(connection),
-                "chaos": dict(chaos), "rounds": rounds, "converge_s": round(converge_s, 1),
-                "connection_status": connection.status}
+        return {"records": snapshot(procore, xero, connection.xero_tenant_id, people.keep_out_of_comparison()),
+                "links": link_states(connection), "chaos": dict(chaos), "people": dict(people.done),
+                "decisions": decision_counts(connection, xero), "rounds": rounds,
+                "converge_s": round(converge_s, 1), "connection_status": connection.status}
     finally:
         for proc in (worker, web, sandbox_proc):
             if proc is not None:

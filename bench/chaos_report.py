@@ -35,6 +35,13 @@ def markdown(result: dict) -> str:
     lines.append(f"| **total** | {sum(result['expected'].values())} | {sum(got.values()) if got else ''} "
                  f"| **{counts['duplicates']}** | **{counts['missing']}** | {counts['unexpected']} |")
     chaos = result.get("chaos", {})
+    decisions = result.get("decisions", {})
+    if decisions:
+        lines += ["", "| people's decisions | count |", "|---|---:|",
+                  f"| decisions overridden | **{decisions['decisions_overridden']}** |",
+                  f"| records exported without acceptance | **{decisions['exported_without_acceptance']}** |",
+                  f"| PO lines lost | **{decisions['po_lines_lost']}** |"]
+    people = result.get("people", {})
     lines += [
         "",
         f"Records not in a final state: **{counts['not_final']}**"
@@ -42,6 +49,8 @@ def markdown(result: dict) -> str:
         f"Converged in {result['converge_s']} s over {result['rounds']} scheduled rounds "
         f"(the clean run: {result['clean_s']} s); the whole suite took {result.get('total_s', '?')} s.",
         "Faults that happened: " + ", ".join(f"{LABELS.get(k, k)} {v}" for k, v in chaos.items()) + ".",
+        *(["People acting while the runs went: " + ", ".join(f"{k} {v}" for k, v in people.items()) + "."]
+          if people else []),
         "",
     ]
     return "\n".join(lines)

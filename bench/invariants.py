@@ -17,14 +17,17 @@ def _tenant(rows: list, tenant: str) -> list:
     return [r for r in rows if r.get("_tenant") in (None, tenant)]
 
 
-def snapshot(procore: Sandbox, xero: Sandbox, tenant: str) -> dict[str, list[str]]:
-    """resource → the keys of the records the connector is responsible for (a key twice = a duplicate)."""
+def snapshot(procore: Sandbox, xero: Sandbox, tenant: str, keep_out: dict | None = None) -> dict[str, list[str]]:
+    """resource → the keys of the records the connector is responsible for (a key twice = a duplicate).
+    `keep_out`: {"commitments": [Procore ids]} whose POs an open race decides (bench.chaos_people)."""
+    raced = {f"Procore {i}" for i in (keep_out or {}).get("commitments", [])}
     out: dict[str, list[str]] = {}
     out["xero Items"] = [i["Code"] for i in _tenant(xero.data("Items"), tenant)]
     out["xero Contacts"] = [c["Name"].casefold() for c in _tenant(xero.data("Contacts"), tenant)
                             if c.get("ContactStatus", "ACTIVE") == "ACTIVE"]
     out["xero PurchaseOrders"] = [p.get("Reference") or "" for p in _tenant(xero.data("PurchaseOrders"), tenant)
-                                  if p.get("Status") != "DELETED"]
+                                  if p.get("Status") != "DELETED"
+                                  and not any((p.get("Reference") or "").endswith(mark) for mark in raced)]
     out["xero Bills"] = [f"{b.get('InvoiceNumber')}|{b.get('Reference')}" for b in
                          _tenant(xero.data("Invoices"), tenant) if b.get("Type") == "ACCPAY"
                          and b.get("Status") not in ("DELETED", "VOIDED")]

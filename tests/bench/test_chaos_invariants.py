@@ -1,6 +1,7 @@
 """The chaos suite's invariants on the `small` company (CI): with 5% server errors, 2% lost answers, 429
-bursts, duplicated webhooks, a SIGKILLed worker and a lost token refresh, the connector ends with
-exactly what a clean run makes — no duplicates, nothing missing, nothing left half-way."""
+bursts, duplicated webhooks, a SIGKILLed worker, a lost token refresh and people deciding while the runs go,
+the connector ends with exactly what a clean run makes — no duplicates, nothing missing, nothing left
+half-way — and no decision of a person's overridden."""
 
 import pytest
 
@@ -24,3 +25,7 @@ def test_faults_and_a_killed_worker_converge_to_the_clean_result():
     assert result["counts"]["missing"] == 0, result["missing"]
     assert result["counts"]["not_final"] == 0, result["not_final"]
     assert result["connection_status"] == "active", "a lost refresh answer must not cost the authorisation"
+    people = result["people"]
+    assert people["rejected"] == 2 and people["re-sent"] == 1 and people["commitments renumbered"] == 1
+    assert people["job costs off"] == people["job costs on"] == people["job costs map"] == 1
+    assert result["decisions"] == {"decisions_overridden": 0, "exported_without_acceptance": 0, "po_lines_lost": 0}

@@ -30,3 +30,11 @@ def test_records_left_waiting_are_named():
                                           counts={"duplicates": 0, "missing": 0, "unexpected": 0, "not_final": 2}))
 
     assert "Records not in a final state: **2** ({'invoice': {'exporting': 2}})" in table
+
+
+def test_the_decisions_people_trust_it_on_are_counted():
+    table = chaos_report.markdown(_result(decisions={"decisions_overridden": 0, "exported_without_acceptance": 1,
+                                                     "po_lines_lost": 0}, people={"rejected": 2}))
+
+    assert "| records exported without acceptance | **1** |" in table
+    assert "People acting while the runs went: rejected 2." in table
