@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from .models import Connection, WorkerHeartbeat
+from .models import Connection, Membership, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +58,31 @@ def xero_as_dict(model) -> dict:
     from xero_python.api_client.serializer import serialize
 
     return serialize(model)
+
+
+# What each role may do on its connections (connector permission codenames).
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Membership.Role.VIEWER: frozenset({"view_connection", "view_sync_log", "view_link"}),
+    Membership.Role.ACCOUNTANT: frozenset({"view_connection", "view_sync_log", "view_link", "approve_exports",
+                                           "run_sync"}),
+    Membership.Role.COMPANY_ADMIN: frozenset({"view_connection", "view_sync_log", "view_link", "approve_exports",
+                                              "run_sync", "connect_connection", "change_connectionsettings",
+                                              "manage_members"}),
+}
+
+
+def connections_for(user, permission: str = "view_connection"):
+    """The connections `user` may do `permission` on (a connector codename, e.g. "approve_exports"):
+    superusers all of them, everyone else those where their role allows it."""
+    if not getattr(user, "is_authenticated", False):
+        return Connection.objects.none()
+    if user.is_superuser:
+        return Connection.objects.all()
+    roles = [role for role, allowed in ROLE_PERMISSIONS.items() if permission.split(".")[-1] in allowed]
+    return Connection.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
+
+
+def member_can(user, connection, permission: str) -> bool:
+    """Whether `user` may do `permission` on this connection."""
+    connection_id = getattr(connection, "pk", connection)
+    return connections_for(user, permission).filter(pk=connection_id).exists()
