@@ -86,8 +86,13 @@ def procore_delivery_receive(*, connection_id: int, authorization: str, body: by
 
 
 def xero_signature_valid(*, body: bytes, signature: str, key: str | None = None) -> bool:
-    digest = hmac.new((key or settings.XERO_WEBHOOK_KEY).encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest), (signature or "").encode())
+    """HMAC-SHA256 of the raw body under the webhooks key. An empty key signs nothing: anyone can compute
+    that HMAC, so with no key every delivery is refused (production refuses to start without one)."""
+    key = settings.XERO_WEBHOOK_KEY if key is None else key
+    if not key or not signature:
+        return False
+    digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode())
 
 
 def xero_delivery_receive(*, body: bytes, signature: str) -> list[WebhookEvent]:
