@@ -81,6 +81,8 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<int:connection_id>/xero-organisation/", view(oauth.xero_organisation),
                  name="connector_connection_xero_organisation"),
             path("<int:connection_id>/disconnect/", view(oauth.disconnect), name="connector_connection_disconnect"),
+            path("<int:connection_id>/rotate-webhook-secret/", view(oauth.rotate_webhook_secret),
+                 name="connector_connection_rotate_webhook_secret"),
             path("<int:connection_id>/sync/<str:kind>/", view(sync.sync_now), name="connector_connection_sync"),
             path("<int:connection_id>/preview/<str:kind>/", view(sync.preview), name="connector_connection_preview"),
             path("<int:connection_id>/companies/", view(companies.companies), name="connector_connection_companies"),
