@@ -58,3 +58,12 @@ def test_the_image_never_runs_production_settings_on_made_up_secrets():
     lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if not line.startswith("#")]
     build = "\n".join(lines)
     assert "settings.production" not in build and "SECRET_KEY=" not in build
+
+
+def test_the_access_log_leaves_query_strings_out():
+    """OAuth callbacks carry ?code=…: gunicorn logs the path (%(U)s), never the request line (%(r)s)."""
+    import shlex
+
+    args = shlex.split(load()["services"]["web"]["command"])
+    log_format = args[args.index("--access-logformat") + 1]
+    assert "%(U)s" in log_format and "%(r)s" not in log_format and "%(q)s" not in log_format
