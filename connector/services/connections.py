@@ -120,8 +120,15 @@ def connection_reauthorise_procore(*, connection: Connection, procore_tokens) ->
     otherwise silently point the connection at data it was never meant to sync."""
     from .. import oauth
 
+    _refuse_if_disconnected(connection)
     if connection.procore_company_id:
-        if connection.procore_company_id not in procore_company_ids(access_token=procore_tokens.access_token):
+        try:
+            reached = procore_company_ids(access_token=procore_tokens.access_token)
+        except Exception as exc:
+            logger.warning("Listing the companies of a Procore re-authorisation failed: %s", type(exc).__name__)
+            raise ConnectionRefused("Procore could not say which companies this sign-in reaches, so nothing was "
+                                    "changed. Try reconnecting in a few minutes.") from exc
+        if connection.procore_company_id not in reached:
             try:  # the unused token is ours to revoke; revoking touches only that token
                 oauth.procore_oauth().revoke(procore_tokens.access_token)
             except Exception as exc:  # best effort; it expires on its own
@@ -142,7 +149,13 @@ def connection_reauthorise_xero(*, connection: Connection, xero_tokens) -> Conne
     Xero tokens belong to the user who consented; /connections lists the organisations they reach."""
     from .. import oauth
 
-    tenants = {t.get("tenantId") for t in oauth.xero_oauth().connections(xero_tokens.access_token)}
+    _refuse_if_disconnected(connection)
+    try:
+        tenants = {t.get("tenantId") for t in oauth.xero_oauth().connections(xero_tokens.access_token)}
+    except Exception as exc:
+        logger.warning("Listing the organisations of a Xero re-authorisation failed: %s", type(exc).__name__)
+        raise ConnectionRefused("Xero could not say which organisations this sign-in reaches, so nothing was "
+                                "changed. Try reconnecting in a few minutes.") from exc
     if connection.xero_tenant_id not in tenants:
         raise ConnectionRefused(
             f"That Xero sign-in does not reach “{connection.xero_organisation_name}”, the organisation of this "
@@ -153,8 +166,14 @@ def connection_reauthorise_xero(*, connection: Connection, xero_tokens) -> Conne
     return _reactivate(connection)
 
 
+def _refuse_if_disconnected(connection: Connection) -> None:
+    if connection.status == Connection.Status.DISCONNECTED:
+        raise ConnectionRefused(f"{connection} was disconnected and stays as history. Use “Connect Procore” "
+                                "on the connections page to start a new connection.")
+
+
 def _reactivate(connection: Connection) -> Connection:
-    if connection.procore_company_id and connection.xero_tenant_id and connection.status != Connection.Status.DISCONNECTED:
+    if connection.procore_company_id and connection.xero_tenant_id:
         connection_activate(connection=connection)
     return connection
 

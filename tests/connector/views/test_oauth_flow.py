@@ -150,3 +150,25 @@ def test_only_company_admins_may_reauthorise(client, connection, role):
     client.force_login(UserFactory(role=role))
     assert client.get(f"/admin/connector/connection/{connection.pk}/reconnect/procore/").status_code == 403
     assert client.get(f"/admin/connector/connection/{connection.pk}/connect/xero/").status_code == 403
+
+
+def test_a_disconnected_connection_cannot_be_reauthorised_behind_its_back(admin_client, connection):
+    from connector.services.connections import connection_disconnect
+
+    connection_disconnect(connection=connection)
+    response = follow_consent(admin_client,
+                              admin_client.get(f"/admin/connector/connection/{connection.pk}/reconnect/procore/"))
+    assert "was disconnected and stays as history" in messages_of(response)
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.DISCONNECTED
+    assert Credential.objects.get(connection=connection, provider=Credential.Provider.PROCORE).revoked_at
+
+
+def test_when_procore_cannot_list_companies_nothing_changes(admin_client, connection, settings):
+    before = tokens_of(connection, Credential.Provider.PROCORE)
+    start = admin_client.get(f"/admin/connector/connection/{connection.pk}/reconnect/procore/")
+    back = urlsplit(consent(start.url))
+    settings.PROCORE_API_URL = "http://127.0.0.1:9"  # the API host is down; the login host answered
+    response = admin_client.get(f"{back.path}?{back.query}")
+    assert "nothing was changed" in messages_of(response)
+    assert tokens_of(connection, Credential.Provider.PROCORE) == before
