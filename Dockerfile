@@ -4,7 +4,9 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN STATIC_ROOT=/app/staticfiles SECRET_KEY=build FIELD_ENCRYPTION_KEY=x DATABASE_URL=sqlite:////tmp/build.db ALLOWED_HOSTS=x \
-    DJANGO_SETTINGS_MODULE=settings.production SANDBOX_ENABLED=false python manage.py collectstatic --noinput
+# Static files do not depend on secrets: collect them with the development settings (no sandbox app) and
+# a throwaway VAR_DIR, so no generated secret stays in the image. settings.production needs the real .env.
+RUN STATIC_ROOT=/app/staticfiles VAR_DIR=/tmp/build-var DJANGO_SETTINGS_MODULE=settings.local SANDBOX_ENABLED=false \
+    python manage.py collectstatic --noinput && rm -rf /tmp/build-var
 RUN useradd --create-home connector && chown -R connector /app
 USER connector

@@ -17,8 +17,14 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[]) or [
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Public base URL of this deployment (OAuth redirect URIs and webhook URLs are built from it).
+# Public base URL of this deployment: OAuth redirect URIs and webhook URLs are built from it, never
+# from a request's Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Behind a TLS-terminating proxy that overwrites X-Forwarded-Proto, let Django believe it; off by
+# default, because otherwise any client could claim to be on https.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,6 +100,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGIN_URL = "admin:login"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# SMTP server as one URL, e.g. smtp+tls://user:password@smtp.example.net:587 (django-environ's email_url).
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="connector@localhost")
 
 from .topics.cache import *  # noqa: E402,F401,F403

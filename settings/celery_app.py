@@ -12,6 +12,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _filter_celery_handlers(logger=None, **kwargs):
+    """Celery adds its own handlers (task logger, multiprocessing); they get the same filters as LOGGING's."""
+    from celery.utils.log import get_multiprocessing_logger
+
+    from .log_filters import protect_handlers
+
+    protect_handlers(logger, get_multiprocessing_logger())
+
+
 @signals.worker_ready.connect
 def _worker_ready(sender=None, **kwargs):
     """Record the worker at start-up so the admin shows it at once, not a minute later."""

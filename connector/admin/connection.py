@@ -1,12 +1,15 @@
 """Admin screens. Views and actions are thin: services do the work; every one checks the role."""
 
-from django.contrib import admin
+import django_celery_beat.admin as beat_admin
+import django_celery_results.admin  # noqa: F401 - registered before it is wrapped below
+from django.contrib import admin, messages
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from ..models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
 from ..services import connections as connection_services
-from ..services.schedules import schedules_sync
+from ..services.schedules import SYNC_TASK, schedules_sync
 from ..settings_form import ConnectionSettingsForm
 from ..views import companies, oauth, projects, sync
 
@@ -81,6 +84,8 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<int:connection_id>/xero-organisation/", view(oauth.xero_organisation),
                  name="connector_connection_xero_organisation"),
             path("<int:connection_id>/disconnect/", view(oauth.disconnect), name="connector_connection_disconnect"),
+            path("<int:connection_id>/rotate-webhook-secret/", view(oauth.rotate_webhook_secret),
+                 name="connector_connection_rotate_webhook_secret"),
             path("<int:connection_id>/sync/<str:kind>/", view(sync.sync_now), name="connector_connection_sync"),
             path("<int:connection_id>/preview/<str:kind>/", view(sync.preview), name="connector_connection_preview"),
             path("<int:connection_id>/companies/", view(companies.companies), name="connector_connection_companies"),
@@ -128,3 +133,96 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# -- Celery's and django-celery-beat's screens: superusers only -----------------------------------------
+# They run any task with any arguments and change any schedule, whatever the connection; people with a
+# role use "Sync now" and the cadences on the connection's own page instead.
+CELERY_APPS = ("django_celery_beat", "django_celery_results")
+CONNECTION_SCHEDULES_NOTE = ("Connection schedules are changed only through the connection's settings (its "
+                             "cadences) and run with “Sync now” on its page; they were left alone.")
+
+
+class SuperuserOnly:
+    def _superuser(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_add_permission(self, request, *args):
+        return self._superuser(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._superuser(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request) and super().has_delete_permission(request, obj)
+
+
+def _is_connection_schedule(task) -> bool:
+    return task is not None and task.task == SYNC_TASK
+
+
+class ConnectionSchedulesReadOnly:
+    """One source of truth: the periodic tasks of connections are written by their settings alone."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _is_connection_schedule(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _is_connection_schedule(obj)
+
+    def _others(self, request, queryset):
+        others = queryset.exclude(task=SYNC_TASK)
+        if others.count() != queryset.count():
+            self.message_user(request, CONNECTION_SCHEDULES_NOTE, messages.WARNING)
+        return others
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, self._others(request, queryset))
+
+
+def _skipping_connection_schedules(name: str):
+    base = getattr(beat_admin.PeriodicTaskAdmin, name)
+
+    @admin.action(description=base.short_description)
+    def action(self, request, queryset):
+        return base(self, request, self._others(request, queryset))
+
+    action.__name__ = name
+    return action
+
+
+class IntervalsOfConnectionsReadOnly:
+    """An interval shared by connection schedules would change (or, deleted, remove) all of them."""
+
+    def _used_by_connections(self, obj) -> bool:
+        return obj is not None and PeriodicTask.objects.filter(interval=obj, task=SYNC_TASK).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._used_by_connections(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._used_by_connections(obj)
+
+
+def _restrict_celery_admin(site=admin.site) -> None:
+    for model, model_admin in list(site._registry.items()):
+        if model._meta.app_label not in CELERY_APPS or isinstance(model_admin, SuperuserOnly):
+            continue
+        bases: tuple = (SuperuserOnly, type(model_admin))
+        attrs: dict = {"__module__": __name__}
+        if model is PeriodicTask:
+            bases = (ConnectionSchedulesReadOnly,) + bases
+            attrs.update({name: _skipping_connection_schedules(name) for name in model_admin.actions})
+        elif model is IntervalSchedule:
+            bases = (IntervalsOfConnectionsReadOnly,) + bases
+        site.unregister(model)
+        site.register(model, type(f"Restricted{type(model_admin).__name__}", bases, attrs))
+
+
+_restrict_celery_admin()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import secrets
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..errors import ConnectionRefused
+from ..errors import ConnectionRefused, ConnectorError
 from ..models import Connection, ConnectionSettings, Credential
 from .credentials import credential_store
 
@@ -104,6 +105,79 @@ def connection_attach_xero(*, connection: Connection, tenant_id: str, organisati
     return connection
 
 
+def procore_company_ids(*, access_token: str) -> set[int]:
+    """The Procore companies a fresh authorisation reaches (Procore tokens belong to the user who consented)."""
+    from procore_client.client import ProcoreClient
+
+    client = ProcoreClient(api_url=settings.PROCORE_API_URL, company_id=None, access_token=lambda: access_token)
+    return {int(company["id"]) for company in client.list_all("/rest/v1.0/companies")}
+
+
+def connection_reauthorise_procore(*, connection: Connection, procore_tokens) -> Connection:
+    """Keep a new Procore authorisation only if it reaches this connection's company; else keep the old one.
+
+    Whoever consents decides what the tokens reach, so a colleague signed in to another company would
+    otherwise silently point the connection at data it was never meant to sync."""
+    from .. import oauth
+
+    _refuse_if_disconnected(connection)
+    if connection.procore_company_id:
+        try:
+            reached = procore_company_ids(access_token=procore_tokens.access_token)
+        except Exception as exc:
+            logger.warning("Listing the companies of a Procore re-authorisation failed: %s", type(exc).__name__)
+            raise ConnectionRefused("Procore could not say which companies this sign-in reaches, so nothing was "
+                                    "changed. Try reconnecting in a few minutes.") from exc
+        if connection.procore_company_id not in reached:
+            try:  # the unused token is ours to revoke; revoking touches only that token
+                oauth.procore_oauth().revoke(procore_tokens.access_token)
+            except Exception as exc:  # best effort; it expires on its own
+                logger.warning("Revoking a refused Procore authorisation failed: %s", type(exc).__name__)
+            raise ConnectionRefused(
+                f"That Procore sign-in cannot reach “{connection.procore_company_name}” (company "
+                f"{connection.procore_company_id}), the company of this connection. Sign in to Procore as a "
+                "user of that company and reconnect. Nothing was changed: the connection keeps its previous "
+                "authorisation."
+            )
+    credential_store(connection=connection, provider=Credential.Provider.PROCORE, tokens=procore_tokens)
+    return _reactivate(connection)
+
+
+def connection_reauthorise_xero(*, connection: Connection, xero_tokens) -> Connection:
+    """Keep a new Xero authorisation only if it reaches this connection's organisation.
+
+    Xero tokens belong to the user who consented; /connections lists the organisations they reach."""
+    from .. import oauth
+
+    _refuse_if_disconnected(connection)
+    try:
+        tenants = {t.get("tenantId") for t in oauth.xero_oauth().connections(xero_tokens.access_token)}
+    except Exception as exc:
+        logger.warning("Listing the organisations of a Xero re-authorisation failed: %s", type(exc).__name__)
+        raise ConnectionRefused("Xero could not say which organisations this sign-in reaches, so nothing was "
+                                "changed. Try reconnecting in a few minutes.") from exc
+    if connection.xero_tenant_id not in tenants:
+        raise ConnectionRefused(
+            f"That Xero sign-in does not reach “{connection.xero_organisation_name}”, the organisation of this "
+            "connection. Reconnect as a user of that organisation and choose it on Xero's page. Nothing was "
+            "changed: the connection keeps its previous authorisation."
+        )
+    credential_store(connection=connection, provider=Credential.Provider.XERO, tokens=xero_tokens)
+    return _reactivate(connection)
+
+
+def _refuse_if_disconnected(connection: Connection) -> None:
+    if connection.status == Connection.Status.DISCONNECTED:
+        raise ConnectionRefused(f"{connection} was disconnected and stays as history. Use “Connect Procore” "
+                                "on the connections page to start a new connection.")
+
+
+def _reactivate(connection: Connection) -> Connection:
+    if connection.procore_company_id and connection.xero_tenant_id:
+        connection_activate(connection=connection)
+    return connection
+
+
 def connection_activate(*, connection: Connection) -> Connection:
     first_time = connection.connected_at is None
     connection.status = Connection.Status.ACTIVE
@@ -147,10 +221,17 @@ def connection_mark_needs_reauthorisation(*, connection: Connection, reason: str
 
 
 def connection_disconnect(*, connection: Connection) -> Connection:
-    """Revoke the tokens on both sides, stop the schedules, keep the connection and its history."""
+    """Remove the Procore hook, revoke the tokens on both sides, stop the schedules; keep the history."""
     from .. import oauth
     from .schedules import schedules_sync
+    from .webhooks import procore_hook_remove
 
+    if connection.procore_hook_id:
+        try:  # while the Procore token still works; a hook left behind is also refused (no secret below)
+            procore_hook_remove(connection=connection)
+        except Exception as exc:
+            logger.warning("Removing the Procore webhook of connection %s failed: %s", connection.pk,
+                           type(exc).__name__)
     for credential in connection.credentials.filter(revoked_at__isnull=True):
         try:
             if credential.provider == Credential.Provider.PROCORE:
@@ -166,6 +247,27 @@ def connection_disconnect(*, connection: Connection) -> Connection:
     connection.status = Connection.Status.DISCONNECTED
     connection.status_reason = "Disconnected by an admin; tokens were revoked."
     connection.disconnected_at = timezone.now()
-    connection.save(update_fields=["status", "status_reason", "disconnected_at"])
+    connection.webhook_secret = ""  # any later Procore delivery is refused
+    connection.save(update_fields=["status", "status_reason", "disconnected_at", "webhook_secret"])
     schedules_sync(connection=connection)
+    return connection
+
+
+def connection_rotate_webhook_secret(*, connection: Connection) -> Connection:
+    """A new secret for Procore deliveries: Procore's hook is told first, then the secret is saved, so a
+    failure leaves both sides on the old one. Deliveries sent in between are refused and retried by Procore."""
+    from .webhooks import procore_hook_register
+
+    if not connection.is_active:
+        raise ConnectorError("Only an active connection has a Procore webhook; reconnect it first.")
+    new_secret = secrets.token_urlsafe(32)
+    try:
+        procore_hook_register(connection=connection, secret=new_secret)
+    except Exception as exc:
+        logger.warning("Rotating the webhook secret of connection %s failed: %s", connection.pk,
+                       type(exc).__name__)
+        raise ConnectorError("Procore could not be reached to change the webhook secret; nothing was changed. "
+                             "Try again in a few minutes.") from exc
+    connection.webhook_secret = new_secret
+    connection.save(update_fields=["webhook_secret"])
     return connection

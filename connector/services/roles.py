@@ -1,4 +1,8 @@
-"""The three roles as Django groups with permissions (re-applied after every migrate)."""
+"""The three roles as Django groups with permissions (re-applied after every migrate).
+
+No role has a permission on Celery's or django-celery-beat's models: those screens are for superusers
+(connector/admin/connection.py); schedules follow the connection's cadences, and "Sync now" needs run_sync.
+"""
 
 from django.contrib.auth.models import Group, Permission
 
@@ -8,10 +12,9 @@ ROLES: dict[str, list[str]] = {
     "Company admin": VIEW_ALL + [
         "add_connection", "change_connection", "connect_connection", "change_connectionsettings",
         "approve_exports", "run_sync",
-        "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
     ],
-    "Accountant": VIEW_ALL + ["approve_exports", "run_sync", "django_celery_beat.view_periodictask"],
-    "Viewer": VIEW_ALL + ["django_celery_beat.view_periodictask"],
+    "Accountant": VIEW_ALL + ["approve_exports", "run_sync"],
+    "Viewer": VIEW_ALL,
 }
 
 

@@ -38,31 +38,55 @@ class WebhookRejected(Exception):
     """Not from whom it claims to be; answered 401 and nothing is recorded."""
 
 
-def procore_hook_register(*, connection: Connection, base_url: str | None = None) -> int:
-    """Create (or reuse) the company's hook with our secret header and the triggers we follow."""
+def procore_hook_register(*, connection: Connection, base_url: str | None = None, secret: str | None = None) -> int:
+    """Point the company's hook at us with our secret header: update the hook we registered before (a
+    re-authorisation or a secret rotation), else create one with the triggers we follow."""
+    from procore_client.errors import ProcoreNotFound
+
     from ..clients import procore_client_for
 
     client = procore_client_for(connection)
     url = (base_url or settings.SITE_URL).rstrip("/") + reverse("procore_webhook", args=[connection.pk])
-    hook = client.post("/rest/v1.0/webhooks/hooks", json={
-        "company_id": connection.procore_company_id,
-        "hook": {
-            "api_version": "v2",
-            "namespace": PROCORE_NAMESPACE,
-            "destination_url": url,
-            "destination_headers": {"Authorization": f"Bearer {connection.webhook_secret}"},
-        },
-    })
+    hook = {
+        "api_version": "v2",
+        "namespace": PROCORE_NAMESPACE,
+        "destination_url": url,
+        "destination_headers": {"Authorization": f"Bearer {secret or connection.webhook_secret}"},
+    }
+    if connection.procore_hook_id:
+        try:
+            client.patch(f"/rest/v1.0/webhooks/hooks/{connection.procore_hook_id}",
+                         json={"company_id": connection.procore_company_id, "hook": hook})
+            return connection.procore_hook_id
+        except ProcoreNotFound:  # removed in Procore meanwhile: create it again
+            pass
+    created = client.post("/rest/v1.0/webhooks/hooks", json={"company_id": connection.procore_company_id,
+                                                             "hook": hook})
     for resource_name, event_types in PROCORE_TRIGGERS:
         for event_type in event_types:
-            client.post(f"/rest/v1.0/webhooks/hooks/{hook['id']}/triggers", json={
+            client.post(f"/rest/v1.0/webhooks/hooks/{created['id']}/triggers", json={
                 "company_id": connection.procore_company_id,
                 "api_version": "v2",
                 "trigger": {"resource_name": resource_name, "event_type": event_type},
             })
-    connection.procore_hook_id = hook["id"]
+    connection.procore_hook_id = created["id"]
     connection.save(update_fields=["procore_hook_id"])
-    return hook["id"]
+    return created["id"]
+
+
+def procore_hook_remove(*, connection: Connection) -> None:
+    """Delete the company's hook (Procore stops delivering); one already gone counts as removed."""
+    from procore_client.errors import ProcoreNotFound
+
+    from ..clients import procore_client_for
+
+    try:
+        procore_client_for(connection).delete(f"/rest/v1.0/webhooks/hooks/{connection.procore_hook_id}",
+                                              params={"company_id": connection.procore_company_id})
+    except ProcoreNotFound:
+        pass
+    connection.procore_hook_id = None
+    connection.save(update_fields=["procore_hook_id"])
 
 
 def procore_delivery_receive(*, connection_id: int, authorization: str, body: bytes) -> WebhookEvent | None:
@@ -87,8 +111,13 @@ def procore_delivery_receive(*, connection_id: int, authorization: str, body: by
 
 
 def xero_signature_valid(*, body: bytes, signature: str, key: str | None = None) -> bool:
-    digest = hmac.new((key or settings.XERO_WEBHOOK_KEY).encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest), (signature or "").encode())
+    """HMAC-SHA256 of the raw body under the webhooks key. An empty key signs nothing: anyone can compute
+    that HMAC, so with no key every delivery is refused (production refuses to start without one)."""
+    key = settings.XERO_WEBHOOK_KEY if key is None else key
+    if not key or not signature:
+        return False
+    digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode())
 
 
 def xero_delivery_receive(*, body: bytes, signature: str) -> list[WebhookEvent]:

@@ -1,5 +1,8 @@
 """The connect flows as a person does them in a browser: consent at Procore, pick the company,
-consent at Xero, pick the organisation. Views are thin: the services decide."""
+consent at Xero, pick the organisation; re-authorise, rotate the webhook secret, disconnect.
+
+Views are thin: the services decide. Redirect URIs come from SITE_URL (connector/oauth.py), never from
+the request's Host header, which a client controls."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from .. import oauth
 from ..clients import procore_client_for, xero_client_for
@@ -21,10 +25,6 @@ from ..services import connections as svc
 from ..services.credentials import credential_store
 
 CONNECT = "connector.connect_connection"
-
-
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _remember(request, provider: str, connection_id: int | None) -> str:
@@ -48,7 +48,7 @@ def _change_url(connection: Connection) -> str:
 @permission_required(CONNECT, raise_exception=True)
 def procore_start(request, connection_id: int | None = None):
     state = _remember(request, "procore", connection_id)
-    return redirect(oauth.procore_oauth(_base_url(request)).authorize_url(state))
+    return redirect(oauth.procore_oauth().authorize_url(state))
 
 
 @permission_required(CONNECT, raise_exception=True)
@@ -57,11 +57,15 @@ def procore_callback(request):
     if "error" in request.GET or "code" not in request.GET:
         messages.error(request, "Procore did not grant access, so nothing was connected.")
         return redirect("admin:connector_connection_changelist")
-    tokens = oauth.procore_oauth(_base_url(request)).exchange_code(request.GET["code"])
+    tokens = oauth.procore_oauth().exchange_code(request.GET["code"])
     if saved.get("connection"):  # re-authorising an existing connection
         connection = get_object_or_404(Connection, pk=saved["connection"])
-        credential_store(connection=connection, provider=Credential.Provider.PROCORE, tokens=tokens)
-        return _reactivate(request, connection, "Procore")
+        try:
+            svc.connection_reauthorise_procore(connection=connection, procore_tokens=tokens)
+        except ConnectionRefused as exc:
+            messages.error(request, str(exc))
+            return redirect(_change_url(connection))
+        return _reauthorised(request, connection, "Procore")
     connection = svc.connection_start(user=request.user, procore_tokens=tokens)
     return redirect("admin:connector_connection_procore_company", connection.pk)
 
@@ -94,7 +98,7 @@ def procore_company(request, connection_id: int):
 def xero_start(request, connection_id: int):
     get_object_or_404(Connection, pk=connection_id)
     state = _remember(request, "xero", connection_id)
-    return redirect(oauth.xero_oauth(_base_url(request)).authorize_url(state))
+    return redirect(oauth.xero_oauth().authorize_url(state))
 
 
 @permission_required(CONNECT, raise_exception=True)
@@ -104,11 +108,16 @@ def xero_callback(request):
     if "error" in request.GET or "code" not in request.GET:
         messages.error(request, "Xero did not grant access, so nothing was connected.")
         return redirect(_change_url(connection))
-    xero = oauth.xero_oauth(_base_url(request))
+    xero = oauth.xero_oauth()
     tokens = xero.exchange_code(request.GET["code"])
+    if connection.xero_tenant_id:  # re-authorising: the organisation must stay the same
+        try:
+            svc.connection_reauthorise_xero(connection=connection, xero_tokens=tokens)
+        except ConnectionRefused as exc:
+            messages.error(request, str(exc))
+            return redirect(_change_url(connection))
+        return _reauthorised(request, connection, "Xero")
     credential_store(connection=connection, provider=Credential.Provider.XERO, tokens=tokens)
-    if connection.xero_tenant_id:  # re-authorising: the organisation stays the same
-        return _reactivate(request, connection, "Xero")
     tenants = [t for t in xero.connections(tokens.access_token, getattr(tokens, "auth_event_id", None))
                if t.get("tenantType", "ORGANISATION") == "ORGANISATION"]
     if len(tenants) == 1:
@@ -145,10 +154,11 @@ def _attach(request, connection: Connection, tenant_id: str):
     return redirect(_change_url(connection))
 
 
-def _reactivate(request, connection: Connection, provider_label: str):
-    if connection.procore_company_id and connection.xero_tenant_id:
-        svc.connection_activate(connection=connection)
-        messages.success(request, f"{provider_label} re-authorised; {connection} is active again.")
+def _reauthorised(request, connection: Connection, provider_label: str):
+    if connection.is_active:
+        messages.success(request, f"{provider_label} re-authorised; {connection} is active.")
+    else:
+        messages.success(request, f"{provider_label} re-authorised.")
     return redirect(_change_url(connection))
 
 
@@ -165,3 +175,17 @@ def disconnect(request, connection_id: int):
         return redirect(_change_url(connection))
     return render(request, "admin/connector/connection/disconnect.html",
                   {"title": "Disconnect", "connection": connection, "opts": Connection._meta})
+
+
+@permission_required(CONNECT, raise_exception=True)
+@require_POST
+def rotate_webhook_secret(request, connection_id: int):
+    connection = get_object_or_404(Connection, pk=connection_id)
+    try:
+        svc.connection_rotate_webhook_secret(connection=connection)
+    except ConnectorError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "New webhook secret set, and Procore's webhook now sends it. Deliveries "
+                                  "with the old secret are refused.")
+    return redirect(_change_url(connection))

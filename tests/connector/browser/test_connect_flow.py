@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_connects_procore_and_xero_and_changes_a_setting(browser_page, live_server, sandbox_settings):
+    sandbox_settings.SITE_URL = live_server.url  # redirect URIs come from SITE_URL, not the browser's Host
     page = browser_page
     UserFactory(username="ada", role="Company admin")
     admin_login(page, live_server.url, "ada")
@@ -41,6 +42,7 @@ def test_admin_connects_procore_and_xero_and_changes_a_setting(browser_page, liv
 
 
 def test_a_starter_plan_organisation_is_refused_with_a_reason(browser_page, live_server, sandbox_settings):
+    sandbox_settings.SITE_URL = live_server.url
     page = browser_page
     UserFactory(username="ada", role="Company admin")
     admin_login(page, live_server.url, "ada")
