@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .pacing import BudgetExhausted
+from connector.pacing import BudgetExhausted
 
 
 @shared_task(name="sync.run_scope", acks_late=True)
