@@ -39,14 +39,17 @@ POLL_S = 0.05  # how often to look again while the calls in flight are what bloc
 LEASE_S = 180.0  # longest a call may stay in flight before its place is freed (clients time out after 60 s)
 
 
+LIMIT_WORDS = {"day": "daily call limit", "hour": "hourly call limit", "minute": "per-minute call limit",
+               "10 seconds": "10-second call limit", "concurrent": "limit of calls at once"}
+
+
 class BudgetExhausted(Exception):
     """No capacity within the wait allowed; retry the task later (`retry_after` seconds)."""
 
     def __init__(self, name: str, retry_after: float, window: str):
         self.name, self.retry_after, self.window = name, retry_after, window
         self.platform = name.split(":", 1)[0]
-        words = {"day": "daily", "hour": "hourly", "minute": "per-minute", "10 seconds": "10-second"}
-        limit = f"{words.get(window, window)} call limit" if window in words else f"call limit ({window})"
+        limit = LIMIT_WORDS.get(window, "call limit")
         super().__init__(f"{self.platform.capitalize()}'s {limit} is used up for now; "
                          f"the sync can go on in about {max(1, round(retry_after))} s.")
 
@@ -69,10 +72,14 @@ class Budget:
 
     def remaining(self, headers) -> dict[str, int]:
         """What the remote says is left, per window label (nothing when it does not say)."""
-        headers = headers or {}
+        headers = _lower(headers)
         if self.name.startswith("xero:"):
             return _xero_remaining(headers)
         return _procore_remaining(headers, self.windows)
+
+
+def _lower(headers) -> dict:
+    return {str(name).lower(): value for name, value in (headers or {}).items()}
 
 
 def _int(value) -> int | None:
@@ -84,10 +91,10 @@ def _int(value) -> int | None:
 
 def _xero_remaining(headers) -> dict[str, int]:
     # The app-wide minute limit is spent by every organisation; for ours it caps the same rolling minute.
-    minute = [v for v in (_int(headers.get("X-MinLimit-Remaining")), _int(headers.get("X-AppMinLimit-Remaining")))
+    minute = [v for v in (_int(headers.get("x-minlimit-remaining")), _int(headers.get("x-appminlimit-remaining")))
               if v is not None]
     found = {"minute": min(minute)} if minute else {}
-    day = _int(headers.get("X-DayLimit-Remaining"))
+    day = _int(headers.get("x-daylimit-remaining"))
     if day is not None:
         found["day"] = day
     return found
@@ -95,14 +102,14 @@ def _xero_remaining(headers) -> dict[str, int]:
 
 def _procore_remaining(headers, windows) -> dict[str, int]:
     # Procore reports the window closest to exhaustion: tell which by its limit, else by when it resets.
-    limit, left = _int(headers.get("X-Rate-Limit-Limit")), _int(headers.get("X-Rate-Limit-Remaining"))
+    limit, left = _int(headers.get("x-rate-limit-limit")), _int(headers.get("x-rate-limit-remaining"))
     if limit is None or left is None:
         return {}
     by_limit = [w for w in windows if w.calls == limit]
     if by_limit:
         return {by_limit[0].label: left}
     shortest = min(windows, key=lambda w: w.seconds)
-    reset = _int(headers.get("X-Rate-Limit-Reset"))
+    reset = _int(headers.get("x-rate-limit-reset"))
     soon = reset is not None and reset - time.time() <= shortest.seconds + 1
     return {(shortest if soon else max(windows, key=lambda w: w.seconds)).label: left}
 
@@ -190,15 +197,14 @@ class RedisStore:
       local t = redis.call('TIME')
       now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     end
-    local id, ttl, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+    local id, tag, ttl, n = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
     if id ~= '' then
       redis.call('ZREM', flight, id)
       redis.call('ZADD', log, now, id)
     end
     local flying, shorter = redis.call('ZCARD', flight), -1
     for w = 1, n do
-      local span, limit, left = tonumber(ARGV[4 + 3 * w - 2]), tonumber(ARGV[4 + 3 * w - 1]),
-        tonumber(ARGV[4 + 3 * w])
+      local span, limit, left = tonumber(ARGV[3 + 3 * w]), tonumber(ARGV[4 + 3 * w]), tonumber(ARGV[5 + 3 * w])
       if left >= 0 then
         local missing = limit - redis.call('ZCOUNT', log, now - span, '+inf') - flying - left
         -- calls the remote counts here but not in a shorter window it also reported happened before that one
@@ -208,7 +214,7 @@ class RedisStore:
         local batch = {}
         for i = 1, missing do
           batch[#batch + 1] = at
-          batch[#batch + 1] = 'seen:' .. ARGV[2] .. ':' .. w .. ':' .. i .. ':' .. now
+          batch[#batch + 1] = 'seen:' .. tag .. ':' .. w .. ':' .. i
           if #batch >= 1000 then redis.call('ZADD', log, unpack(batch)); batch = {} end
         end
         if #batch > 0 then redis.call('ZADD', log, unpack(batch)) end
@@ -263,7 +269,7 @@ class RedisStore:
 
     def complete(self, budget: Budget, call_id: str | None, now_ms: int, remaining: dict[str, int]) -> int:
         keys = self._keys(budget.name)
-        args = [now_ms, call_id or "", self._ttl(budget), len(budget.windows)]
+        args = [now_ms, call_id or "", uuid.uuid4().hex, self._ttl(budget), len(budget.windows)]
         for window in budget.windows:
             args += [int(window.seconds * 1000), window.calls, remaining.get(window.label, -1)]
         return int(self._complete(keys=[keys["log"], keys["flight"], keys["seeded"]], args=args))
@@ -368,7 +374,7 @@ class SQLiteStore:
                            (name, call_id, now))
             flying = db.execute("SELECT COUNT(*) FROM calls WHERE account = ? AND lease IS NOT NULL",
                                 (name,)).fetchone()[0]
-            shorter = None
+            shorter, tag = None, uuid.uuid4().hex
             for index, window in enumerate(budget.windows):
                 left = remaining.get(window.label)
                 if left is None:
@@ -380,7 +386,7 @@ class SQLiteStore:
                 at = now if shorter is None else now - shorter - 1
                 shorter = int(window.seconds * 1000)
                 db.executemany("INSERT INTO calls (account, id, at, lease) VALUES (?, ?, ?, NULL)",
-                               [(name, f"seen:{call_id}:{index}:{i}:{now}", at) for i in range(max(0, missing))])
+                               [(name, f"seen:{tag}:{index}:{i}", at) for i in range(max(0, missing))])
             db.execute("INSERT INTO accounts (account, seeded) VALUES (?, 1) "
                        "ON CONFLICT (account) DO UPDATE SET seeded = 1", (name,))
             return now
@@ -450,14 +456,17 @@ class Pacer:
         return waited
 
     def after_response(self, headers) -> None:
-        headers = headers or {}
+        headers = _lower(headers)
         call_id, self._held.call = getattr(self._held, "call", None), None
         answered = self.store.complete(self.budget, call_id, self._now_ms(), self.budget.remaining(headers))
         if call_id:
             self.last_call = (self._held.admitted, answered)  # ms, as the store counted them (tests read it)
-        retry_after = _int(headers.get("Retry-After"))
-        if retry_after and retry_after > 0:
-            problem = str(headers.get("X-Rate-Limit-Problem") or "rate limit").lower()
+        try:
+            retry_after = float(headers.get("retry-after") or 0)
+        except ValueError:  # an HTTP date: the client's own wait handles it
+            retry_after = 0
+        if retry_after > 0:
+            problem = str(headers.get("x-rate-limit-problem") or "rate limit").lower()
             self.store.block(self.budget, self._now_ms(), retry_after, problem)
 
     def on_rate_limited(self, retry_after: float) -> bool:

@@ -257,6 +257,16 @@ def test_the_app_wide_minute_counts_too(backend, clock):
         pacer.before_request()
 
 
+def test_headers_count_whatever_their_case_and_without_a_call_of_ours(backend, clock):
+    """HTTP header names are case-insensitive; answers to calls made elsewhere teach the budget too."""
+    pacer = make_pacer(backend, Budget(account(), XERO, concurrency=5), max_wait_s=0.5)
+    pacer.after_response({"x-minlimit-remaining": "1"})
+    pacer.after_response({"X-MINLIMIT-REMAINING": "0"})
+    with pytest.raises(BudgetExhausted) as spent:
+        pacer.before_request()
+    assert spent.value.window == "minute"
+
+
 def test_the_day_reported_spent_stops_calls_for_the_day(backend, clock):
     pacer = make_pacer(backend, Budget(account(), XERO, concurrency=5), max_wait_s=120)
     pacer.before_request()
