@@ -18,7 +18,7 @@ def test_the_10_second_window_rolls_instead_of_resetting(sandbox):
     control(sandbox, "clock/advance", {"seconds": 1.5})  # a fixed window begun by the first call has reset here
     answers = calls(sandbox, headers, 2)
     assert [a.status_code for a in answers] == [200, 429]  # only the first call left the last 10 s
-    assert int(answers[1].headers["Retry-After"]) == 9  # when the two calls made at 9 s leave the window
+    assert 8 <= int(answers[1].headers["Retry-After"]) <= 9  # when the two calls made at 9 s leave the window
     assert answers[1].headers["X-Rate-Limit-Remaining"] == "0"
 
 

@@ -93,7 +93,7 @@ def test_the_minute_rolls_instead_of_resetting(xero_sandbox, api):
     assert all(api.get("/Organisation").status_code == 200 for _ in range(30))
     refused = api.get("/Organisation")
     assert refused.status_code == 429 and refused.headers["X-Rate-Limit-Problem"] == "minute"
-    assert int(refused.headers["Retry-After"]) == 30
+    assert 25 <= int(refused.headers["Retry-After"]) <= 30  # when the second 30 leave (less the calls' own time)
 
 
 def test_the_app_wide_minute_is_enforced(xero_sandbox, api):
