@@ -15,7 +15,8 @@ import pytest
 from django.conf import settings
 
 from connector import pacing
-from connector.pacing import Budget, BudgetExhausted, Pacer, RedisStore, SQLiteStore, Window
+from connector.pacing import Budget, BudgetExhausted, Pacer, Window
+from connector.pacing_stores import LEASE_S, RedisStore, SQLiteStore
 
 FORK = multiprocessing.get_context("fork")
 START_MS = 1_000_000_000
@@ -326,8 +327,8 @@ def test_a_worker_killed_mid_call_frees_its_place_when_the_lease_ends(backend, c
     dead.before_request()
     dead.after_response({})
     dead.before_request()  # never answered: the process died
-    alive = make_pacer(backend, budget, max_wait_s=pacing.LEASE_S + 1)
-    assert pacing.LEASE_S - 1 <= alive.before_request() <= pacing.LEASE_S + 1
+    alive = make_pacer(backend, budget, max_wait_s=LEASE_S + 1)
+    assert LEASE_S - 1 <= alive.before_request() <= LEASE_S + 1
 
 
 # -- configuration ------------------------------------------------------------------------------------------
