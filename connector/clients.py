@@ -1,4 +1,7 @@
-"""API clients bound to a connection's stored credentials (tokens refreshed single-flight)."""
+"""API clients bound to a connection's stored credentials (tokens refreshed single-flight).
+
+Every client the product builds comes from these factories, so every call waits for its place in the
+account's shared budget (`connector.pacing`) unless budgets are switched off."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import Connection, Credential
+from .pacing import procore_pacer, xero_pacer
 from .services.credentials import FRESHNESS_MARGIN, credential_current, credential_refresh
 
 
@@ -50,29 +54,33 @@ class StoredTokens:
         return self.last
 
 
-def procore_client_for(connection: Connection, company_id: int | None = None, pacer=None):
+def procore_client_for(connection: Connection, company_id: int | None = None, max_wait_s: float | None = None):
+    """`max_wait_s`: longest a call waits for the budget (default RATE_BUDGET_MAX_WAIT_S); a web request
+    should pass a few seconds."""
     from procore_client.client import ProcoreClient
 
+    company_id = company_id or connection.procore_company_id
     tokens = StoredTokens(connection.pk, Credential.Provider.PROCORE)
     return ProcoreClient(
         api_url=settings.PROCORE_API_URL,
-        company_id=company_id or connection.procore_company_id,
+        company_id=company_id,
         access_token=tokens.access_token,
         on_unauthorized=tokens.on_unauthorized,
-        pacer=pacer,
+        pacer=procore_pacer(company_id, max_wait_s=max_wait_s),  # None: the client's own header pacer
     )
 
 
-def xero_client_for(connection: Connection, tenant_id: str | None = None, pacer=None):
+def xero_client_for(connection: Connection, tenant_id: str | None = None, max_wait_s: float | None = None):
     from xero_client.client import XeroClient
 
+    tenant_id = tenant_id or connection.xero_tenant_id
     tokens = StoredTokens(connection.pk, Credential.Provider.XERO)
     return XeroClient(
         api_url=settings.XERO_API_URL,
-        tenant_id=tenant_id or connection.xero_tenant_id,
+        tenant_id=tenant_id,
         access_token=tokens.xero_token,
         on_unauthorized=tokens.on_unauthorized,
         client_id=settings.XERO_CLIENT_ID,
         client_secret=settings.XERO_CLIENT_SECRET,
-        pacer=pacer,
+        pacer=xero_pacer(tenant_id, max_wait_s=max_wait_s),
     )

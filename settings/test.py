@@ -7,7 +7,7 @@ end-to-end test starts can open it.
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, REDIS_URL, VAR_DIR
+from .base import DATABASES, REDIS_URL, VAR_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -24,3 +24,7 @@ if not REDIS_URL:
     # A file cache per test process: parallel runs on one machine must not share run locks.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache" / f"test-{os.getpid()}")}}
+
+# Rate budgets without Redis: a file per test process (an e2e test hands its path to the worker it starts).
+RATE_BUDGET_SQLITE_PATH = env.str("RATE_BUDGET_SQLITE_PATH",
+                                  default=str(VAR_DIR / "pacing" / f"test-{os.getpid()}.sqlite3"))

@@ -23,14 +23,10 @@ class SyncContext:
     def procore(self):
         from connector.clients import procore_client_for
 
-        from .pacing import procore_budget
-
-        return procore_client_for(self.connection, pacer=procore_budget(self.connection.procore_company_id))
+        return procore_client_for(self.connection)  # paced by the company's shared budget
 
     @cached_property
     def xero(self):
         from connector.clients import xero_client_for
 
-        from .pacing import xero_budget
-
-        return xero_client_for(self.connection, pacer=xero_budget(self.connection.xero_tenant_id))
+        return xero_client_for(self.connection)  # paced by the organisation's shared budget

@@ -69,10 +69,13 @@ def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigg
 
 
 def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun:
+    from connector.pacing import BudgetExhausted
     from xero_client.errors import XeroDayLimitReached
 
     message, _hint = explain_exception(exc)
-    if isinstance(exc, XeroDayLimitReached):
+    # Xero said the day is spent, or the shared budget knows it is (its headers said so before a 429).
+    day_spent = isinstance(exc, BudgetExhausted) and exc.platform == "xero" and exc.window == "day"
+    if isinstance(exc, XeroDayLimitReached) or day_spent:
         connection.parked_until = timezone.now() + timedelta(seconds=exc.retry_after or 3600)
         connection.parked_reason = "Xero's daily API limit for this organisation was reached."
         connection.save(update_fields=["parked_until", "parked_reason"])

@@ -57,9 +57,17 @@ def xero_server():
     server.stop()
 
 
+def _pacing_forget():
+    """The sandboxes forget the calls they counted; so do the shared rate budgets."""
+    from connector.pacing import pacing_forget
+
+    pacing_forget()
+
+
 @pytest.fixture
 def procore_sandbox(procore_server):
     procore_server.state.reset(size="small", seed=1)
+    _pacing_forget()
     yield procore_server
     _assert_no_contract_violations(procore_server)
 
@@ -68,6 +76,7 @@ def procore_sandbox(procore_server):
 def xero_sandbox(xero_server):
     state = xero_server.state
     state.reset(size="small", seed=1)
+    _pacing_forget()
     with state.lock:  # reset keeps OAuth grants (for demos); each test starts with none
         for grants in (state.auth.codes, state.auth.access, state.auth.refresh, state.auth.connections):
             grants.clear()

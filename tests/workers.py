@@ -13,7 +13,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 FORWARDED = ("PROCORE_LOGIN_URL", "PROCORE_API_URL", "XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL",
-             "SITE_URL")
+             "SITE_URL", "RATE_BUDGETS_ENABLED", "RATE_CLOCK_SPEED", "RATE_BUDGET_SQLITE_PATH")
 
 
 def database_url_for_subprocess() -> str:
@@ -26,12 +26,14 @@ def database_url_for_subprocess() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
+def celery_worker_process(transactional_db, request):
     """Start `celery worker` on a fresh queue that this test's tasks are routed to; yields (queue, process).
 
-    The worker gets this test's database and the endpoints currently in settings (the test sandboxes
-    when `sandbox_settings` is requested first).
+    The worker gets this test's database, the endpoints currently in settings (the test sandboxes
+    when `sandbox_settings` is requested first) and its rate budgets. Two processes, or
+    `@pytest.mark.parametrize("celery_worker_process", [3], indirect=True)` for another number.
     """
+    concurrency = getattr(request, "param", 2)
     from settings.celery_app import app
 
     queue = f"e2e-{uuid.uuid4().hex[:10]}"
@@ -43,7 +45,7 @@ def celery_worker_process(transactional_db):
     log = open(ROOT / "var" / f"{queue}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "settings.celery_app", "worker", "--loglevel=INFO",
-         "--concurrency=2", "--pool=prefork", "-Q", queue, f"--hostname={queue}@%h", "--without-mingle",
+         f"--concurrency={concurrency}", "--pool=prefork", "-Q", queue, f"--hostname={queue}@%h", "--without-mingle",
          "--without-gossip"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -1,7 +1,9 @@
-"""Xero's per-organisation limits on the state's (speedable) clock: 60/min, 5,000/day, 5 in flight.
+"""Xero's limits on the state's (speedable) clock: per organisation 60 calls in any rolling 60 s, 5,000 in
+any rolling 24 h (1,000 on the Starter tier), 5 in flight; per app 10,000 in any rolling 60 s.
 
-Retry-After is given in wall-clock seconds, i.e. already divided by the clock speed, so a client that
-honours it waits the right amount of real time.
+`clock_speed` (POST /_sandbox/faults) shortens every window by that factor, /_sandbox/clock/advance moves
+them on. Retry-After is given in wall-clock seconds, i.e. already divided by the clock speed, so a client
+that honours it waits the right amount of real time. Refused calls are not counted.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class RateLimiter:
                 raise RateLimited("day", self._wall(day[0] + 86400 - now))
             if len(minute) >= MINUTE_LIMIT:
                 raise RateLimited("minute", self._wall(minute[0] + 60 - now))
+            if len(self.app_minute) >= APP_MINUTE_LIMIT:
+                raise RateLimited("appminute", self._wall(self.app_minute[0] + 60 - now))
         minute.append(now)
         day.append(now)
         self.app_minute.append(now)

@@ -4,6 +4,8 @@ import threading
 
 import requests
 
+from sandbox.xero.limits import APP_MINUTE_LIMIT
+
 from .helpers import CA_TENANT, Api, connect, control
 
 
@@ -80,3 +82,25 @@ def test_at_most_five_calls_in_flight(xero_sandbox, api):
     assert {r.headers["X-Rate-Limit-Problem"] for r in refused} == {"concurrent"}
     control(xero_sandbox, "faults", {"latency_ms": 0})
     assert requests.get(f"{api.base}/Organisation", headers=api.headers, timeout=5).status_code == 200
+
+
+def test_the_minute_rolls_instead_of_resetting(xero_sandbox, api):
+    assert all(api.get("/Organisation").status_code == 200 for _ in range(30))
+    control(xero_sandbox, "clock/advance", {"seconds": 30})
+    assert all(api.get("/Organisation").status_code == 200 for _ in range(30))
+    assert api.get("/Organisation").status_code == 429
+    control(xero_sandbox, "clock/advance", {"seconds": 30.5})  # the first 30 left the last 60 s, not the others
+    assert all(api.get("/Organisation").status_code == 200 for _ in range(30))
+    refused = api.get("/Organisation")
+    assert refused.status_code == 429 and refused.headers["X-Rate-Limit-Problem"] == "minute"
+    assert 25 <= int(refused.headers["Retry-After"]) <= 30  # when the second 30 leave (less the calls' own time)
+
+
+def test_the_app_wide_minute_is_enforced(xero_sandbox, api):
+    limits = xero_sandbox.state.limits
+    with xero_sandbox.state.lock:  # 10,000 calls of other organisations in the last minute
+        limits.app_minute.extend([xero_sandbox.state.limit_now()] * APP_MINUTE_LIMIT)
+    refused = api.get("/Organisation")
+    assert refused.status_code == 429 and refused.headers["X-Rate-Limit-Problem"] == "appminute"
+    control(xero_sandbox, "clock/advance", {"seconds": 60})
+    assert api.get("/Organisation").status_code == 200
