@@ -54,6 +54,9 @@ class StoredTokens:
         return self.last
 
 
+WEB_WAIT_S = 5  # what a web request may wait for the rate budget (gunicorn gives a request 30 s)
+
+
 def procore_client_for(connection: Connection, company_id: int | None = None, max_wait_s: float | None = None):
     """`max_wait_s`: longest a call waits for the budget (default RATE_BUDGET_MAX_WAIT_S); a web request
     should pass a few seconds."""
@@ -68,6 +71,16 @@ def procore_client_for(connection: Connection, company_id: int | None = None, ma
         on_unauthorized=tokens.on_unauthorized,
         pacer=procore_pacer(company_id, max_wait_s=max_wait_s),  # None: the client's own header pacer
     )
+
+
+def procore_client_with_token(access_token: str, *, budget_company_id: int | None = None, max_wait_s: float = 5):
+    """A client on a token not stored yet (a fresh authorisation being checked) for company-less calls, paced
+    on the budget of the company it should reach, when known."""
+    from procore_client.client import ProcoreClient
+
+    pacer = procore_pacer(budget_company_id, max_wait_s=max_wait_s) if budget_company_id else None
+    return ProcoreClient(api_url=settings.PROCORE_API_URL, company_id=None, access_token=lambda: access_token,
+                         pacer=pacer)
 
 
 def xero_client_for(connection: Connection, tenant_id: str | None = None, max_wait_s: float | None = None):

@@ -30,10 +30,10 @@ def xero_reference_data(connection: Connection, *, max_age: int = 300) -> dict:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    from .clients import xero_client_for
+    from .clients import WEB_WAIT_S, xero_client_for
 
     try:
-        client = xero_client_for(connection)
+        client = xero_client_for(connection, max_wait_s=WEB_WAIT_S)
         categories = [xero_as_dict(c) for c in client.tracking_categories(include_archived=False)]
         accounts = [xero_as_dict(a) for a in client.accounts()]
         taxes = [xero_as_dict(t) for t in client.tax_rates()]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -105,11 +104,11 @@ def connection_attach_xero(*, connection: Connection, tenant_id: str, organisati
     return connection
 
 
-def procore_company_ids(*, access_token: str) -> set[int]:
+def procore_company_ids(*, access_token: str, company_id: int | None = None) -> set[int]:
     """The Procore companies a fresh authorisation reaches (Procore tokens belong to the user who consented)."""
-    from procore_client.client import ProcoreClient
+    from ..clients import procore_client_with_token
 
-    client = ProcoreClient(api_url=settings.PROCORE_API_URL, company_id=None, access_token=lambda: access_token)
+    client = procore_client_with_token(access_token, budget_company_id=company_id)
     return {int(company["id"]) for company in client.list_all("/rest/v1.0/companies")}
 
 
@@ -123,7 +122,8 @@ def connection_reauthorise_procore(*, connection: Connection, procore_tokens) ->
     _refuse_if_disconnected(connection)
     if connection.procore_company_id:
         try:
-            reached = procore_company_ids(access_token=procore_tokens.access_token)
+            reached = procore_company_ids(access_token=procore_tokens.access_token,
+                                          company_id=connection.procore_company_id)
         except Exception as exc:
             logger.warning("Listing the companies of a Procore re-authorisation failed: %s", type(exc).__name__)
             raise ConnectionRefused("Procore could not say which companies this sign-in reaches, so nothing was "

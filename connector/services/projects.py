@@ -24,9 +24,9 @@ def project_content(project: dict) -> str:
 
 
 def _client(connection):
-    from ..clients import procore_client_for
+    from ..clients import WEB_WAIT_S, procore_client_for
 
-    return procore_client_for(connection)
+    return procore_client_for(connection, max_wait_s=WEB_WAIT_S)
 
 
 def _importable(link: Link) -> None:

@@ -10,9 +10,9 @@ from ..models import ConnectionSettings
 def connection_settings_apply(*, settings_obj: ConnectionSettings, tracking_choice: str, tracking_name: str,
                               create_marker: str, commit: bool = True) -> ConnectionSettings:
     if tracking_choice == create_marker:
-        from ..clients import xero_client_for
+        from ..clients import WEB_WAIT_S, xero_client_for
 
-        category = xero_client_for(settings_obj.connection).create_tracking_category("Job")
+        category = xero_client_for(settings_obj.connection, max_wait_s=WEB_WAIT_S).create_tracking_category("Job")
         settings_obj.tracking_category_id = category.tracking_category_id
         settings_obj.tracking_category_name = category.name
     elif tracking_choice:

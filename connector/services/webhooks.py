@@ -43,9 +43,9 @@ def procore_hook_register(*, connection: Connection, base_url: str | None = None
     re-authorisation or a secret rotation), else create one with the triggers we follow."""
     from procore_client.errors import ProcoreNotFound
 
-    from ..clients import procore_client_for
+    from ..clients import WEB_WAIT_S, procore_client_for
 
-    client = procore_client_for(connection)
+    client = procore_client_for(connection, max_wait_s=WEB_WAIT_S)
     url = (base_url or settings.SITE_URL).rstrip("/") + reverse("procore_webhook", args=[connection.pk])
     hook = {
         "api_version": "v2",
@@ -78,10 +78,10 @@ def procore_hook_remove(*, connection: Connection) -> None:
     """Delete the company's hook (Procore stops delivering); one already gone counts as removed."""
     from procore_client.errors import ProcoreNotFound
 
-    from ..clients import procore_client_for
+    from ..clients import WEB_WAIT_S, procore_client_for
 
     try:
-        procore_client_for(connection).delete(f"/rest/v1.0/webhooks/hooks/{connection.procore_hook_id}",
+        procore_client_for(connection, max_wait_s=WEB_WAIT_S).delete(f"/rest/v1.0/webhooks/hooks/{connection.procore_hook_id}",
                                               params={"company_id": connection.procore_company_id})
     except ProcoreNotFound:
         pass

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import oauth
-from ..clients import procore_client_for, xero_client_for
+from ..clients import WEB_WAIT_S, procore_client_for, xero_client_for
 from ..errors import ConnectionRefused, ConnectorError
 from ..models import Connection, Credential
 from ..selectors import xero_as_dict
@@ -73,7 +73,7 @@ def procore_callback(request):
 @permission_required(CONNECT, raise_exception=True)
 def procore_company(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
-    companies = procore_client_for(connection).get("/rest/v1.0/companies")
+    companies = procore_client_for(connection, max_wait_s=WEB_WAIT_S).get("/rest/v1.0/companies")
     if request.method == "POST":
         chosen = next((c for c in companies if str(c["id"]) == request.POST.get("company_id")), None)
         if chosen is None:
@@ -141,7 +141,7 @@ def xero_organisation(request, connection_id: int):
 
 def _attach(request, connection: Connection, tenant_id: str):
     try:
-        organisation = xero_as_dict(xero_client_for(connection, tenant_id=tenant_id).organisation())
+        organisation = xero_as_dict(xero_client_for(connection, tenant_id=tenant_id, max_wait_s=WEB_WAIT_S).organisation())
         with transaction.atomic():
             svc.connection_attach_xero(connection=connection, tenant_id=tenant_id, organisation=organisation)
     except ConnectionRefused as exc:
