@@ -224,10 +224,14 @@ def money(value, field: str) -> str | None:
 
 
 def documented(payload, method: str | None = None, path: str | None = None):
-    """Add every field the spec documents for this operation's answer (null when we hold no value)."""
-    schema = contract.documented_fields(method or request.method, path or request.path)
+    """Add every field the spec documents for this operation's answer (null when we hold no value); a GET
+    answer (list or show) carries only the fields the contract lists for that endpoint, as Procore's does."""
+    method = method or request.method
+    schema = contract.documented_fields(method, path or request.path)
     if not isinstance(schema, dict):
         return payload
+    if method == "GET":
+        payload = contract.held(schema, payload)
     props = schema.get("properties") or {}
     if "entities" in props:  # sync answers
         item_schema = props["entities"].get("items") or {}

@@ -1,6 +1,9 @@
 """Commitment change orders (packages) → lines appended to the commitment's Xero purchase order.
 
 Only `approved` packages; the commitment must be synced first (else the record waits with a reason).
+Procore lists packages without their lines (the show answer carries them, naming a cost code and cost type,
+not the commitment line): a package's lines are read once, when it may be written, and each change goes
+to the commitment line with that cost code × cost type.
 Xero deletes the lines an update leaves out and cannot change one line twice in one request, so: every
 existing line is resent with its LineItemID, and the changes to one commitment line are summed into
 one new line. New lines are tagged "[CO number]" in the description: after a lost answer the tag on the
@@ -27,7 +30,7 @@ from ..links import link_bind, link_fail, link_mark_exporting, links_by_procore_
 from ..money import coded, total
 from ..runs import run_log, run_progress
 from ..windows import Problem, Window, synced_projects
-from .commitments import CLOSED, admit, existing_line, purchase_orders_now
+from .commitments import CLOSED, admit, existing_line, line_item_key, purchase_orders_now
 
 KIND = Kind.CHANGE_ORDER
 State, Action = Link.State, SyncRecord.Action
@@ -45,12 +48,24 @@ def tagged(lines, package: dict) -> list:
             or (li.description or "").startswith(mark + " ")]
 
 
-def summed_changes(package: dict) -> list[dict]:
-    """One entry per commitment line: {"line_id", "amount", "description"}, in first-seen order."""
+def commitment_line(line: dict, commitment_data: dict, items: dict[str, str]) -> str:
+    """The commitment line a change line modifies: the first with the same item (cost code × cost type);
+    "new:<key>" when the commitment has none. `items`: cost code link id → item code."""
+    key = line_item_key(line)
+    code = items.get(key) if key else None
+    lines = commitment_data.get("items") or {}
+    for line_id in commitment_data.get("line_order") or list(lines):
+        if code is not None and lines.get(line_id) == code:
+            return line_id
+    return f"new:{key}"
+
+
+def summed_changes(package: dict, line_of) -> list[dict]:
+    """One entry per commitment line (`line_of(package line)` → its id): {"line_id", "amount",
+    "description"}, in first-seen order."""
     by_line: dict[str, dict] = {}
     for line in sorted(package.get("line_items") or [], key=lambda li: li.get("position") or 0):
-        key = str(line.get("commitment_line_item_id") or f"new:{line.get('cost_code_id')}:"
-                  f"{line.get('line_item_type_id') or (line.get('line_item_type') or {}).get('id')}")
+        key = str(line_of(line))
         entry = by_line.setdefault(key, {"line_id": key, "amounts": [], "description": line.get("description")})
         entry["amounts"].append(line.get("extended_amount") or line.get("total_amount") or line.get("amount"))
     return [{"line_id": e["line_id"], "amount": total(e["amounts"]), "description": e["description"]}
@@ -107,6 +122,8 @@ class Update(NamedTuple):
 def run(ctx) -> None:
     commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
                                                                           kind=Kind.COMMITMENT)}
+    items = {link.procore_id: link.reference or link.label for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.COST_CODE, state=State.SYNCED).exclude(xero_id="")}
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     due = []
     for project_id in window.projects:
@@ -116,7 +133,8 @@ def run(ctx) -> None:
             run_progress(ctx.run, len(packages))
         known = links_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
         due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
-            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"]))),
+            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"])),
+            items),
             label=lambda package: str(package.get("number") or ""))
     if due:
         updates = _updates(ctx, due)
@@ -125,15 +143,36 @@ def run(ctx) -> None:
     window.close()
 
 
-def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None) -> Due | None:
+def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None,
+           items: dict[str, str]) -> Due | None:
     label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
-    changes = summed_changes(package)
-    problem = change_order_problem(package, commitment, changes)
+    problem = change_order_problem(package, commitment, [])
+    queued = problem is None and not ctx.dry_run and not _writable(ctx, existing)
+    if queued or (existing is not None and existing.state == State.SYNCED):
+        # Queued for the accountant, or already on the PO: its lines are not worth a call now.
+        admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders,
+              project_id=project_id, list_name="packages", link=existing)
+        return None
+    changes = []
+    if problem is None:
+        lines = ctx.procore.change_order_package(project_id, package["id"]).get("line_items") or []
+        changes = summed_changes({**package, "line_items": lines},
+                                 lambda line: commitment_line(line, commitment.data, items))
+        problem = change_order_problem(package, commitment, changes)
     link = admit(ctx, KIND, package["id"], label, problem, needs_approval=ctx.settings.approve_change_orders,
                  project_id=project_id, list_name="packages", link=existing)
     if link is None or link.state == State.SYNCED or ctx.dry_run:
         return None
     return Due(link, package, changes, commitment)
+
+
+def _writable(ctx, link: Link | None) -> bool:
+    """Whether an eligible package would be written in this run (else its lines need no read yet)."""
+    if link is not None and link.state in (State.READY, State.EXPORTING):
+        return True
+    if link is not None and (link.state != State.FAILED or not link.data.get("waiting")):
+        return False  # awaiting approval, rejected, archived, or refused by Xero (a person retries it)
+    return not ctx.settings.approve_change_orders or (link is not None and link.data.get("decision") == "accepted")
 
 
 def _updates(ctx, due: list[Due]) -> list[Update]:
