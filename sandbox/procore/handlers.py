@@ -212,6 +212,9 @@ def sync_rows(state, kind: Kind, kw: dict, present=None):
         raise ApiError(
             413, {"errors": f"Sync actions accept at most {limit} items per request, got {len(updates)}"}
         )
+    size, max_bytes = len(request.get_data()), int(state.settings["sync_max_bytes"])
+    if size > max_bytes:  # Procore refuses sync payloads by size too (tutorials/using_sync_actions)
+        raise ApiError(413, {"errors": f"Payload Too Large: {size} bytes; at most {max_bytes} per request"})
     entities, errors = [], []
     show = present or (lambda r: kind.serialize(state, r))
     with state.lock:

@@ -28,6 +28,13 @@ DEFAULT_SETTINGS = {
     "default_per_page": 100,
     "webhook_autodeliver": True,  # background delivery thread; tests may switch it off and flush
     "sync_max_items": 1000,
+    # Procore also refuses sync bodies by size (413); the limit is not published, so a guess (README).
+    "sync_max_bytes": 1_000_000,
+    # Paging knobs for tests of clients that must never trust per_page: serve this many per page whatever
+    # was asked (0: honour per_page up to max_per_page), and whether lists carry Link / Total headers.
+    "page_size": 0,
+    "link_headers": True,
+    "total_headers": True,
 }
 
 # First id per table, so ids of different kinds never collide (easier to read in logs).

@@ -189,3 +189,44 @@ def test_pages_can_resume_from_a_cursor(procore):
         procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, per_page=8, start_page=3)
     )
     assert [p.number for p in pages] == [3, 4] and sum(len(p.items) for p in pages) == 14
+
+
+# -- per_page is a wish: the client reads to the end however Procore pages ----------------------------
+def test_a_list_that_ignores_per_page_is_still_read_whole(procore, sandbox):
+    control(sandbox, "settings", {"page_size": 7})  # the endpoint serves 7 whatever per_page says
+    control(sandbox, "stats/reset")
+    assert len({v["id"] for v in procore.vendors()}) == 30
+    assert stats(sandbox)["calls"] == {"GET /rest/v1.0/vendors": 5}  # ceil(30 / 7), not one page of 1000
+
+
+def test_without_link_headers_total_says_when_the_list_ends(procore, sandbox):
+    control(sandbox, "settings", {"page_size": 7, "link_headers": False})
+    pages = list(procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}))
+    assert [len(p.items) for p in pages] == [7, 7, 7, 7, 2] and not pages[-1].has_next
+    assert len({v["id"] for p in pages for v in p.items}) == 30
+    resumed = list(procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, start_page=4))
+    assert [len(p.items) for p in resumed] == [7, 2]
+
+
+def test_an_answer_without_link_or_total_is_one_unpaginated_list(procore, sandbox):
+    control(sandbox, "settings", {"link_headers": False, "total_headers": False})
+    control(sandbox, "stats/reset")
+    assert len(procore.vendors()) == 30
+    assert stats(sandbox)["calls"] == {"GET /rest/v1.0/vendors": 1}
+
+
+# -- 413: Procore refuses a sync body by size; the batch is halved down to one item -----------------------
+def test_a_sync_refused_as_too_large_is_halved_until_it_fits(procore, sandbox):
+    control(sandbox, "settings", {"sync_max_bytes": 3000})
+    updates = [{"origin_id": f"xero-{n}", "name": f"Halved Vendor {n}", "notes": "n" * 400} for n in range(12)]
+    updates[5]["notes"] = "too long " * 400  # one record larger than any request Procore takes
+    control(sandbox, "stats/reset")
+    result = procore.sync_vendors(updates)
+    assert [e["origin_id"] for e in result.entities] == [u["origin_id"] for u in updates if u is not updates[5]]
+    assert [e["origin_id"] for e in result.errors] == ["xero-5"]
+    assert "too large" in result.errors[0]["errors"]["base"][0]
+    assert "notes" in result.errors[0]["errors"]["base"][0]
+    created = [v for v in data(sandbox, "vendors") if (v["origin_id"] or "").startswith("xero-")]
+    assert len(created) == 11
+    calls = stats(sandbox)["calls"]["PATCH /rest/v1.0/vendors/sync"]
+    assert 3 < calls < 24  # halves, not one call per record and not all at once

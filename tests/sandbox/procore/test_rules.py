@@ -77,6 +77,17 @@ def test_per_page_is_clamped_to_the_maximum(sandbox):
     assert answer.headers["Per-Page"] == "10" and len(answer.json()) == 10
 
 
+def test_an_endpoint_may_ignore_per_page_and_says_what_it_served(sandbox):
+    # Procore documents per_page without promising it (plan_your_app/pagination): Per-Page and Link tell.
+    control(sandbox, "settings", {"page_size": 4})
+    first = get(sandbox, f"{V0}/vendors", bearer(sandbox), company_id=COMPANY_ID, per_page=1000)
+    assert len(first.json()) == 4 and first.headers["Per-Page"] == "4" and first.headers["Total"] == "30"
+    assert "page=8" in first.links["last"]["url"] and "page=2" in first.links["next"]["url"]
+    control(sandbox, "settings", {"link_headers": False, "total_headers": False})
+    bare = get(sandbox, f"{V0}/vendors", bearer(sandbox), company_id=COMPANY_ID, per_page=1000)
+    assert len(bare.json()) == 4 and not {"Link", "Total", "Per-Page"} & set(bare.headers)
+
+
 # -- filters -------------------------------------------------------------------------------------------------
 def test_updated_at_range_filter(sandbox):
     headers = bearer(sandbox)
@@ -205,6 +216,21 @@ def test_sync_refuses_more_than_1000_items(sandbox):
     )
     assert answer.status_code == 413
     assert len(data(sandbox, "vendors")) == 30
+
+
+def test_sync_refuses_a_body_too_large_with_413_and_writes_nothing(sandbox):
+    # "Some endpoints answer 413 Payload Too Large" (Procore, tutorials/using_sync_actions): by size too.
+    control(sandbox, "settings", {"sync_max_bytes": 2000})
+    updates = [{"origin_id": f"big-{n}", "name": f"V {n}", "notes": "x" * 300} for n in range(10)]
+    answer = patch(
+        sandbox, f"{V0}/vendors/sync", bearer(sandbox), {"company_id": COMPANY_ID, "updates": updates}
+    )
+    assert answer.status_code == 413 and "Payload Too Large" in answer.json()["errors"]
+    assert len(data(sandbox, "vendors")) == 30
+    small = patch(
+        sandbox, f"{V0}/vendors/sync", bearer(sandbox), {"company_id": COMPANY_ID, "updates": updates[:2]}
+    )
+    assert small.status_code == 200 and len(small.json()["entities"]) == 2
 
 
 # -- records with origin_id are locked ----------------------------------------------------------------------
