@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,6 +23,7 @@ from .errors import (
     ProcoreError,
     ProcoreOutcomeUnknown,
     ProcoreRateLimited,
+    ProcoreValidationError,
     from_response,
 )
 from .pacing import HeaderPacer
@@ -46,6 +47,13 @@ class Page:
     number: int
     per_page: int
     has_next: bool
+
+
+@dataclass
+class Download:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
 
 
 @dataclass
@@ -197,6 +205,29 @@ class ProcoreClient(ResourcesMixin):
 
     def list_all(self, path: str, params: dict | None = None, per_page: int = MAX_PER_PAGE) -> list:
         return [item for page in self.iter_pages(path, params, per_page) for item in page.items]
+
+    # -- files -------------------------------------------------------------------------------------------
+    def download_attachment(self, attachment: dict, max_bytes: int = 10 * 1024 * 1024) -> Download:
+        """The bytes of an attachment Procore listed ({filename, content_type, url}). Its url is a signed
+        storage link: fetched without our token (it must never reach the storage host) and refused beyond
+        `max_bytes` (Xero takes files up to 10 MB)."""
+        url, name = attachment.get("url"), attachment.get("filename") or attachment.get("name") or "attachment"
+        if not url:
+            raise ProcoreError(None, f"{name}: Procore gave no link to download it")
+        try:
+            with self.session.get(url, timeout=self.timeout, stream=True) as response:
+                if response.status_code >= 400:
+                    raise ProcoreError(response.status_code, f"{name}: the download link was refused; "
+                                       "it may have expired (read the invoice again for a new one)")
+                content = b""
+                for chunk in response.iter_content(64 * 1024):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise ProcoreValidationError(413, f"{name} is larger than {max_bytes // (1024 * 1024)} MB")
+                kind = attachment.get("content_type") or response.headers.get("Content-Type", "")
+        except (requests.ConnectionError, requests.Timeout):
+            raise ProcoreConnectionError(None, f"{name}: no answer from Procore's file storage") from None
+        return Download(name, kind.split(";")[0].strip() or "application/octet-stream", content)
 
     # -- sync actions ------------------------------------------------------------------------------------
     def sync(

@@ -9,6 +9,7 @@ webhook_events, webhook_deliveries. OAuth grants live in oauth_* tables so /_san
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sandbox.core.state import SandboxState
@@ -55,6 +56,7 @@ ID_BASE = {
     "contract_payments": 2_200_000,
     "direct_costs": 1_500_000,
     "direct_cost_line_items": 1_800_000,
+    "files": 5_000_000_000,
     "webhook_hooks": 600_000,
     "webhook_triggers": 700_000,
     "webhook_events": 90_000_000,
@@ -77,6 +79,7 @@ class ProcoreState(SandboxState):
         self.time_offset = 0.0  # seconds added to the clock by /_sandbox/webhooks/flush {"advance_s"}
         self.rate_windows: dict[str, dict] = {}
         self.exempt_clients = {CONSOLE_CLIENT_ID}
+        self.storage_key = secrets.token_bytes(16)  # signs the storage URLs of attachments
         if not hasattr(self, "contract_violations"):
             self.contract_violations: list[str] = []
         self.oauth_clients = {

@@ -358,3 +358,17 @@ def test_erp_project_cost_codes_only_through_sync(sandbox):
         project_id=project["id"],
     )
     assert synced.status_code == 200 and synced.json()["entities"][0]["code"] == "501"
+
+
+def test_line_item_types_need_a_company_or_a_project(sandbox):
+    # "You must supply either a company_id or project_id" (the contract's RestV10LineItemTypesGet).
+    headers = bearer(sandbox)
+    bare = get(sandbox, f"{V0}/line_item_types", headers)
+    assert bare.status_code == 400 and bare.json()["errors"] == "company_id is missing"
+    assert sandbox.state.contract_violations == [
+        "RestV10LineItemTypesGet (GET /rest/v1.0/line_item_types): needs one of ['company_id', 'project_id']"]
+    sandbox.state.contract_violations.clear()  # the request broke the contract on purpose
+    by_company = get(sandbox, f"{V0}/line_item_types", headers, company_id=COMPANY_ID).json()
+    by_project = get(sandbox, f"{V0}/line_item_types", headers, project_id=first_project(sandbox)["id"]).json()
+    assert by_company == by_project and {t["code"] for t in by_company} == {"L", "M", "E"}
+    assert sorted(by_company[0]) == ["base_type", "code", "id", "name", "origin_data", "origin_id"]
