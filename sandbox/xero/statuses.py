@@ -9,6 +9,8 @@ draft, deleting an approved purchase order) the stricter rule is kept (README).
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from .documents import Invalid
 from .formats import parse_date
 
@@ -56,7 +58,7 @@ def refuse_edits_of_approved(kind: str, row: dict, element: dict, editable: tupl
     if row["Status"] not in ("AUTHORISED", "PAID"):
         return
     changed = [k for k in editable if k in element and not _same(k, element[k], row.get(k))]
-    if "LineItems" in element or changed:
+    if ("LineItems" in element and not _same_lines(element["LineItems"], row.get("LineItems") or [])) or changed:
         paid = row.get("AmountPaid") or row.get("AmountCredited") or row["Status"] == "PAID"
         raise Invalid(PAID_MESSAGE if paid else f"{LABEL[kind]} not of valid status for modification")
 
@@ -73,3 +75,33 @@ def _same(key: str, sent, stored) -> bool:
     if key in ("Date", "DueDate"):
         return parse_date(sent) is not None and parse_date(sent) == parse_date(stored)
     return sent == stored
+
+
+LINE_FIELDS = ("Description", "Quantity", "UnitAmount", "LineAmount", "ItemCode", "AccountCode", "TaxType")
+
+
+def _same_lines(sent, stored: list[dict]) -> bool:
+    """A resend of the lines as they are (same order, same values) is not an edit."""
+    if not isinstance(sent, list) or len(sent) != len(stored):
+        return False
+    for line, kept in zip(sent, stored):
+        if not isinstance(line, dict):
+            return False
+        if line.get("LineItemID") and str(line["LineItemID"]).lower() != str(kept["LineItemID"]).lower():
+            return False
+        for key in LINE_FIELDS:
+            if key in line and not _equal(line[key], kept.get(key)):
+                return False
+        sent_options = {str(t.get("TrackingOptionID") or t.get("Option") or "").lower() for t in line.get("Tracking") or []}
+        kept_options = {str(t.get("TrackingOptionID")).lower() for t in kept.get("Tracking") or []} | {
+            str(t.get("Option")).lower() for t in kept.get("Tracking") or []}
+        if not sent_options <= kept_options:
+            return False
+    return True
+
+
+def _equal(sent, stored) -> bool:
+    try:
+        return Decimal(str(sent)) == Decimal(str(stored))
+    except (InvalidOperation, ValueError):
+        return str(sent) == str(stored)

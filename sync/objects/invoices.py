@@ -20,7 +20,7 @@ from django.conf import settings as django_settings
 from connector.models import Kind, Link, SyncRecord
 
 from ..export import BATCH, Candidate, export
-from ..links import links_by_procore_id
+from ..links import fingerprint, links_by_procore_id
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
 from ..windows import Problem, Window, synced_projects
@@ -164,16 +164,49 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, vendors: d
     payload = bill_payload(requisition, lines, contact_id=contact_id, status=settings.bill_status,
                            tax_type=settings.tax_type)
     # Where the bill's payments go in Procore (sync.objects.payments): known here, never read back from Xero.
-    return Candidate(link, payload, reference=payload["Url"], label=label,
-                     data={"requested_status": settings.bill_status, "project_id": project_id,
-                           "commitment_id": requisition.get("commitment_id")})
+    data = {"requested_status": settings.bill_status, "project_id": project_id,
+            "commitment_id": requisition.get("commitment_id")}
+    if link.xero_id:
+        return _update(ctx, link, payload, data, label)
+    return Candidate(link, payload, reference=payload["Url"], label=label, data=data)
+
+
+class _Update(Candidate):
+    """An exported bill again: compared on the payload as first sent (its status included), sent without a
+    status — the status setting applies to new bills, and Xero moves a bill forward only, never back."""
+
+    own: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        return self.own
+
+
+def _update(ctx, link: Link, payload: dict, data: dict, label: str) -> Candidate | None:
+    payload["Status"] = data["requested_status"] = link.data.get("requested_status") or payload["Status"]
+    own = fingerprint(payload)
+    if link.state == State.SYNCED and own != link.fingerprint and link.data.get("status") not in (
+            None, "DRAFT", "SUBMITTED"):
+        if link.data.get("refused") != own:  # said once per change, not on every run
+            link.data = {**link.data, "refused": own}
+            link.save(update_fields=["data"])
+            words = {"AUTHORISED": "approved"}.get(link.data["status"], link.data["status"].lower())
+            run_log(ctx.run, Action.SKIPPED, link=link,
+                    message=f"Changed in Procore, but the bill is {words} in Xero and cannot be updated.",
+                    hint="Change the bill in Xero by hand if needed (void it and enter it again).")
+        return None
+    update = _Update(link, {k: v for k, v in payload.items() if k != "Status"}, reference=payload["Url"],
+                     label=label, data=data)
+    update.own = own
+    return update
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:
     """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
     status = str(bill.status)
     link = candidate.link
-    link.data = {**link.data, "status": status, "total": str(bill.total)}
+    link.data = {k: v for k, v in {**link.data, "status": status, "total": str(bill.total)}.items()
+                 if k != "refused"}
     link.save(update_fields=["data"])
     wanted = candidate.payload.get("Status")
     if wanted and status != wanted:

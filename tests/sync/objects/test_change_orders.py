@@ -307,7 +307,8 @@ def test_a_refused_or_billed_po_fails_only_its_own_packages(exported, procore_sa
                              "Option": "NO-SUCH-OPTION"}]
     sc8.save(update_fields=["data"])
     xero = xero_client_for(connection)
-    assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": sc3.xero_id, "Status": "BILLED"}], None)[0].ok
+    for status in ("AUTHORISED", "BILLED"):  # a person approves the PO in Xero, then marks it billed
+        assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": sc3.xero_id, "Status": status}], None)[0].ok
 
     calls_reset(xero_sandbox)
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
