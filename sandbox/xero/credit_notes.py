@@ -17,7 +17,7 @@ from .formats import money, msdate, new_id, number
 from .rules import existing_row
 
 TYPES = {"ACCPAYCREDIT": ("ACCPAY", "PurchaseDetails"), "ACCRECCREDIT": ("ACCREC", "SalesDetails")}
-FIELDS = ("Date", "DueDate", "CreditNoteNumber", "Reference", "CurrencyCode", "LineAmountTypes")
+FIELDS = ("Contact", "Date", "DueDate", "CreditNoteNumber", "Reference", "CurrencyCode", "LineAmountTypes")
 
 
 def save_credit_note(state, tenant, element, mode, app=None):

@@ -72,6 +72,11 @@ def refuse_void_with_money(kind: str, row: dict, status: str) -> None:
 
 
 def _same(key: str, sent, stored) -> bool:
+    if key == "Contact":
+        sent, stored = sent or {}, stored or {}
+        if sent.get("ContactID"):
+            return str(sent["ContactID"]).lower() == str(stored.get("ContactID", "")).lower()
+        return not sent.get("Name") or str(sent["Name"]).lower() == str(stored.get("Name", "")).lower()
     if key in ("Date", "DueDate"):
         return parse_date(sent) is not None and parse_date(sent) == parse_date(stored)
     return sent == stored

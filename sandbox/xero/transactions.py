@@ -77,7 +77,8 @@ def save_purchase_order(state, tenant, element, mode, app=None):
 
 
 # -- Invoices (bills) ------------------------------------------------------------------------------
-INVOICE_FIELDS = ("Date", "DueDate", "InvoiceNumber", "Reference", "Url", "CurrencyCode", "LineAmountTypes")
+INVOICE_FIELDS = ("Contact", "Date", "DueDate", "InvoiceNumber", "Reference", "Url", "CurrencyCode",
+                  "LineAmountTypes")
 
 
 def save_invoice(state, tenant, element, mode, app=None):

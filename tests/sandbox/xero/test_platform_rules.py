@@ -60,6 +60,8 @@ def test_an_approved_bill_takes_no_edits_only_a_void(api):
     assert _errors(edited) == "Invoice not of valid status for modification"
     renumbered = _update(api, bill, InvoiceNumber="SC-8")
     assert _errors(renumbered) == "Invoice not of valid status for modification"
+    other = api.get("/Contacts").json()["Contacts"][1]["ContactID"]
+    assert _errors(_update(api, bill, Contact={"ContactID": other})) == "Invoice not of valid status for modification"
     same = _update(api, bill, InvoiceNumber="SC-7", Status="AUTHORISED")  # nothing changes: accepted
     assert same["StatusAttributeString"] == "OK"
     voided = _update(api, bill, Status="VOIDED", LineItems=[_line()])  # the lines as they are: no edit
