@@ -372,3 +372,14 @@ def test_line_item_types_need_a_company_or_a_project(sandbox):
     by_project = get(sandbox, f"{V0}/line_item_types", headers, project_id=first_project(sandbox)["id"]).json()
     assert by_company == by_project and {t["code"] for t in by_company} == {"L", "M", "E"}
     assert sorted(by_company[0]) == ["base_type", "code", "id", "name", "origin_data", "origin_id"]
+
+
+def test_names_numbers_and_origin_ids_stop_at_255_characters(sandbox):
+    headers = bearer(sandbox)
+    answer = patch(sandbox, f"{V0}/vendors/sync", headers, {"company_id": COMPANY_ID, "updates": [
+        {"origin_id": "x" * 256, "name": "Long Origin Co."}, {"origin_id": "ok-1", "name": "N" * 256},
+        {"origin_id": "ok-2", "name": "Fits Co.", "notes": "n" * 2000}]}).json()
+    assert [e["errors"] for e in answer["errors"]] == [
+        {"origin_id": ["is too long (maximum is 255 characters)"]},
+        {"name": ["is too long (maximum is 255 characters)"]}]
+    assert [e["name"] for e in answer["entities"]] == ["Fits Co."]  # free text is not limited
