@@ -22,9 +22,13 @@ def setup_django() -> None:
 
 def connect_sandboxes():
     from connector.management.commands.connect_sandbox import connect
+    from connector.models import ConnectionSettings
     from sandbox.datasets import PROCORE_COMPANIES, XERO_ORGANISATIONS
 
-    return connect(company_id=PROCORE_COMPANIES[0]["id"], tenant_id=XERO_ORGANISATIONS[0]["tenantId"])
+    connection = connect(company_id=PROCORE_COMPANIES[0]["id"], tenant_id=XERO_ORGANISATIONS[0]["tenantId"])
+    # The accountant's purchase account: Xero approves a bill only with an account on every line.
+    ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="500")
+    return connection
 
 
 def main(size: str, seed: int, out: Path) -> None:

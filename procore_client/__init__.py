@@ -1,6 +1,6 @@
 """Procore REST client on requests: OAuth2, Procore-Company-Id, paging, filters, sync actions, rate limits."""
 
-from .client import Page, ProcoreClient, SyncResult
+from .client import Download, Page, ProcoreClient, SyncResult
 from .errors import (
     ProcoreAuthError,
     ProcoreConnectionError,
@@ -17,6 +17,7 @@ from .pacing import HeaderPacer
 from .resources import filters
 
 __all__ = [
+    "Download",
     "HeaderPacer",
     "Page",
     "ProcoreAuthError",

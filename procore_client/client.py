@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,6 +23,7 @@ from .errors import (
     ProcoreError,
     ProcoreOutcomeUnknown,
     ProcoreRateLimited,
+    ProcoreValidationError,
     from_response,
 )
 from .pacing import HeaderPacer
@@ -35,6 +36,8 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})  # 
 TRANSPORT_RETRIED = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 MAX_PER_PAGE = 1000  # the largest page Procore serves us (the docs: "≤ 2,000 recommended"; we stay at 1000)
 SYNC_MAX = 1000
+TOO_LARGE = ("Procore refused this record as too large to accept (413 Payload Too Large): shorten its longest "
+             "text, such as notes or descriptions, and sync again.")
 
 
 @dataclass
@@ -44,6 +47,13 @@ class Page:
     number: int
     per_page: int
     has_next: bool
+
+
+@dataclass
+class Download:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
 
 
 @dataclass
@@ -169,20 +179,25 @@ class ProcoreClient(ResourcesMixin):
     def iter_pages(
         self, path: str, params: dict | None = None, per_page: int = MAX_PER_PAGE, start_page: int = 1
     ) -> Iterator[Page]:
-        """Each page in order (follows Link rel=next, else Total); callers may advance a cursor per page
-        and resume with `start_page` after a crash."""
-        number = start_page
+        """Each page in order; callers may advance a cursor per page and resume with `start_page`.
+
+        `per_page` is a wish: Procore may serve another page size (the docs give no guarantee), so the end of
+        the list is what the answer says — `Link` rel="next" when sent, else `Total` against the rows served
+        so far; an answer with neither is a list that does not paginate. A short page never ends the list."""
+        number, read, offset = start_page, 0, None
         while True:
             query = {**(params or {}), "page": number, "per_page": per_page}
             response = self.request("GET", path, params=query)
             items = response.json()
-            total = int(response.headers["Total"]) if response.headers.get("Total", "").isdigit() else None
-            served = int(response.headers.get("Per-Page") or per_page)
-            has_next = (
-                "next" in response.links
-                if response.headers.get("Link")
-                else (total is not None and number * served < total)
-            )
+            total = _int_header(response, "Total")
+            served = _int_header(response, "Per-Page") or len(items) or per_page
+            if offset is None:  # rows before the first page read (resuming after a crash)
+                offset = (start_page - 1) * served
+            read += len(items)
+            if response.headers.get("Link"):
+                has_next = "next" in response.links
+            else:
+                has_next = total is not None and bool(items) and offset + read < total
             yield Page(items, total, number, served, has_next)
             if not has_next or not items:
                 return
@@ -190,6 +205,29 @@ class ProcoreClient(ResourcesMixin):
 
     def list_all(self, path: str, params: dict | None = None, per_page: int = MAX_PER_PAGE) -> list:
         return [item for page in self.iter_pages(path, params, per_page) for item in page.items]
+
+    # -- files -------------------------------------------------------------------------------------------
+    def download_attachment(self, attachment: dict, max_bytes: int = 10 * 1024 * 1024) -> Download:
+        """The bytes of an attachment Procore listed ({filename, content_type, url}). Its url is a signed
+        storage link: fetched without our token (it must never reach the storage host) and refused beyond
+        `max_bytes` (Xero takes files up to 10 MB)."""
+        url, name = attachment.get("url"), attachment.get("filename") or attachment.get("name") or "attachment"
+        if not url:
+            raise ProcoreError(None, f"{name}: Procore gave no link to download it")
+        try:
+            with self.session.get(url, timeout=self.timeout, stream=True) as response:
+                if response.status_code >= 400:
+                    raise ProcoreError(response.status_code, f"{name}: the download link was refused; "
+                                       "it may have expired (read the invoice again for a new one)")
+                content = b""
+                for chunk in response.iter_content(64 * 1024):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise ProcoreValidationError(413, f"{name} is larger than {max_bytes // (1024 * 1024)} MB")
+                kind = attachment.get("content_type") or response.headers.get("Content-Type", "")
+        except (requests.ConnectionError, requests.Timeout):
+            raise ProcoreConnectionError(None, f"{name}: no answer from Procore's file storage") from None
+        return Download(name, kind.split(";")[0].strip() or "application/octet-stream", content)
 
     # -- sync actions ------------------------------------------------------------------------------------
     def sync(
@@ -202,17 +240,38 @@ class ProcoreClient(ResourcesMixin):
     ) -> SyncResult:
         """PATCH …/sync in chunks of ≤ 1000 with per-item results.
 
-        Safe to repeat (and so retried on a lost answer) when every item carries an id or an origin_id.
+        Procore also refuses a body by its size (413): such a chunk is halved and each half sent, down to one
+        item; one item too large on its own is reported as that item's error, never sent again. Safe to repeat
+        (and so retried on a lost answer) when every item carries an id or an origin_id.
         """
         chunk_size = max(1, min(chunk_size, SYNC_MAX))
         result = SyncResult([], [])
         repeatable = all(u.get("id") is not None or u.get("origin_id") for u in updates)
-        for start in range(0, len(updates), chunk_size):
-            body = {**(extra_body or {}), "updates": updates[start : start + chunk_size]}
-            answer = self.request("PATCH", path, params=params, json=body, idempotent=repeatable).json()
+        todo = [updates[start : start + chunk_size] for start in range(0, len(updates), chunk_size)]
+        todo.reverse()
+        while todo:
+            chunk = todo.pop()
+            body = {**(extra_body or {}), "updates": chunk}
+            try:
+                answer = self.request("PATCH", path, params=params, json=body, idempotent=repeatable).json()
+            except ProcoreError as exc:
+                if exc.status != 413:
+                    raise
+                if len(chunk) == 1:
+                    result.errors.append({**chunk[0], "errors": {"base": [TOO_LARGE]}})
+                    continue
+                middle = len(chunk) // 2
+                todo += [chunk[middle:], chunk[:middle]]  # the first half goes next, keeping the order
+                log.info("procore %s: 413 for %s items, sending halves", path, len(chunk))
+                continue
             result.entities += answer.get("entities") or []
             result.errors += answer.get("errors") or []
         return result
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 def _never_sent(exc: Exception) -> bool:

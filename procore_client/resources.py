@@ -126,6 +126,14 @@ class ResourcesMixin:
     def sync_commitments(self, kind: str, project_id: int, updates: list[dict]):
         return self.sync(f"{V0}/{_kind(kind)}/sync", updates, {"project_id": project_id})
 
+    def stamp_commitments(self, kind: str, project_id: int, stamps: list[dict]):
+        """Mark commitments as in the ERP: each stamp {id, origin_id, origin_code?, origin_data?}; only those
+        fields are sent, so nothing a synced commitment locks is touched. Per-item results (SyncResult)."""
+        fields = ("id", "origin_id", "origin_code", "origin_data")
+        return self.sync_commitments(
+            kind, project_id, [{k: s[k] for k in fields if s.get(k) is not None} for s in stamps]
+        )
+
     def commitment_line_items(self, kind: str, project_id: int, contract_id: int, pages: bool = False):
         return self._list(f"{V0}/{_kind(kind)}/{contract_id}/line_items", {"project_id": project_id}, pages)
 
@@ -149,8 +157,21 @@ class ResourcesMixin:
         }
         return self.list_all(f"{V0}/change_order_packages", params)
 
-    def change_order_package(self, project_id: int, package_id: int):
-        return self.get(f"{V0}/change_order_packages/{package_id}", {"project_id": project_id})
+    def change_order_package(self, project_id: int, package_id: int, contract_id: int | None = None):
+        """One package with its `line_items` (the list leaves them out). Each line names its cost code and
+        line item type — not the commitment line it changes; the contract serves no bulk read of lines."""
+        params = {"project_id": project_id, **({"contract_id": contract_id} if contract_id else {})}
+        return self.get(f"{V0}/change_order_packages/{package_id}", params)
+
+    def stamp_change_order_package(
+        self, project_id: int, package_id: int, origin_id: str, origin_code: str | None = None,
+        origin_data: str | None = None,
+    ):
+        """Mark a package as in the ERP (origin_id unique per company); Procore then locks it."""
+        attrs = {"origin_id": origin_id, "origin_code": origin_code, "origin_data": origin_data}
+        return self.update_change_order_package(
+            project_id, package_id, {k: v for k, v in attrs.items() if v is not None}
+        )
 
     def create_change_order_package(self, project_id: int, contract_id: int, attrs: dict):
         return self.post(
@@ -192,6 +213,20 @@ class ResourcesMixin:
             f"{V1}/requisitions/{requisition_id}",
             {"project_id": project_id, "commitment_id": commitment_id, "requisition": attrs},
         )
+
+    def stamp_requisition(
+        self, project_id: int, commitment_id: int, requisition_id: int, origin_id: str,
+        origin_data: str | None = None,
+    ):
+        """Mark a subcontractor invoice as in the ERP. Procore's invoice has no origin_code; once stamped it
+        cannot be edited through the API any more."""
+        attrs = {"origin_id": origin_id, **({"origin_data": origin_data} if origin_data is not None else {})}
+        return self.update_requisition(project_id, commitment_id, requisition_id, attrs)
+
+    def requisition_attachments(self, project_id: int, requisition_id: int) -> list[dict]:
+        """The invoice's files (the pay application PDF): [{id, filename, content_type, url}]; the list
+        view carries them too. Fetch one with `download_attachment`."""
+        return self.requisition(project_id, requisition_id, view="default").get("attachments") or []
 
     def contract_payments(self, project_id: int, contract_id: int):
         return self.list_all(
@@ -235,10 +270,12 @@ class ResourcesMixin:
         destination_headers: dict | None = None,
         namespace: str | None = None,
         project_id: int | None = None,
+        api_version: str = "v2",
     ):
+        """`api_version` is the payload Procore posts: "v2" (legacy), "v3" or "v4.0" (string ids, `reason`)."""
         scope = {"project_id": project_id} if project_id else {"company_id": self.company_id}
         hook = {
-            "api_version": "v2",
+            "api_version": api_version,
             "destination_url": destination_url,
             "destination_headers": destination_headers or {},
             **({"namespace": namespace} if namespace else {}),

@@ -52,6 +52,26 @@ XERO_ORGANISATIONS = [
     {"tenantId": "6a1c9d3e-1f2b-4c5d-8e9f-0a1b2c3d4e04", "Name": "Kiwi Build Ltd",
      "CountryCode": "NZ", "Version": "NZ", "Class": "PREMIUM", "BaseCurrency": "NZD"},
 ]
+# Every other Organisation.Class of Xero's current enum (specs/xero/xero_accounting.yaml, Organisation.Class)
+# and the PARTNER edition, one organisation each, so every plan can be connected to. The API says which class
+# an organisation is on, not which countries sell which plan: the countries here are only plausible.
+_PLAN_ORGANISATIONS = [  # (Class, country, Edition)
+    ("DEMO", "US", "BUSINESS"), ("TRIAL", "US", "BUSINESS"), ("PREMIUM_20", "AU", "BUSINESS"),
+    ("PREMIUM_50", "AU", "BUSINESS"), ("PREMIUM_100", "AU", "BUSINESS"), ("LEDGER", "NZ", "PARTNER"),
+    ("GST_CASHBOOK", "NZ", "PARTNER"), ("NON_GST_CASHBOOK", "AU", "PARTNER"), ("ULTIMATE", "CA", "BUSINESS"),
+    ("LITE", "GB", "BUSINESS"), ("ULTIMATE_10", "AU", "BUSINESS"), ("ULTIMATE_20", "AU", "BUSINESS"),
+    ("ULTIMATE_50", "AU", "BUSINESS"), ("ULTIMATE_100", "AU", "BUSINESS"), ("IGNITE", "NZ", "BUSINESS"),
+    ("GROW", "GB", "BUSINESS"), ("COMPREHENSIVE", "AU", "BUSINESS"), ("SIMPLE", "US", "BUSINESS"),
+    ("BASICLITE", "US", "BUSINESS"), ("ULTRA", "CA", "BUSINESS"),
+]
+_COUNTRY = {"US": ("US", "USD"), "CA": ("GLOBAL", "CAD"), "AU": ("AU", "AUD"), "NZ": ("NZ", "NZD"),
+            "GB": ("UK", "GBP")}
+XERO_ORGANISATIONS += [
+    {"tenantId": f"6a1c9d3e-1f2b-4c5d-8e9f-0a1b2c3d4e{n + 5:02d}",
+     "Name": f"{plan.replace('_', ' ').title()} Plan Builders", "CountryCode": country,
+     "Version": _COUNTRY[country][0], "Class": plan, "BaseCurrency": _COUNTRY[country][1], "Edition": edition}
+    for n, (plan, country, edition) in enumerate(_PLAN_ORGANISATIONS)
+]
 
 _FIRST = ["Acme", "Apex", "Blue Sky", "Cornerstone", "Delta", "Evergreen", "Granite", "Iron Gate", "Keystone",
           "Lakeside", "Metro", "North Star", "Pioneer", "Redwood", "Summit", "Titan", "Valley", "Westside"]

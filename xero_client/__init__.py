@@ -1,6 +1,6 @@
 """Xero client on the official xero-python SDK: OAuth, accounting reads/writes, one error family."""
 
-from .client import MAX_BATCH, MAX_PAGE_SIZE, Page, XeroClient
+from .client import MAX_BATCH, MAX_PAGE_SIZE, LockDates, Page, XeroClient
 from .errors import (
     ElementResult,
     XeroAuthError,
@@ -21,6 +21,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_PAGE_SIZE",
     "ElementResult",
+    "LockDates",
     "Page",
     "TokenSet",
     "XeroAuthError",

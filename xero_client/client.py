@@ -9,9 +9,10 @@ and retries once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from xero_python.accounting import AccountingApi
 from xero_python.exceptions import AccessTokenExpiredError
@@ -21,7 +22,7 @@ from . import sdk
 from .errors import ElementResult, XeroAuthError, XeroError, XeroRateLimited, XeroValidationError, from_sdk
 
 MAX_BATCH = 50
-UNITDP_KINDS = {"items", "invoices", "bank_transactions"}
+UNITDP_KINDS = {"items", "invoices", "credit_notes", "bank_transactions"}
 MAX_PAGE_SIZE = 1000
 
 # kind → (SDK write method, envelope model, envelope attribute, element model, id attribute)
@@ -36,6 +37,7 @@ WRITES = {
         "purchase_order_id",
     ),
     "invoices": ("update_or_create_invoices", "Invoices", "invoices", "Invoice", "invoice_id"),
+    "credit_notes": ("update_or_create_credit_notes", "CreditNotes", "credit_notes", "CreditNote", "credit_note_id"),
     "payments": ("create_payments", "Payments", "payments", "Payment", "payment_id"),
     "batch_payments": (
         "create_batch_payment",
@@ -62,6 +64,7 @@ WRITES = {
 # kind → (SDK read method, envelope attribute)
 PAGED = {
     "contacts": ("get_contacts", "contacts"),
+    "credit_notes": ("get_credit_notes", "credit_notes"),
     "purchase_orders": ("get_purchase_orders", "purchase_orders"),
     "invoices": ("get_invoices", "invoices"),
     "payments": ("get_payments", "payments"),
@@ -78,7 +81,24 @@ class Page:
 
     @property
     def is_last(self) -> bool:
-        return self.pagination is None or self.number >= (getattr(self.pagination, "page_count", 0) or 0)
+        """`pagination.pageCount` says how many pages there are; without it, only an empty page ends the
+        list. A short page never does: Xero does not promise every endpoint serves the pageSize asked."""
+        count = getattr(self.pagination, "page_count", None) if self.pagination is not None else None
+        return self.number >= count if isinstance(count, int) else not self.records
+
+
+@dataclass(frozen=True)
+class LockDates:
+    """Ledger lock dates of the organisation (Organisation.PeriodLockDate / EndOfYearLockDate): nothing can
+    be approved, paid or allocated on or before them."""
+
+    period: date | None
+    end_of_year: date | None
+
+    def closed_until(self) -> date | None:
+        """The last locked day (the later of the two), or None when the books are open."""
+        days = [d for d in (self.period, self.end_of_year) if d is not None]
+        return max(days) if days else None
 
 
 class XeroClient:
@@ -105,14 +125,19 @@ class XeroClient:
     def _call(self, method: str, *args, api=None, tenant: bool = True, **kwargs):
         fn = getattr(api or self.accounting, method)
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        kwargs.update(_return_http_data_only=False, _request_timeout=self.timeout)
+        raw = kwargs.get("_preload_content") is False  # the urllib3 answer itself, unparsed
+        kwargs.update(_return_http_data_only=raw, _request_timeout=self.timeout)
         call_args = ((self.tenant_id,) if tenant else ()) + args
         refreshed, waits = False, 0
         while True:
             if self.pacer is not None:
                 self.pacer.before_request()
             try:
-                data, _status, headers = fn(*call_args, **kwargs)
+                if raw:
+                    data = fn(*call_args, **kwargs)
+                    headers = dict(data.headers)
+                else:
+                    data, _status, headers = fn(*call_args, **kwargs)
             except AccessTokenExpiredError:
                 error: XeroError = XeroAuthError("the access token expired before the call")
                 self._after({})
@@ -143,7 +168,20 @@ class XeroClient:
 
     # -- settings ------------------------------------------------------------------------------
     def organisation(self):
-        return self._call("get_organisations").organisations[0]
+        """The organisation (an SDK model). A plan or edition newer than the SDK's enums is kept as Xero
+        wrote it instead of failing the call (the SDK refuses values it does not know)."""
+        try:
+            return self._call("get_organisations").organisations[0]
+        except XeroError as exc:
+            if "unreadable Xero response" not in str(exc):
+                raise
+        raw = self._call("get_organisations", _preload_content=False)
+        body = json.loads(raw.data)
+        return sdk.lenient_model("Organisation", body["Organisations"][0], self.accounting.get_model_finder())
+
+    def lock_dates(self) -> LockDates:
+        org = self.organisation()
+        return LockDates(_day(getattr(org, "period_lock_date", None)), _day(getattr(org, "end_of_year_lock_date", None)))
 
     def accounts(self, where: str | None = None) -> list:
         return self._call("get_accounts", where=where).accounts or []
@@ -227,7 +265,7 @@ class XeroClient:
             )
             records = getattr(data, attr) or []
             box = [Page(page, records, getattr(data, "pagination", None))]
-            last = box[0].is_last or len(records) < min(page_size, MAX_PAGE_SIZE)
+            last = box[0].is_last
             data = records = None
             # Handed over, not kept: a suspended generator would otherwise hold this page's models while
             # the next one is read (a page of 1,000 bills is some 20 MB of SDK objects).
@@ -314,6 +352,41 @@ class XeroClient:
             raise XeroValidationError("; ".join(result.errors), [result])
         return result.record
 
+    # -- credit notes and files ------------------------------------------------------------------
+    def allocate_credit_note(
+        self, credit_note_id: str, invoice_id: str, amount, on: date, idempotency_key: str | None = None
+    ):
+        """Allocate `amount` of an approved credit note to an approved bill of the same contact; returns the
+        allocation. Xero's refusal (over the remaining credit or the amount due, a locked date) raises
+        XeroValidationError with Xero's words."""
+        from xero_python.accounting import Allocation, Allocations, Invoice
+
+        allocation = Allocation(invoice=Invoice(invoice_id=invoice_id), amount=sdk.quantise(amount), date=on)
+        body = sdk.clear_read_only(Allocations(allocations=[allocation]))
+        data = self._call("create_credit_note_allocation", credit_note_id, body,
+                          summarize_errors="false", idempotency_key=idempotency_key)
+        made = (data.allocations or [None])[0]
+        errors = [v.message for v in (getattr(made, "validation_errors", None) or []) if v.message]
+        if made is None or errors:
+            raise XeroValidationError("; ".join(errors) or "Xero made no allocation",
+                                      [ElementResult(0, False, errors=errors)])
+        return made
+
+    def upload_invoice_attachment(
+        self, invoice_id: str, file_name: str, content: bytes, idempotency_key: str | None = None
+    ):
+        """Attach a file (e.g. the pay application PDF) to a bill; the same name again replaces it. Xero keeps
+        at most 10 files of up to 10 MB per document; a refusal raises XeroValidationError."""
+        try:
+            data = self._call("create_invoice_attachment_by_file_name", invoice_id, file_name, content,
+                              idempotency_key=idempotency_key)
+        except XeroValidationError as exc:  # Xero's own words, not "A validation exception occurred"
+            raise XeroValidationError("; ".join(exc.messages), exc.elements) from None
+        return data.attachments[0]
+
+    def invoice_attachments(self, invoice_id: str) -> list:
+        return self._call("get_invoice_attachments", invoice_id).attachments or []
+
     def delete_payment(self, payment_id: str, idempotency_key: str | None = None):
         """Payments cannot be edited; deleting one reverses it on the bill."""
         from xero_python.accounting import PaymentDelete
@@ -321,3 +394,9 @@ class XeroClient:
         return self._call(
             "delete_payment", payment_id, PaymentDelete(status="DELETED"), idempotency_key=idempotency_key
         ).payments[0]
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None

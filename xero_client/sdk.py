@@ -126,3 +126,28 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def lenient_model(model_name: str, data: dict, model_finder):
+    """Build a model from Xero's JSON, keeping a field whose value the SDK's enum does not know yet (a new
+    plan, edition or status) as the raw string, where the SDK would refuse the whole answer (#6)."""
+    model_cls = model_finder.find_model(model_name)
+    known, unknown = {}, {}
+    by_json = {json_key: attr for attr, json_key in model_cls.attribute_map.items()}
+    for key, value in data.items():
+        attr = by_json.get(key)
+        if attr is None:
+            continue
+        try:
+            deserialize(model_name, {key: value}, model_finder)
+        except (ValueError, TypeError):
+            unknown[attr] = value
+        else:
+            known[key] = value
+    model = deserialize(model_name, known, model_finder)
+    for attr, value in unknown.items():
+        private = "_" + attr
+        if private.startswith("__"):  # `_class` is stored as the name-mangled `__class`
+            private = f"_{model_cls.__name__}{private}"
+        setattr(model, private, str(value))
+    return model

@@ -33,6 +33,7 @@ class Faults:
     idempotency_window_s: float = 360.0  # how long an Idempotency-Key replays its first answer
     access_token_ttl_s: int = 1800  # lifetime of Xero access tokens issued from now on
     max_active_options: int = 100  # active options per Xero tracking category
+    page_size: int = 0  # Xero: serve this many per page whatever pageSize asks (0: honour pageSize)
 
     def update(self, values: dict) -> None:
         for key, value in values.items():

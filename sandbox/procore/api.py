@@ -188,12 +188,15 @@ def paginate(state, rows: list, present, paged: bool = True):
     except ValueError:
         raise ApiError(400, {"errors": "page and per_page must be integers"}) from None
     per_page = max(1, min(per_page, int(state.settings["max_per_page"])))
+    if int(state.settings["page_size"]) > 0:  # an endpoint that ignores per_page (the docs allow it)
+        per_page = int(state.settings["page_size"])
     total = len(rows)
     last = max(1, -(-total // per_page))
     chunk = rows[(page - 1) * per_page : page * per_page]
     response = jsonify(documented([present(r) for r in chunk]))
-    response.headers["Total"] = str(total)
-    response.headers["Per-Page"] = str(per_page)
+    if state.settings["total_headers"]:
+        response.headers["Total"] = str(total)
+        response.headers["Per-Page"] = str(per_page)
     links = []
     base = request.base_url
 
@@ -208,7 +211,7 @@ def paginate(state, rows: list, present, paged: bool = True):
     if page < last:
         link(page + 1, "next")
         link(last, "last")
-    if links:
+    if links and state.settings["link_headers"]:
         response.headers["Link"] = ", ".join(links)
     return response, 200
 
@@ -224,10 +227,14 @@ def money(value, field: str) -> str | None:
 
 
 def documented(payload, method: str | None = None, path: str | None = None):
-    """Add every field the spec documents for this operation's answer (null when we hold no value)."""
-    schema = contract.documented_fields(method or request.method, path or request.path)
+    """Add every field the spec documents for this operation's answer (null when we hold no value); a GET
+    answer (list or show) carries only the fields the contract lists for that endpoint, as Procore's does."""
+    method = method or request.method
+    schema = contract.documented_fields(method, path or request.path)
     if not isinstance(schema, dict):
         return payload
+    if method == "GET":
+        payload = contract.held(schema, payload)
     props = schema.get("properties") or {}
     if "entities" in props:  # sync answers
         item_schema = props["entities"].get("items") or {}

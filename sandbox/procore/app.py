@@ -57,6 +57,7 @@ def create_app(state, validate_contract: bool = False) -> Flask:
         return response
 
     routes.register(app, state, route)
+    routes.register_storage(app, state)
     webhooks.register(app, state, route)
     app.register_blueprint(console.blueprint(state, app))
     pump = webhooks.DeliveryPump(state)

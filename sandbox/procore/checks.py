@@ -48,9 +48,19 @@ def reindex_origin(state, kind, row: dict, company_id: int, previous: str | None
         index[(company_id, row["origin_id"])] = row
 
 
+# Procore publishes no field lengths; names, numbers and ids are kept to 255 characters (the stricter reading,
+# as the Rails app's string columns are), free text (descriptions, notes, origin_data) is not limited.
+SHORT_TEXT = ("name", "title", "number", "invoice_number", "origin_id", "origin_code", "project_number", "code",
+              "legal_name", "abbreviated_name", "email_address")
+MAX_SHORT_TEXT = 255
+
+
 def validate(state, kind, scope, row, values, company_id) -> dict:
     errors: dict[str, list[str]] = {}
     creating = row is None
+    for name in SHORT_TEXT:
+        if isinstance(values.get(name), str) and len(values[name]) > MAX_SHORT_TEXT:
+            errors.setdefault(name, []).append(f"is too long (maximum is {MAX_SHORT_TEXT} characters)")
     for name in kind.required:
         if (creating and name not in values) or (name in values and values[name] in (None, "")):
             errors.setdefault(name, []).append("can't be blank")

@@ -4,7 +4,9 @@ Loaded and compiled once per process. Request checks: path + method known, requi
 (the spec marks `company_id` and `project_id` both required where its text says "either … or"), no
 undocumented query parameters, body valid against the operation's schema (unknown keys refused at the two
 outer levels). Response checks: every documented top-level field present, non-null values of the right
-JSON type (money must be strings where the spec says string).
+JSON type (money must be strings where the spec says string), and on GET answers no field the contract does
+not list (lists and shows are held to their documented fields, nested objects too where the contract lists
+theirs; `%{…}` custom-field maps and schemas the derived copy cut off are left open).
 """
 
 from __future__ import annotations
@@ -69,10 +71,78 @@ def find(method: str, path: str) -> Operation | None:
     return None
 
 
+# Where our copy cut a list's item schema, the list is held to the documented schema of the same Procore
+# serializer: the work order contract list is the commitment list the purchase order list documents (less
+# the PO-only fields), v1.1 projects extend the v1.0 list, a cost code listed is the cost code shown.
+STAND_INS = {
+    "RestV10WorkOrderContractsGet": "RestV10PurchaseOrderContractsGet",
+    "RestV11ProjectsGet": "RestV10ProjectsGet",
+    "RestV10CostCodesGet": "RestV10CostCodesIdGet",
+}
+PO_ONLY = {"assignee", "bill_to_address", "ship_to_address", "ship_via", "delivery_date", "payment_terms",
+           "billing_schedule_of_values_status"}
+
+
+def _by_id(operation_id: str) -> Operation | None:
+    return next((op for op in operations() if op.id == operation_id), None)
+
+
+@lru_cache(maxsize=None)
+def _stand_in(operation_id: str) -> dict | None:
+    other = _by_id(STAND_INS[operation_id])
+    schema = copy.deepcopy(other.response) if other and isinstance(other.response, dict) else None
+    if schema is None:
+        return None
+    item = schema.get("items") if schema.get("type") == "array" else schema
+    if operation_id == "RestV10WorkOrderContractsGet":
+        for name in PO_ONLY:
+            (item.get("properties") or {}).pop(name, None)
+    return schema if schema.get("type") == "array" else {"type": "array", "items": schema}
+
+
 def documented_fields(method: str, path: str) -> dict | None:
     """The response schema of the matching operation (used to fill every documented field)."""
     op = find(method, path)
-    return op.response if op else None
+    if op is None:
+        return None
+    if op.id in STAND_INS:
+        return _stand_in(op.id)
+    return op.response
+
+
+def _open(schema) -> bool:
+    """No field list to hold an object to: none given, cut off by the derived copy, or a `%{…}` map."""
+    if not isinstance(schema, dict) or schema.get("description") == TRUNCATED:
+        return True
+    props = schema.get("properties")
+    return not props or any("%{" in name for name in props)
+
+
+def held(schema, value):
+    """A copy of `value` with only the fields `schema` lists (recursively where nested schemas list theirs)."""
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
+        return [held(items, v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if _open(schema):
+        return copy.deepcopy(value)
+    props = schema["properties"]
+    return {k: held(props[k] or {}, v) for k, v in value.items() if k in props}
+
+
+def _extras(schema, value, where: str) -> list[str]:
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
+        return [p for v in value[:3] for p in _extras(items, v, where + "[]")]
+    if not isinstance(value, dict) or _open(schema):
+        return []
+    props = schema["properties"]
+    found = [f"{where}: field {k!r} is not in the contract" for k in sorted(set(value) - set(props))]
+    for name, sub in props.items():
+        if name in value and isinstance(value[name], (dict, list)):
+            found += _extras(sub or {}, value[name], f"{where}.{name}")
+    return found
 
 
 def _validator(schema: dict):
@@ -136,16 +206,18 @@ def check_request(method: str, path: str, args, body) -> list[str]:
 
 def check_response(method: str, path: str, payload) -> list[str]:
     op = find(method, path)
-    if op is None or not isinstance(op.response, dict):
+    schema = documented_fields(method, path)
+    if op is None or not isinstance(schema, dict):
         return []
     where = f"{op.id} response"
-    schema = op.response
     items = payload if isinstance(payload, list) else [payload]
     if schema.get("type") == "array":
         schema = schema.get("items") or {}
     problems: list[str] = []
     for item in items[:50]:
         problems += _check_object(schema, item, where)
+        if method == "GET":
+            problems += _extras(schema, item, where)
         if problems:
             break
     return problems

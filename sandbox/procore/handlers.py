@@ -30,6 +30,15 @@ PROTECTED = {"id", "created_at", "updated_at", "deleted_at", "company_id", "proj
 def scope_of(state, kind: Kind, kw: dict) -> dict:
     """Fields every row of this request's scope shares: {'company_id'} / {'project_id'} / {'holder_id', …}."""
     if kind.scope == "company":
+        if request.method == "GET" and request.args.get("company_id") is None:
+            # The contract makes the scope a required query parameter (the header alone is not enough);
+            # line item types may be read for a project instead ("either a company_id or project_id").
+            project_id = request.args.get("project_id") if kind.table == "line_item_types" else None
+            if project_id is None:
+                raise ApiError(400, {"errors": "company_id is missing", "message": "param is missing: company_id"})
+            if not _visible_project(state, project_id):
+                raise fail(404, "Project not found")
+            return {"company_id": state.project(project_id)["company_id"]}
         return {"company_id": request_company_id()}
     project_id = kw.get("project_id")
     if kind.scope == "holder":
@@ -212,6 +221,9 @@ def sync_rows(state, kind: Kind, kw: dict, present=None):
         raise ApiError(
             413, {"errors": f"Sync actions accept at most {limit} items per request, got {len(updates)}"}
         )
+    size, max_bytes = len(request.get_data()), int(state.settings["sync_max_bytes"])
+    if size > max_bytes:  # Procore refuses sync payloads by size too (tutorials/using_sync_actions)
+        raise ApiError(413, {"errors": f"Payload Too Large: {size} bytes; at most {max_bytes} per request"})
     entities, errors = [], []
     show = present or (lambda r: kind.serialize(state, r))
     with state.lock:

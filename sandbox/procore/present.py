@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from decimal import Decimal
+from urllib.parse import quote
 
 from flask import g, request
 
@@ -10,7 +13,7 @@ from sandbox.datasets import PROCORE_COMPANIES
 
 from .seed import money
 
-INTERNAL = {"company_id", "holder_type", "holder_id", "contract_table", "line_item_type_ids"}
+INTERNAL = {"company_id", "holder_type", "holder_id", "contract_table", "line_item_type_ids", "attachment_ids"}
 COMPANIES = {c["id"]: c for c in PROCORE_COMPANIES}
 
 
@@ -174,7 +177,20 @@ def requisition(state, row, with_items: bool = True):
         "base_currency_iso_code": "USD",
     }
     out["total_claimed_amount"] = row["summary"]["current_payment_due"]
+    out["attachments"] = [attachment(state, fid) for fid in row.get("attachment_ids", [])]
     return out
+
+
+def storage_signature(state, file_id) -> str:
+    return hmac.new(state.storage_key, str(file_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def attachment(state, file_id) -> dict:
+    """{id, filename, content_type, url}: the url is a signed storage link (no bearer token needed)."""
+    f = state.table("files")[file_id]
+    url = (f"{request.host_url}storage/{f['id']}/{quote(f['filename'])}"
+           f"?sig={storage_signature(state, f['id'])}")
+    return {"id": f["id"], "filename": f["filename"], "content_type": f["content_type"], "url": url}
 
 
 def direct_cost(state, row, detail: bool | None = None):

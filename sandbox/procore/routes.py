@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import g, jsonify, request
 
 from sandbox.datasets import PROCORE_COMPANIES
@@ -122,6 +124,22 @@ def register(app, state, route) -> None:
     )
     crud(f"{V0}/projects/<int:project_id>/direct_costs/line_items", K.DC_LINES, "LY")
     crud(f"{V0}/projects/<int:project_id>/direct_costs/<int:direct_cost_id>/line_items", K.DC_LINES, "LSCUD")
+
+
+def register_storage(app, state) -> None:
+    """Procore's document storage: attachment URLs are signed links fetched without the API token."""
+    from flask import Response
+
+    @app.get("/storage/<int:file_id>/<path:filename>")
+    def storage(file_id, filename):
+        with state.lock:
+            f = state.table("files").get(file_id)
+        good = f is not None and hmac.compare_digest(request.args.get("sig", ""),
+                                                     present.storage_signature(state, file_id))
+        if not good:
+            return Response("Access denied: the link is not valid", status=403, mimetype="text/plain")
+        return Response(f["content"].encode("latin-1"), mimetype=f["content_type"],
+                        headers={"Content-Disposition": f'attachment; filename="{f["filename"]}"'})
 
 
 def _requisition(state, version):

@@ -440,6 +440,11 @@ def _requisitions(state, spec, seed, when):
             "items": items,
         }
         reqs[rid]["summary"] = g702(state, reqs[rid])
+        if status != "draft":  # the subcontractor's pay application, as Procore keeps it with the invoice
+            reqs[rid]["attachment_ids"] = [
+                store_file(state, f"Pay Application {reqs[rid]['invoice_number']}.pdf", "application/pdf",
+                           pay_application_pdf(reqs[rid], contract, vendor), created)
+            ]
 
 
 def g702(state, req: dict) -> dict:
@@ -545,3 +550,35 @@ def _payments_and_costs(state, spec, seed, when):
                 "created_at": created,
                 "updated_at": created,
             }
+
+
+def store_file(state, filename: str, content_type: str, content: bytes, created: str) -> int:
+    """A file in Procore's document storage (served by GET /storage/<id>/<name> with a signed URL)."""
+    fid = state.next_id("files")
+    state.table("files")[fid] = {"id": fid, "filename": filename, "content_type": content_type,
+                                 "content": content.decode("latin-1"), "created_at": created}
+    return fid
+
+
+def pay_application_pdf(req: dict, contract: dict, vendor: dict) -> bytes:
+    """A one-page PDF naming the invoice (small, valid enough for a viewer)."""
+    text = (f"Pay Application {req['invoice_number']} - {vendor['name']} - {contract['number']} - "
+            f"current payment due {req['summary']['current_payment_due']}").replace("(", "[").replace(")", "]")
+    stream = f"BT /F1 10 Tf 40 800 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out

@@ -9,6 +9,7 @@ webhook_events, webhook_deliveries. OAuth grants live in oauth_* tables so /_san
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sandbox.core.state import SandboxState
@@ -28,6 +29,13 @@ DEFAULT_SETTINGS = {
     "default_per_page": 100,
     "webhook_autodeliver": True,  # background delivery thread; tests may switch it off and flush
     "sync_max_items": 1000,
+    # Procore also refuses sync bodies by size (413); the limit is not published, so a guess (README).
+    "sync_max_bytes": 1_000_000,
+    # Paging knobs for tests of clients that must never trust per_page: serve this many per page whatever
+    # was asked (0: honour per_page up to max_per_page), and whether lists carry Link / Total headers.
+    "page_size": 0,
+    "link_headers": True,
+    "total_headers": True,
 }
 
 # First id per table, so ids of different kinds never collide (easier to read in logs).
@@ -48,6 +56,7 @@ ID_BASE = {
     "contract_payments": 2_200_000,
     "direct_costs": 1_500_000,
     "direct_cost_line_items": 1_800_000,
+    "files": 5_000_000_000,
     "webhook_hooks": 600_000,
     "webhook_triggers": 700_000,
     "webhook_events": 90_000_000,
@@ -70,6 +79,7 @@ class ProcoreState(SandboxState):
         self.time_offset = 0.0  # seconds added to the clock by /_sandbox/webhooks/flush {"advance_s"}
         self.rate_windows: dict[str, dict] = {}
         self.exempt_clients = {CONSOLE_CLIENT_ID}
+        self.storage_key = secrets.token_bytes(16)  # signs the storage URLs of attachments
         if not hasattr(self, "contract_violations"):
             self.contract_violations: list[str] = []
         self.oauth_clients = {

@@ -1,4 +1,9 @@
-"""Webhooks: hooks, triggers, events (v2.0 payload) and at-least-once delivery (reference §11).
+"""Webhooks: hooks, triggers, events and at-least-once delivery (plan_your_app/webhooks).
+
+A hook's `api_version` picks the payload Procore POSTs: v2.0 (legacy, the default), v3.0 (+ related
+resources) or v4.0 (string ids, `reason` for `event_type`, `resource_type` for `resource_name`, a ULID `id`,
+no ulid/metadata). Project Vendors `update` events ended on 2026-06-30 (announcements/
+webhook_fanout_migration): such a trigger is refused; Company Vendors carry vendor changes.
 
 A failed delivery pauses its hook's queue and retries with exponential backoff from 1 s up to 1 h on the
 state's clock; after 12 h of failures the event is discarded. Every attempt is recorded as a delivery. The
@@ -36,7 +41,17 @@ RESOURCES = [
     "Contract Payments",
     "Direct Costs",
     "Direct Cost Line Items",
+    "Project Vendors",
 ]
+PAYLOAD_VERSIONS = {"v2": "v2.0", "v2.0": "v2.0", "v3": "v3.0", "v3.0": "v3.0", "v4": "v4.0", "v4.0": "v4.0"}
+# resource → event types it cannot be subscribed to (GET /webhooks/resources `except`)
+EXCEPT = {
+    "Projects": ["delete"],
+    "Company Vendors": ["delete"],
+    "Standard Cost Code Lists": ["update", "delete"],
+    "Project Vendors": ["update"],  # removed on 2026-06-30: one edit fanned out to every project
+}
+RELATED = {"Direct Cost Line Items": ("Direct Costs", "direct_cost_id")}  # v3.0 related_resources
 _ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -83,6 +98,9 @@ def emit(state, resource_name: str | None, event_type: str, row: dict, company_i
             "source_application_id": None,
         },
     }
+    if resource_name in RELATED:  # what a v3.0 payload adds; the other versions leave it out
+        name, key = RELATED[resource_name]
+        event["related_resources"] = [{"id": row.get(key), "name": name}] if row.get(key) else []
     state.table("webhook_events")[event_id] = event
     queue = state.table("webhook_queue")
     for hook_id in targets:
@@ -156,11 +174,29 @@ def _attempt(state, entry) -> bool:
     return ok
 
 
+def payload(event: dict, version: str) -> dict:
+    """The event as a hook of this payload version receives it (the v2.0 record is what is stored)."""
+    if version == "v4.0":
+        def text(value):
+            return None if value is None else str(value)
+
+        return {"id": event["ulid"], "timestamp": event["timestamp"], "reason": event["event_type"],
+                "company_id": text(event["company_id"]), "project_id": text(event["project_id"]),
+                "user_id": text(event["user_id"]), "resource_type": event["resource_name"],
+                "resource_id": text(event["resource_id"])}
+    out = {k: v for k, v in event.items() if k != "related_resources"}
+    if version == "v3.0":
+        out["related_resources"] = event.get("related_resources", [])
+    out["api_version"] = version
+    return out
+
+
 def _post(state, entry, hook, event, url, headers) -> bool:
     started = utc_iso()
     status, resp_headers, resp_body, error = None, {}, None, None
+    body = payload(event, PAYLOAD_VERSIONS.get(hook.get("api_version") or "v2", "v2.0"))
     try:
-        response = requests.post(url, json=event, headers=headers, timeout=TIMEOUT_S)
+        response = requests.post(url, json=body, headers=headers, timeout=TIMEOUT_S)
         status, resp_headers, resp_body = response.status_code, dict(response.headers), response.text[:2000]
     except requests.RequestException as exc:
         error = type(exc).__name__
@@ -171,7 +207,7 @@ def _post(state, entry, hook, event, url, headers) -> bool:
             "id": did,
             "hook_id": hook["id"],
             "event_id": event["id"],
-            "event": event,
+            "event": {k: v for k, v in event.items() if k != "related_resources"},  # the v1.0 record
             "outcome": "ok" if ok else "retried",
             "started_at": started,
             "completed_at": utc_iso(),
@@ -239,6 +275,8 @@ def register(app, state, route):
         url = attrs.get("destination_url")
         if not url or not str(url).startswith(("http://", "https://")):
             raise ApiError(422, {"errors": {"destination_url": ["must be an http(s) URL"]}})
+        if attrs.get("api_version", "v2") not in PAYLOAD_VERSIONS:
+            raise ApiError(422, {"errors": {"api_version": [f"must be one of {', '.join(PAYLOAD_VERSIONS)}"]}})
         with state.lock:
             hid = state.next_id("webhook_hooks")
             hook = state.table("webhook_hooks")[hid] = {
@@ -272,6 +310,10 @@ def register(app, state, route):
         with state.lock:
             hook = _hook(state, hook_id)
             attrs = body().get("hook") or {}
+            if "api_version" in attrs and attrs["api_version"] not in PAYLOAD_VERSIONS:
+                raise ApiError(
+                    422, {"errors": {"api_version": [f"must be one of {', '.join(PAYLOAD_VERSIONS)}"]}}
+                )
             for key in ("namespace", "destination_url", "destination_headers", "api_version"):
                 if key in attrs:
                     hook[key] = attrs[key]
@@ -292,8 +334,13 @@ def register(app, state, route):
             errors = {}
             if attrs.get("resource_name") not in RESOURCES:
                 errors["resource_name"] = [f"is not a webhook resource ({', '.join(RESOURCES)})"]
-            if str(attrs.get("event_type", "")).lower() not in ("create", "update", "delete"):
+            event_type = str(attrs.get("event_type", "")).lower()
+            if event_type not in ("create", "update", "delete"):
                 errors["event_type"] = ["must be create, update or delete"]
+            elif event_type in EXCEPT.get(attrs.get("resource_name"), []):
+                errors["event_type"] = [f"{attrs['resource_name']} cannot be subscribed to for {event_type}"
+                                        + (" events (removed on 2026-06-30; use Company Vendors)"
+                                           if attrs.get("resource_name") == "Project Vendors" else " events")]
             if errors:
                 raise ApiError(422, {"errors": errors})
             tid = state.next_id("webhook_triggers")
@@ -354,11 +401,12 @@ def register(app, state, route):
                 {
                     "api_version": "v2",
                     "product_category": "sandbox",
-                    "tools": [name],
-                    "except": [],
-                    "create": True,
-                    "update": name != "Standard Cost Code Lists",
-                    "delete": name not in ("Projects", "Company Vendors"),
+                    "tools": name,
+                    "except": EXCEPT.get(name, []),
+                    **{
+                        event: (None if event in EXCEPT.get(name, []) else event)
+                        for event in ("create", "update", "delete")
+                    },
                 }
                 for name in RESOURCES
             ]

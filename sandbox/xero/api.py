@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, g, request
+from flask import Blueprint, Response, g, request
 
-from . import payments, query, rules
+from . import attachments, credit_notes, payments, query, rules
 from .documents import UNIT_DP, Invalid
 from .formats import public
 from .responses import json_response, not_found, ok, validation_error
@@ -18,7 +18,7 @@ from .state import ID_FIELDS
 from .writers import WRITERS
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-PAGED = {"Contacts", "Invoices", "PurchaseOrders", "Payments", "BankTransactions", "ManualJournals"}
+PAGED = {"Contacts", "Invoices", "CreditNotes", "PurchaseOrders", "Payments", "BankTransactions", "ManualJournals"}
 LIST_FILTERS = {
     "IDs": None,
     "InvoiceNumbers": "InvoiceNumber",
@@ -28,6 +28,7 @@ LIST_FILTERS = {
 ELEMENT_FLAGS = {
     "Contacts": "HasValidationErrors",
     "Invoices": "HasErrors",
+    "CreditNotes": "HasErrors",
     "Payments": "HasValidationErrors",
 }
 
@@ -44,7 +45,9 @@ def accounting_blueprint(state) -> Blueprint:
             rows = query.order_rows(rows, args.get("order"))
             extra = {}
             if kind in PAGED:
-                rows, pagination = query.paginate(rows, args.get("page"), args.get("pageSize"))
+                rows, pagination = query.paginate(
+                    rows, args.get("page"), args.get("pageSize"), served=state.faults.page_size
+                )
                 if pagination:
                     extra["pagination"] = pagination
         except query.QueryError as exc:
@@ -70,6 +73,7 @@ def accounting_blueprint(state) -> Blueprint:
         "Contacts",
         "PurchaseOrders",
         "Invoices",
+        "CreditNotes",
         "Payments",
         "BatchPayments",
         "BankTransactions",
@@ -83,6 +87,7 @@ def accounting_blueprint(state) -> Blueprint:
         ("Contacts", "ContactNumber"),
         ("PurchaseOrders", "PurchaseOrderNumber"),
         ("Invoices", "InvoiceNumber"),
+        ("CreditNotes", "CreditNoteNumber"),
         ("Payments", None),
         ("BankTransactions", None),
         ("ManualJournals", None),
@@ -139,7 +144,9 @@ def accounting_blueprint(state) -> Blueprint:
             bp.add_url_rule(
                 f"/{kind}", f"{method}_{kind}", lambda kind=kind, m=method: batch(kind, m), methods=[method]
             )
-    for kind in ("Items", "Contacts", "PurchaseOrders", "Invoices", "BankTransactions", "ManualJournals"):
+    for kind in (
+        "Items", "Contacts", "PurchaseOrders", "Invoices", "CreditNotes", "BankTransactions", "ManualJournals"
+    ):
         bp.add_url_rule(
             f"/{kind}/<record_id>",
             f"update_{kind}",
@@ -169,6 +176,59 @@ def accounting_blueprint(state) -> Blueprint:
                 return validation_error([{"ValidationErrors": [{"Message": m} for m in exc.messages]}])
 
         return idempotent(state, run)
+
+    # -- credit note allocations -----------------------------------------------------------------
+    @bp.put("/CreditNotes/<credit_note_id>/Allocations")
+    def allocate(credit_note_id):
+        def run():
+            elements = _elements(request.get_json(silent=True), "Allocations")
+            if elements is None:
+                return validation_error([], "The request body must be an Allocations object")
+            summarize = request.args.get("summarizeErrors", "true").lower() != "false"
+            results, failed = [], []
+            for element in elements:
+                try:
+                    results.append(dict(credit_notes.allocate(state, g.tenant, credit_note_id, element),
+                                        StatusAttributeString="OK"))
+                except Invalid as exc:
+                    echo = dict(element, ValidationErrors=[{"Message": m} for m in exc.messages],
+                                StatusAttributeString="ERROR")
+                    results.append(echo)
+                    failed.append(echo)
+            if failed and summarize:
+                return validation_error(failed)
+            return ok("Allocations", results, state.now())
+
+        return idempotent(state, run)
+
+    # -- attachments of bills ---------------------------------------------------------------------
+    @bp.get("/Invoices/<invoice_id>/Attachments")
+    def list_attachments(invoice_id):
+        if state.get("Invoices", g.tenant, invoice_id) is None:
+            return not_found()
+        return ok("Attachments", attachments.listed(state, g.tenant, "Invoices", invoice_id), state.now())
+
+    @bp.get("/Invoices/<invoice_id>/Attachments/<name>")
+    def get_attachment(invoice_id, name):
+        found = attachments.find(state, g.tenant, "Invoices", invoice_id, name)
+        if found is None:
+            return not_found()
+        # The spec answers application/octet-stream (the `contentType` header names the file's own type).
+        return Response(attachments.content(found), mimetype="application/octet-stream")
+
+    def upload(invoice_id, name):
+        def run():
+            try:
+                saved = attachments.save(state, g.tenant, "Invoices", invoice_id, name, request.get_data(),
+                                         request.args.get("IncludeOnline", "").lower() == "true")
+            except Invalid as exc:
+                return validation_error([{"ValidationErrors": [{"Message": m} for m in exc.messages]}])
+            return ok("Attachments", [saved], state.now())
+
+        return idempotent(state, run)
+
+    bp.add_url_rule("/Invoices/<invoice_id>/Attachments/<name>", "put_attachment", upload, methods=["PUT"])
+    bp.add_url_rule("/Invoices/<invoice_id>/Attachments/<name>", "post_attachment", upload, methods=["POST"])
 
     @bp.delete("/Items/<item_id>")
     def delete_item(item_id):

@@ -17,7 +17,9 @@ from .state import RESOURCES
 
 API_PREFIX = "/api.xro/2.0/"
 # Real Xero routes ignore case (the SDK calls /Connections); map any casing onto ours.
-CANONICAL = {name.lower(): name for name in RESOURCES + ("api.xro", "Options", "connections", "Organisation")}
+CANONICAL = {
+    name.lower(): name for name in RESOURCES + ("api.xro", "Options", "connections", "Organisation", "Allocations")
+}
 SCOPE_FAMILY = {
     "organisation": "accounting.settings",
     "accounts": "accounting.settings",
@@ -27,6 +29,8 @@ SCOPE_FAMILY = {
     "contacts": "accounting.contacts",
     "purchaseorders": "accounting.invoices",
     "invoices": "accounting.invoices",
+    "creditnotes": "accounting.invoices",
+    "attachments": "accounting.attachments",
     "payments": "accounting.payments",
     "batchpayments": "accounting.payments",
     "banktransactions": "accounting.banktransactions",
@@ -89,7 +93,9 @@ def create_app(state, validate_contract: bool = False) -> Flask:
             return problem(400, "Bad Request", "The xero-tenant-id header is required")
         if tenant.lower() not in {c["tenantId"] for c in state.auth.tenants_for(grant)}:
             return problem(403, "Forbidden", "AuthorizationUnsuccessful")
-        resource = request.path[len(API_PREFIX) :].split("/")[0]
+        parts = request.path[len(API_PREFIX) :].split("/")
+        # A document's files need accounting.attachments, whatever the document (…/{id}/Attachments/…).
+        resource = "Attachments" if len(parts) > 2 and parts[2] == "Attachments" else parts[0]
         if not _scope_ok(grant["scopes"], resource, request.method != "GET"):
             return problem(
                 403, "Forbidden", "AuthorizationUnsuccessful: the token lacks the scope for " + resource

@@ -8,6 +8,7 @@ checks apply exactly as they do to the connector's calls.
 from __future__ import annotations
 
 import html
+from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, redirect, request
@@ -81,6 +82,30 @@ def console_blueprint(state, app) -> Blueprint:
     @bp.get("/contract")
     def violations():
         return jsonify(list(state.contract_violations))
+
+    @bp.post("/organisation")
+    def organisation():
+        """{"tenant_id", "Class", "Edition", "PeriodLockDate", "EndOfYearLockDate"}: what an adviser changes in
+        Xero's settings (lock dates as YYYY-MM-DD, null to clear). Any Class is taken, even one newer than
+        the published enum, to show clients a plan they do not know yet."""
+        body = request.get_json(silent=True) or {}
+        tenant = (body.get("tenant_id") or state.tenant_ids()[0]).lower()
+        with state.lock:
+            org = state.organisation(tenant)
+            row = next(iter(state.rows("Organisation", tenant)), None)
+            if org is None or row is None:
+                return jsonify({"error": f"no organisation {tenant}"}), 404
+            for key in ("Class", "Edition"):
+                if body.get(key):
+                    org[key] = row[key] = body[key]
+            for key in ("PeriodLockDate", "EndOfYearLockDate"):
+                if key in body:
+                    if body[key]:
+                        row[key] = msdate(date.fromisoformat(body[key]))
+                    else:
+                        row.pop(key, None)
+            state.put("Organisation", tenant, row, False)
+            return jsonify({k: v for k, v in row.items() if not k.startswith("_")})
 
     # -- HTML console ----------------------------------------------------------------------------
     @bp.get("/")

@@ -118,9 +118,20 @@ def tracking(state, tenant: str, entries: list | None) -> list[dict]:
 
 
 def line_items(
-    state, tenant: str, lines: list | None, amount_types: str, existing: list | None = None
+    state,
+    tenant: str,
+    lines: list | None,
+    amount_types: str,
+    existing: list | None = None,
+    side: str | None = None,
+    account_required: bool = False,
 ) -> list[dict]:
-    """Validate and price lines. Lines without a known LineItemID are new (ids assigned here)."""
+    """Validate and price lines. Lines without a known LineItemID are new (ids assigned here).
+
+    A line with an item and no account takes the item's account for this `side` of the business
+    ("PurchaseDetails" for bills, POs and spend; "SalesDetails" for sales), as Xero fills it in; a document
+    that posts to the ledger (`account_required`: approved bills, credit notes, spend money) needs an account
+    on every line."""
     known = {str(line["LineItemID"]).lower(): line for line in existing or []}
     accounts = {a["Code"] for a in state.rows("Accounts", tenant)}
     items = {i["Code"]: i for i in state.rows("Items", tenant)}
@@ -166,6 +177,13 @@ def line_items(
         for key in ("ItemCode", "AccountCode"):
             if line.get(key):
                 priced[key] = line[key]
+        item = items.get(line.get("ItemCode") or "")
+        if side and item and not priced.get("AccountCode"):
+            code = (item.get(side) or {}).get("AccountCode")
+            if code:
+                priced["AccountCode"] = code
+        if account_required and not (priced.get("AccountCode") or line.get("AccountID")):
+            raise Invalid("Account code or ID must be specified")
         out.append(priced)
     return out
 
@@ -183,3 +201,11 @@ def date_field(value, default_ts: float) -> str:
     if ts is None:
         raise Invalid(f"'{value}' is not a valid date")
     return msdate(ts)
+
+
+def date_ts(value, default_ts: float) -> float:
+    """Epoch seconds of a document date (MS JSON or ISO), `default_ts` when none is given."""
+    ts = parse_date(value) if value not in (None, "") else default_ts
+    if ts is None:
+        raise Invalid(f"'{value}' is not a valid date")
+    return ts

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import documents as docs
+from . import lengths, locks
 from .documents import Invalid
 from .formats import new_id, number
 
@@ -44,6 +45,8 @@ def save_payment(state, tenant, element, mode, app=None, batch_id=None, batch_ac
         raise Invalid("Payment amount must be greater than zero")
     if amount > number(invoice["AmountDue"]):
         raise Invalid("Payment amount exceeds the amount outstanding on this document")
+    lengths.check("Payments", element)
+    locks.check_open(state, tenant, docs.date_ts(element.get("Date") or batch_date, state.now()))
     when = docs.date_field(element.get("Date") or batch_date, state.now())
     payment = {
         "PaymentID": new_id(),
@@ -94,6 +97,7 @@ def delete_payment(state, tenant, payment_id):
         raise Invalid(f"Payment {payment_id} could not be found")
     if payment["Status"] == "DELETED":
         raise Invalid("This payment has already been deleted")
+    locks.check_open(state, tenant, docs.date_ts(payment["Date"], state.now()))  # reversing posts on its date
     payment = dict(payment, Status="DELETED")
     state.put("Payments", tenant, payment, False)
     invoice = state.get("Invoices", tenant, payment["Invoice"]["InvoiceID"])
@@ -117,6 +121,7 @@ def save_batch_payment(state, tenant, element, mode, app=None):
     account = docs.find_account(state, tenant, element.get("Account"))
     if account is None:
         raise Invalid("Account could not be found; specify a valid AccountID or Code")
+    locks.check_open(state, tenant, docs.date_ts(element.get("Date"), state.now()))
     # All or nothing: check every payment before creating any.
     for p in payments:
         ref = (p.get("Invoice") or {}).get("InvoiceID")

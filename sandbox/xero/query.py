@@ -224,8 +224,12 @@ def modified_since(rows: list[dict], header: str | None) -> list[dict]:
     return [r for r in rows if r["_updated"] > since]
 
 
-def paginate(rows: list[dict], page: str | None, page_size: str | None) -> tuple[list[dict], dict | None]:
-    """Xero pages only when `page` is given; pageSize defaults to 100 and is capped at 1000."""
+def paginate(
+    rows: list[dict], page: str | None, page_size: str | None, served: int = 0
+) -> tuple[list[dict], dict | None]:
+    """Xero pages only when `page` is given; pageSize defaults to 100 and is capped at 1000. `served` > 0
+    serves that many whatever pageSize says (Xero does not promise every endpoint honours pageSize);
+    `pagination` always says what was served, and `pageCount` how many pages there are."""
     if page is None:
         return rows, None
     try:
@@ -233,6 +237,8 @@ def paginate(rows: list[dict], page: str | None, page_size: str | None) -> tuple
         size = min(MAX_PAGE_SIZE, max(1, int(page_size))) if page_size else DEFAULT_PAGE_SIZE
     except ValueError:
         raise QueryError("page and pageSize must be integers")
+    if served > 0:
+        size = served
     start = (number - 1) * size
     count = len(rows)
     return rows[start : start + size], {

@@ -8,6 +8,7 @@ tracking; `transactions` has purchase orders, bills, spend money and journals; `
 from __future__ import annotations
 
 from . import documents as docs
+from . import lengths
 from .documents import Invalid
 from .formats import new_id
 
@@ -27,15 +28,9 @@ def existing_row(state, tenant, kind, element, id_field):
 # -- Items -----------------------------------------------------------------------------------------
 def save_item(state, tenant, element, mode, app=None):
     code = element.get("Code")
-    errors = []
     if not code:
-        errors.append("Item Code must be specified")
-    elif len(code) > 30:
-        errors.append("The Code must not be more than 30 characters long")
-    if element.get("Name") and len(element["Name"]) > 50:
-        errors.append("The Name must not be more than 50 characters long")
-    if errors:
-        raise Invalid(*errors)
+        raise Invalid("Item Code must be specified")
+    lengths.check("Items", element)
     row = existing_row(state, tenant, "Items", element, "ItemID")
     same_code = next((i for i in state.rows("Items", tenant) if i["Code"].lower() == code.lower()), None)
     if row is None and same_code is not None:
@@ -85,8 +80,7 @@ def save_contact(state, tenant, element, mode, app=None):
     name = (element.get("Name") if "Name" in element else (row or {}).get("Name")) or ""
     if not name.strip():
         raise Invalid("The contact name must be specified")
-    if len(name) > 255:
-        raise Invalid("The contact name must not be more than 255 characters long")
+    lengths.check("Contacts", {**element, "Name": name})
     status = element.get("ContactStatus") or (row or {}).get("ContactStatus") or "ACTIVE"
     errors = []
     if status == "ACTIVE" and any(
@@ -144,8 +138,7 @@ def save_tracking_category(state, tenant, element, mode, category_id=None):
     status = element.get("Status") or (row or {}).get("Status") or "ACTIVE"
     if not name:
         raise Invalid("Tracking category name must be specified")
-    if len(name) > 100:
-        raise Invalid("The tracking category name must not be more than 100 characters long")
+    lengths.check("TrackingCategories", {"Name": name})
     if any(c is not row and c["Name"].lower() == name.lower() for c in categories):
         raise Invalid(f"A tracking category named '{name}' already exists")
     if row is None and len(categories) >= MAX_CATEGORIES:
@@ -175,8 +168,7 @@ def save_tracking_option(state, tenant, category_id, element, option_id=None):
     status = element.get("Status") or (option or {}).get("Status") or "ACTIVE"
     if not name:
         raise Invalid("Tracking option name must be specified")
-    if len(name) > 100:
-        raise Invalid("The tracking option name must not be more than 100 characters long")
+    lengths.check("Options", {"Name": name})
     if any(o is not option and o["Name"].lower() == name.lower() for o in options):
         raise Invalid(f"For each specified tracking option the name must be unique. '{name}' already exists")
     limit = state.faults.max_active_options

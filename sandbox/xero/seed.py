@@ -17,6 +17,7 @@ from .state import ID_FIELDS
 
 BASE_UPDATED = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 BASE_DATE = date(2025, 6, 1)
+PERIOD_LOCK, END_OF_YEAR_LOCK = date(2024, 12, 31), date(2023, 12, 31)
 BANK_CODE = "090"
 EXPENSE_CODES = ["500", "510", "520", "530"]
 
@@ -49,7 +50,17 @@ TAX_RATES = {  # per country: (TaxType, Name, rate)
         ("TAX001", "HST on Purchases (ON)", "13"),
     ],
     "NZ": [("NONE", "No GST", "0"), ("INPUT2", "GST on Expenses", "15"), ("OUTPUT2", "GST on Income", "15")],
+    "AU": [("BASEXCLUDED", "BAS Excluded", "0"), ("INPUT", "GST on Expenses", "10"),
+           ("OUTPUT", "GST on Income", "10")],
+    "GB": [("NONE", "No VAT", "0"), ("INPUT2", "20% (VAT on Expenses)", "20"),
+           ("OUTPUT2", "20% (VAT on Income)", "20")],
 }
+
+
+def _default_tax(country: str, sales: bool) -> str:
+    """The tax rate an account starts with: the country's sales rate, else its no-tax rate."""
+    rates = [r[0] for r in TAX_RATES.get(country, TAX_RATES["US"])]
+    return next((t for t in rates if t.startswith("OUTPUT")), rates[0]) if sales else rates[0]
 
 
 def _insert(state, kind: str, tenant: str, row: dict, stamp: float) -> None:
@@ -85,18 +96,20 @@ def _seed_settings(state, org: dict, number: int) -> None:
             "OrganisationType": "COMPANY",
             "BaseCurrency": org["BaseCurrency"],
             "CountryCode": org["CountryCode"],
-            "IsDemoCompany": False,
+            "IsDemoCompany": org["Class"] == "DEMO",
             "OrganisationStatus": "ACTIVE",
             "FinancialYearEndDay": 31,
             "FinancialYearEndMonth": 12,
             "SalesTaxBasis": "ACCRUAL" if org["CountryCode"] != "NZ" else "INVOICE",
             "Class": org["Class"],
-            "Edition": "BUSINESS",
+            "Edition": org.get("Edition", "BUSINESS"),
             "ShortCode": f"!SB{number:03d}",
             "Timezone": "PACIFICSTANDARDTIME",
             "OrganisationEntityType": "COMPANY",
             "CreatedDateUTC": msdate(BASE_UPDATED - 86400 * 400),
-            "PeriodLockDate": msdate(date(2024, 12, 31)),
+            # Before every seeded or Procore-dated document (the earliest is 2025-01), so the data stays valid.
+            "PeriodLockDate": msdate(PERIOD_LOCK),
+            "EndOfYearLockDate": msdate(END_OF_YEAR_LOCK),
         },
         BASE_UPDATED,
     )
@@ -107,7 +120,7 @@ def _seed_settings(state, org: dict, number: int) -> None:
             "Name": name,
             "Type": kind,
             "Status": "ACTIVE",
-            "TaxType": "NONE" if kind != "REVENUE" else "OUTPUT",
+            "TaxType": _default_tax(org["CountryCode"], kind == "REVENUE"),
             "EnablePaymentsToAccount": False,
             "ShowInExpenseClaims": kind in ("DIRECTCOSTS", "OVERHEADS"),
             "Class": {

@@ -27,10 +27,12 @@ RESOURCES = (
     "Contacts",
     "PurchaseOrders",
     "Invoices",
+    "CreditNotes",
     "Payments",
     "BatchPayments",
     "BankTransactions",
     "ManualJournals",
+    "Attachments",
 )
 ID_FIELDS = {
     "Organisation": "OrganisationID",
@@ -41,12 +43,14 @@ ID_FIELDS = {
     "Contacts": "ContactID",
     "PurchaseOrders": "PurchaseOrderID",
     "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
     "Payments": "PaymentID",
     "BatchPayments": "BatchPaymentID",
     "BankTransactions": "BankTransactionID",
     "ManualJournals": "ManualJournalID",
+    "Attachments": "AttachmentID",
 }
-WEBHOOK_CATEGORIES = {"Contacts": "CONTACT", "Invoices": "INVOICE"}
+WEBHOOK_CATEGORIES = {"Contacts": "CONTACT", "Invoices": "INVOICE", "CreditNotes": "CREDITNOTE"}
 
 
 def _plain(value):
@@ -130,12 +134,15 @@ class XeroState(SandboxState):
         row = self.table(kind).get(str(record_id).lower()) if record_id else None
         return row if row is not None and row["_tenant"] == tenant else None
 
-    def put(self, kind: str, tenant: str, row: dict, created: bool, stamp: float | None = None) -> dict:
-        """Store a row, stamp UpdatedDateUTC, and queue the webhook event Xero would send."""
+    def put(
+        self, kind: str, tenant: str, row: dict, created: bool, stamp: float | None = None, data: dict | None = None
+    ) -> dict:
+        """Store a row, stamp UpdatedDateUTC, and queue the webhook event Xero would send (`data`: what a
+        CREDITNOTE event carries besides the id)."""
         stamp = self.now() if stamp is None else stamp
         row["_tenant"], row["_updated"] = tenant, stamp
         row["UpdatedDateUTC"] = msdate(stamp)
         self.table(kind)[str(row[ID_FIELDS[kind]]).lower()] = row
         if kind in WEBHOOK_CATEGORIES:
-            self.webhooks.queue(tenant, WEBHOOK_CATEGORIES[kind], kind, row[ID_FIELDS[kind]], created)
+            self.webhooks.queue(tenant, WEBHOOK_CATEGORIES[kind], kind, row[ID_FIELDS[kind]], created, data)
         return row

@@ -1,4 +1,5 @@
-"""Purchase orders, bills (ACCPAY / ACCPAYCREDIT), spend money and manual journals: one element each.
+"""Purchase orders, bills (ACCPAY), spend money and manual journals: one element each (credit notes:
+`credit_notes`). Status changes follow `statuses`, posting dates `locks`, field lengths `lengths`.
 
 Callers hold `state.lock`; failures raise `Invalid` with Xero-style messages.
 """
@@ -8,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import documents as docs
-from . import rules
+from . import lengths, locks, rules, statuses
 from .documents import Invalid
 from .formats import new_id, number
 from .rules import existing_row
 
-INVOICE_TYPES = {"ACCPAY", "ACCPAYCREDIT", "ACCREC", "ACCRECCREDIT"}
+INVOICE_TYPES = {"ACCPAY", "ACCREC"}
 STARTER_BILLS_PER_MONTH = (
     5  # US "Early" plan (Organisation.Class STARTER); 3rd-party figure, xero-api.md §3.6
 )
@@ -22,20 +23,20 @@ STARTER_BILLS_PER_MONTH = (
 # -- Purchase orders -------------------------------------------------------------------------------
 def save_purchase_order(state, tenant, element, mode, app=None):
     row = existing_row(state, tenant, "PurchaseOrders", element, "PurchaseOrderID")
-    if row is not None and row["Status"] in ("BILLED", "DELETED") and element.get("Status") != row["Status"]:
-        raise Invalid(f"This purchase order is {row['Status'].lower()} and cannot be edited")
+    status = statuses.new_status("PurchaseOrders", row, element)
+    lengths.check("PurchaseOrders", element)
     amount_types = element.get("LineAmountTypes") or (row or {}).get("LineAmountTypes") or "Exclusive"
     contact = docs.contact_ref(state, tenant, element.get("Contact") or (row or {}).get("Contact"), rules)
     if "LineItems" in element or row is None:
         # Update semantics: lines sent without a known LineItemID are new; existing lines not sent are deleted.
         lines = docs.line_items(
-            state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems")
+            state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems"),
+            side="PurchaseDetails",
         )
         if not lines:
             raise Invalid("A purchase order must have at least one line item")
     else:
         lines = row["LineItems"]
-    status = element.get("Status") or (row or {}).get("Status") or "DRAFT"
     created = row is None
     out = dict(
         row
@@ -76,32 +77,39 @@ def save_purchase_order(state, tenant, element, mode, app=None):
 
 
 # -- Invoices (bills) ------------------------------------------------------------------------------
+INVOICE_FIELDS = ("Contact", "Date", "DueDate", "InvoiceNumber", "Reference", "Url", "CurrencyCode",
+                  "LineAmountTypes")
+
+
 def save_invoice(state, tenant, element, mode, app=None):
     row = existing_row(state, tenant, "Invoices", element, "InvoiceID")
     kind = element.get("Type") or (row or {}).get("Type")
     if kind not in INVOICE_TYPES:
-        raise Invalid("Invoice Type must be specified (ACCPAY, ACCPAYCREDIT, ACCREC or ACCRECCREDIT)")
+        # Credit notes are their own resource (/CreditNotes), not an invoice type.
+        raise Invalid("Invoice Type must be specified (ACCPAY or ACCREC); credit notes go to CreditNotes")
+    lengths.check("Invoices", element)
+    status = statuses.new_status("Invoices", row, element)
     if row is not None:
-        if row["Status"] in ("PAID", "VOIDED", "DELETED") or number(row.get("AmountPaid")) > 0:
-            raise Invalid(
-                "This document cannot be edited as it has a payment or credit note allocated to it."
-            )
-        if row["Status"] == "AUTHORISED" and element.get("Status") == "DELETED":
-            raise Invalid("An authorised document cannot be deleted; void it instead")
+        statuses.refuse_edits_of_approved("Invoices", row, element, INVOICE_FIELDS)
+        statuses.refuse_void_with_money("Invoices", row, status)
     amount_types = element.get("LineAmountTypes") or (row or {}).get("LineAmountTypes") or "Exclusive"
     contact = docs.contact_ref(state, tenant, element.get("Contact") or (row or {}).get("Contact"), rules)
     if "LineItems" in element or row is None:
         lines = docs.line_items(
-            state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems")
+            state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems"),
+            side="PurchaseDetails" if kind == "ACCPAY" else "SalesDetails",
+            account_required=status == "AUTHORISED",
         )
     else:
         lines = row["LineItems"]
+        if status == "AUTHORISED" and row["Status"] != "AUTHORISED" and any(not li.get("AccountCode") for li in lines):
+            raise Invalid("Account code or ID must be specified")
     total = docs.totals(lines, amount_types)
     if total["Total"] < 0:
         raise Invalid("The document total cannot be negative. Use a credit note (ACCPAYCREDIT) instead.")
-    status = element.get("Status") or (row or {}).get("Status") or "DRAFT"
-    if status not in ("DRAFT", "SUBMITTED", "AUTHORISED", "DELETED", "VOIDED"):
-        raise Invalid(f"Status {status} cannot be set through the API")
+    when = docs.date_ts(element.get("Date") or (row or {}).get("Date"), state.now())
+    if status in ("AUTHORISED", "VOIDED") and (row is None or row["Status"] != status):
+        locks.check_open(state, tenant, when)  # approving or voiding posts to the ledger on that date
     created = row is None
     warnings = []
     if kind == "ACCPAY" and status == "AUTHORISED" and _over_plan_bill_limit(state, tenant, row):
@@ -191,10 +199,14 @@ def save_bank_transaction(state, tenant, element, mode, app=None):
     bank = docs.find_account(state, tenant, element.get("BankAccount") or (row or {}).get("BankAccount"))
     if bank is None or bank["Type"] != "BANK":
         raise Invalid("A valid BankAccount (a BANK account) must be specified")
+    lengths.check("BankTransactions", element)
+    # Spend and receive money post to the ledger as they are saved: an account on every line, an open date.
+    locks.check_open(state, tenant, docs.date_ts(element.get("Date") or (row or {}).get("Date"), state.now()))
     amount_types = element.get("LineAmountTypes") or "Exclusive"
     contact = docs.contact_ref(state, tenant, element.get("Contact") or (row or {}).get("Contact"), rules)
     lines = docs.line_items(
-        state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems")
+        state, tenant, element.get("LineItems"), amount_types, (row or {}).get("LineItems"),
+        side="PurchaseDetails" if kind == "SPEND" else "SalesDetails", account_required=True,
     )
     if not lines:
         raise Invalid("At least one line item is required")
@@ -209,7 +221,7 @@ def save_bank_transaction(state, tenant, element, mode, app=None):
         Status=element.get("Status") or out.get("Status") or "AUTHORISED",
         Reference=element.get("Reference") or out.get("Reference") or "",
         CurrencyCode=_currency(state, tenant),
-        Date=docs.date_field(element.get("Date"), state.now()),
+        Date=docs.date_field(element.get("Date") or out.get("Date"), state.now()),
         **docs.totals(lines, amount_types),
     )
     return state.put("BankTransactions", tenant, out, created)
@@ -241,13 +253,16 @@ def save_manual_journal(state, tenant, element, mode, app=None):
         raise Invalid("A manual journal needs at least two lines")
     if sum(line["LineAmount"] for line in lines) != 0:
         raise Invalid("The total debits must equal the total credits")
+    status = element.get("Status") or (row or {}).get("Status") or "DRAFT"
+    if status == "POSTED" or (row or {}).get("Status") == "POSTED":  # a posted journal is in the ledger
+        locks.check_open(state, tenant, docs.date_ts(element.get("Date") or (row or {}).get("Date"), state.now()))
     created = row is None
     out = dict(row or {"ManualJournalID": new_id(), "HasAttachments": False, "ShowOnCashBasisReports": True})
     out.update(
         Narration=narration,
         JournalLines=lines,
         LineAmountTypes=element.get("LineAmountTypes") or "NoTax",
-        Status=element.get("Status") or out.get("Status") or "DRAFT",
-        Date=docs.date_field(element.get("Date"), state.now()),
+        Status=status,
+        Date=docs.date_field(element.get("Date") or out.get("Date"), state.now()),
     )
     return state.put("ManualJournals", tenant, out, created)

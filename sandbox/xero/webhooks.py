@@ -1,4 +1,5 @@
-"""Signed webhooks (CONTACT, INVOICE) with Xero's intent-to-receive handshake.
+"""Signed webhooks (CONTACT, INVOICE, CREDITNOTE with its Type and Status) with Xero's intent-to-receive
+handshake (specs/xero/xero-webhooks.yaml).
 
 `configure(url, key)` stands in for the developer portal: it immediately sends a correctly signed and
 an incorrectly signed empty payload and records whether the receiver answered 200 and 401. Events
@@ -82,7 +83,9 @@ class Webhooks:
             }
 
     # -- events ----------------------------------------------------------------------------------
-    def queue(self, tenant: str, category: str, resource: str, resource_id: str, created: bool) -> None:
+    def queue(
+        self, tenant: str, category: str, resource: str, resource_id: str, created: bool, data: dict | None = None
+    ) -> None:
         if not self.active():
             return
         with self.state.lock:
@@ -97,6 +100,8 @@ class Webhooks:
                 "tenantId": tenant,
                 "tenantType": "ORGANISATION",
             }
+            if data:
+                event["data"] = dict(data)
             last = self.pending[-1] if self.pending else None
             open_batch = last if last and last["attempts"] == 0 and not last.get("sending") else None
             if open_batch is None:

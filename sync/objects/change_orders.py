@@ -1,8 +1,11 @@
 """Commitment change orders (packages) → lines appended to the commitment's Xero purchase order.
 
-Only `approved` packages; the commitment must be synced first (else the record waits for it). Xero deletes
-the lines an update leaves out and cannot change one line twice in one request, so: every existing line is
-resent with its LineItemID, and the changes to one commitment line are summed into one new line. New lines
+Only `approved` packages; the commitment must be synced first (else the record waits for it). Procore lists
+packages without their lines (the show answer carries them, naming a cost code and cost type, not the
+commitment line): a package's lines are read once, when it may be written, and each change goes to the
+commitment line with that cost code × cost type. Xero deletes the lines an update leaves out and cannot change
+one line twice in one request, so: every existing line is resent with its LineItemID, and the changes to one
+commitment line are summed into one new line. New lines
 are tagged "[CO number]" in the description, and the tag sent is stored with the intent: after a lost answer
 the tag on the PO shows the lines were already appended, so they are never appended twice — even if the
 package was renumbered since.
@@ -39,7 +42,15 @@ from ..export import BATCH, send_batch
 from ..money import cents, coded, total
 from ..runs import run_log, run_progress
 from ..windows import Window, synced_projects
-from .commitments import CLOSED, LOCK_TTL_S, LOCK_WAIT_S, commitment_lines, existing_line, purchase_orders_now
+from .commitments import (
+    CLOSED,
+    LOCK_TTL_S,
+    LOCK_WAIT_S,
+    commitment_lines,
+    existing_line,
+    line_item_key,
+    purchase_orders_now,
+)
 
 KIND = Kind.CHANGE_ORDER
 State, Action = Link.State, SyncRecord.Action
@@ -55,12 +66,22 @@ def tagged(lines, mark: str) -> list:
     return [li for li in lines or [] if (li.description or "") == mark or (li.description or "").startswith(mark + " ")]
 
 
-def summed_changes(line_items: list[dict]) -> list[dict]:
-    """One entry per commitment line: {"line_id", "amount", "description"}, in first-seen order."""
+def commitment_line(line: dict, commitment_items: dict[str, str], cost_items: dict[str, str]) -> str:
+    """The commitment line a change line modifies: the first with the same item (cost code × cost type);
+    "new:<key>" when the commitment has none. `commitment_items`: the commitment's line id → item code, in
+    line order; `cost_items`: cost code link id ("standard id:type id") → item code."""
+    key = line_item_key(line)
+    code = cost_items.get(key) if key else None
+    return next((line_id for line_id, item in commitment_items.items() if code is not None and item == code),
+                f"new:{key}")
+
+
+def summed_changes(line_items: list[dict], line_of) -> list[dict]:
+    """One entry per commitment line (`line_of(package line)` → its id): {"line_id", "amount",
+    "description"}, in first-seen order."""
     by_line: dict[str, dict] = {}
     for line in sorted(line_items or [], key=lambda li: li.get("position") or 0):
-        key = str(line.get("commitment_line_item_id") or f"new:{line.get('cost_code_id')}:"
-                  f"{line.get('line_item_type_id') or (line.get('line_item_type') or {}).get('id')}")
+        key = str(line_of(line))
         entry = by_line.setdefault(key, {"line_id": key, "amounts": [], "description": line.get("description")})
         entry["amounts"].append(line.get("extended_amount") or line.get("total_amount") or line.get("amount"))
     return [{"line_id": e["line_id"], "amount": total(e["amounts"]), "description": e["description"]}
@@ -136,6 +157,8 @@ def run(ctx) -> None:
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     projects = {link.procore_id: link.label for link in Link.objects.filter(
         connection=ctx.connection, kind=Kind.PROJECT, state=State.SYNCED)}
+    cost_items = {link.procore_id: link.reference or link.label for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.COST_CODE, state=State.SYNCED).exclude(xero_id="")}
     items = {}
     due = []
     for project_id in window.projects:
@@ -146,7 +169,7 @@ def run(ctx) -> None:
         known = records_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
         due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
             ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"])),
-            projects.get(str(p), ""), items),
+            projects.get(str(p), ""), items, cost_items),
             label=lambda package: str(package.get("number") or ""))
     by_po = defaultdict(list)
     for one in due:
@@ -157,7 +180,7 @@ def run(ctx) -> None:
 
 
 def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Link | None, project_name: str,
-           items: dict) -> Due | None:
+           items: dict, cost_items: dict) -> Due | None:
     label = f"{package.get('number') or package['id']} {package.get('title') or ''}".strip()
     item = Judged(procore_id=str(package["id"]), label=label, content=content_of(package, project_name=project_name),
                   problem=header_problem(package, commitment), needs_approval=ctx.settings.approve_change_orders,
@@ -169,7 +192,9 @@ def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Li
     if commitment.pk not in items:
         items[commitment.pk] = commitment_lines([commitment.pk]).get(commitment.pk, {})
     # Procore lists packages without their lines: the package's own page has them (one call, only now).
-    changes = summed_changes(ctx.procore.change_order_package(project_id, package["id"]).get("line_items") or [])
+    lines = ctx.procore.change_order_package(project_id, package["id"], package.get("contract_id")).get(
+        "line_items") or []
+    changes = summed_changes(lines, lambda line: commitment_line(line, items[commitment.pk], cost_items))
     problem = changes_problem(changes, items[commitment.pk])
     if problem:
         if record_fail(link, message=problem.message, hint=problem.hint, leaving=[link.state]):

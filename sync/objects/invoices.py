@@ -35,6 +35,7 @@ EXPORT_EVERY = 500  # bills held before they are sent (whole batches of 50): mem
 EXPORTABLE = ("approved", "approved_as_noted", "pending_owner_approval")
 State, Action = Link.State, SyncRecord.Action
 DUE_DAYS = 30  # Procore has no due date on the list view; Xero needs one: billing date + 30 days
+EDITABLE = ("", "DRAFT", "SUBMITTED")  # bill statuses Xero still lets an update change
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
@@ -200,10 +201,18 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
                       account_code=settings.purchase_account_code, tax_type=settings.tax_type)
     label = f"{requisition.get('invoice_number') or requisition['id']} {requisition.get('vendor_name') or ''}".strip()
     content = content_of(requisition, project_name=project_name)
+    # Xero takes no edit of an approved or paid bill: a change in Procore is said once, and the bill stays.
+    frozen = existing is not None and existing.state == State.SYNCED and existing.remote_status not in EDITABLE
     item = Judged(procore_id=str(requisition["id"]), label=label, content=content,
                   problem=invoice_problem(requisition, commitment_link, contact_id, bill),
                   needs_approval=settings.approve_invoices, project_id=str(project_id), source_list="requisitions",
-                  parent_id=str(requisition.get("commitment_id") or ""))
+                  parent_id=str(requisition.get("commitment_id") or ""), updates=not frozen)
+    if frozen and content.fingerprint not in (existing.content_fingerprint, existing.refused_fingerprint):
+        words = {"AUTHORISED": "approved"}.get(existing.remote_status, existing.remote_status.lower())
+        record_update(existing, refused_fingerprint=content.fingerprint)
+        run_log(ctx.run, Action.SKIPPED, link=existing,
+                message=f"Changed in Procore, but the bill is {words} in Xero and cannot be updated.",
+                hint="Change the bill in Xero by hand if needed (void it and enter it again).")
     link = admit(ctx, KIND, item, existing)
     if link is None or ctx.dry_run:
         return None

@@ -20,8 +20,9 @@ def test_floors_follow_the_batch_and_page_limits():
     # Two lists per project in Xero, one detail per contract written; 20 edits read their POs by page (2).
     assert floors.floor("commitment", counts, {"xero": 120, "updated": 20}) == {"xero": 2 + 3, "procore": 190 + 120}
     # 130 change orders on 70 POs: the POs read by page (2), written 50 a call (2).
-    assert floors.floor("change_order", counts, {"xero": 130, "documents": 70}) == {"xero": 2 + 2, "procore": 95}
-    assert floors.floor("change_order", counts, {"documents": 1}) == {"xero": 1 + 1, "procore": 95}
+    assert floors.floor("change_order", counts, {"xero": 130, "documents": 70}) == {"xero": 2 + 2,
+                                                                                    "procore": 95 + 130}
+    assert floors.floor("change_order", counts, {"xero": 1, "documents": 1}) == {"xero": 1 + 1, "procore": 95 + 1}
     # Direct costs on 7 projects, 2 more with documents waiting for a mapping: line item types, each project's
     # cost codes, then headers and lines per project written.
     assert floors.floor("job_cost", {**counts, "Invoices": 2500}, {"procore": 900, "projects": 7,

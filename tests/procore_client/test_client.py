@@ -9,6 +9,7 @@ from procore_client import (
     ProcoreAuthError,
     ProcoreClient,
     ProcoreConnectionError,
+    ProcoreError,
     ProcoreNotFound,
     ProcoreOutcomeUnknown,
     ProcoreRateLimited,
@@ -189,3 +190,89 @@ def test_pages_can_resume_from_a_cursor(procore):
         procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, per_page=8, start_page=3)
     )
     assert [p.number for p in pages] == [3, 4] and sum(len(p.items) for p in pages) == 14
+
+
+# -- per_page is a wish: the client reads to the end however Procore pages ----------------------------
+def test_a_list_that_ignores_per_page_is_still_read_whole(procore, sandbox):
+    control(sandbox, "settings", {"page_size": 7})  # the endpoint serves 7 whatever per_page says
+    control(sandbox, "stats/reset")
+    assert len({v["id"] for v in procore.vendors()}) == 30
+    assert stats(sandbox)["calls"] == {"GET /rest/v1.0/vendors": 5}  # ceil(30 / 7), not one page of 1000
+
+
+def test_without_link_headers_total_says_when_the_list_ends(procore, sandbox):
+    control(sandbox, "settings", {"page_size": 7, "link_headers": False})
+    pages = list(procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}))
+    assert [len(p.items) for p in pages] == [7, 7, 7, 7, 2] and not pages[-1].has_next
+    assert len({v["id"] for p in pages for v in p.items}) == 30
+    resumed = list(procore.iter_pages("/rest/v1.0/vendors", {"company_id": COMPANY_ID}, start_page=4))
+    assert [len(p.items) for p in resumed] == [7, 2]
+
+
+def test_an_answer_without_link_or_total_is_one_unpaginated_list(procore, sandbox):
+    control(sandbox, "settings", {"link_headers": False, "total_headers": False})
+    control(sandbox, "stats/reset")
+    assert len(procore.vendors()) == 30
+    assert stats(sandbox)["calls"] == {"GET /rest/v1.0/vendors": 1}
+
+
+# -- 413: Procore refuses a sync body by size; the batch is halved down to one item -----------------------
+def test_a_sync_refused_as_too_large_is_halved_until_it_fits(procore, sandbox):
+    control(sandbox, "settings", {"sync_max_bytes": 3000})
+    updates = [{"origin_id": f"xero-{n}", "name": f"Halved Vendor {n}", "notes": "n" * 400} for n in range(12)]
+    updates[5]["notes"] = "too long " * 400  # one record larger than any request Procore takes
+    control(sandbox, "stats/reset")
+    result = procore.sync_vendors(updates)
+    assert [e["origin_id"] for e in result.entities] == [u["origin_id"] for u in updates if u is not updates[5]]
+    assert [e["origin_id"] for e in result.errors] == ["xero-5"]
+    assert "too large" in result.errors[0]["errors"]["base"][0]
+    assert "notes" in result.errors[0]["errors"]["base"][0]
+    created = [v for v in data(sandbox, "vendors") if (v["origin_id"] or "").startswith("xero-")]
+    assert len(created) == 11
+    calls = stats(sandbox)["calls"]["PATCH /rest/v1.0/vendors/sync"]
+    assert 3 < calls < 24  # halves, not one call per record and not all at once
+
+
+# -- what the connector will need: package lines, stamps, invoice attachments -----------------------------
+def test_a_change_order_package_is_read_with_its_lines(procore, sandbox):
+    package = next(p for p in data(sandbox, "change_order_packages") if p["line_items"])
+    listed = procore.change_order_packages(package["project_id"], package["contract_id"])
+    assert listed and all("line_items" not in p for p in listed)  # the list carries no lines
+    shown = procore.change_order_package(package["project_id"], package["id"])
+    assert len(shown["line_items"]) == len(package["line_items"])
+    line = shown["line_items"][0]
+    assert line["cost_code"]["standard_cost_code_id"] and line["line_item_type"]["id"]
+    assert "commitment_line_item_id" not in line  # Procore names the cost code and type, not the line
+
+
+def test_records_exported_to_xero_are_stamped_with_their_origin(procore, sandbox):
+    contract = next(c for c in data(sandbox, "work_order_contracts") if c["status"] == "Approved")
+    result = procore.stamp_commitments("work_order_contracts", contract["project_id"], [
+        {"id": contract["id"], "origin_id": "xero-po-1", "origin_code": "PO-0001", "origin_data": None}])
+    assert result.ok and result.entities[0]["origin_code"] == "PO-0001"
+    package = next(p for p in data(sandbox, "change_order_packages") if p["status"] == "approved")
+    stamped = procore.stamp_change_order_package(package["project_id"], package["id"], "xero-po-1:co1",
+                                                 origin_code="PO-0001")
+    assert (stamped["origin_id"], stamped["origin_code"]) == ("xero-po-1:co1", "PO-0001")
+    invoice = next(q for q in data(sandbox, "requisitions") if q["status"] == "approved")
+    bill = procore.stamp_requisition(invoice["project_id"], invoice["commitment_id"], invoice["id"],
+                                     "xero-bill-1", origin_data="Xero bill INV-1")
+    assert (bill["origin_id"], bill["origin_data"]) == ("xero-bill-1", "Xero bill INV-1")
+    with pytest.raises(ProcoreValidationError) as refused:
+        procore.stamp_requisition(invoice["project_id"], invoice["commitment_id"], invoice["id"], "xero-bill-2")
+    assert "synced with ERP" in refused.value.message
+
+
+def test_an_invoice_attachment_is_downloaded_without_the_token(procore, sandbox):
+    invoice = next(q for q in data(sandbox, "requisitions") if q["status"] == "approved")
+    [attachment] = procore.requisition_attachments(invoice["project_id"], invoice["id"])
+    seen = []
+    procore.session.hooks["response"].append(lambda r, *a, **k: seen.append(r.request.headers))
+    file = procore.download_attachment(attachment)
+    assert file.filename.endswith(".pdf") and file.content_type == "application/pdf"
+    assert file.content.startswith(b"%PDF-")
+    assert "Authorization" not in seen[-1]
+    with pytest.raises(ProcoreValidationError, match="larger than"):
+        procore.download_attachment(attachment, max_bytes=100)
+    with pytest.raises(ProcoreError, match="refused"):
+        procore.download_attachment({**attachment, "url": attachment["url"].split("?")[0]})

@@ -269,3 +269,94 @@ def test_token_getter_may_return_a_plain_dict(xero_sandbox):
         lambda: {"access_token": token.access_token, "expires_at": token.expires_at, "scope": token.scope},
     )
     assert client.organisation().name == "Summit Ridge Builders LLC"
+
+
+# -- paging follows pagination.pageCount, never the length of a page ----------------------------------
+def test_a_proxy_serving_ten_per_page_still_reads_every_contact(xero_sandbox):
+    client, _ = make(xero_sandbox)
+    for start in (0, 11):  # 19 seeded (and active) + 22 = 41 contacts
+        client.write_batch("contacts", [{"Name": f"Paged Supplier {n}"} for n in range(start, min(start + 11, 22))],
+                           None)
+    control(xero_sandbox, "faults", {"page_size": 10})
+    xero_sandbox.state.stats.calls.clear()
+    pages = list(client.iter_pages("contacts"))  # asks for 1,000 per page
+    assert sum(len(p.records) for p in pages) == 41 and len({c.contact_id for p in pages for c in p.records}) == 41
+    assert [len(p.records) for p in pages] == [10, 10, 10, 10, 1] and pages[-1].is_last
+    assert calls(xero_sandbox, "GET /api.xro/2.0/Contacts") == 5  # no extra read past pageCount
+
+
+def test_without_a_page_count_the_list_ends_on_an_empty_page():
+    from xero_client import Page
+
+    assert not Page(3, ["a"], pagination=None).is_last
+    assert Page(4, [], pagination=None).is_last
+
+
+# -- organisations: plans newer than the SDK, lock dates -------------------------------------------------
+def test_a_plan_the_sdk_does_not_know_is_read_not_a_crash(xero_sandbox):
+    from connector.selectors import xero_as_dict
+    from tests.sandbox.xero.helpers import take_violations
+
+    client, _ = make(xero_sandbox)
+    control(xero_sandbox, "organisation", {"Class": "ULTIMATE_PLUS_2030", "Edition": "ENTERPRISE"})
+    org = client.organisation()
+    assert org.name == "Summit Ridge Builders LLC" and org.country_code.value == "US"
+    shown = xero_as_dict(org)
+    assert (shown["Class"], shown["Edition"], shown["CountryCode"]) == ("ULTIMATE_PLUS_2030", "ENTERPRISE", "US")
+    assert take_violations(xero_sandbox)  # what the published contract does not know yet
+
+
+def test_lock_dates_are_read_from_the_organisation(xero_sandbox):
+    from datetime import date
+
+    client, _ = make(xero_sandbox)
+    locks = client.lock_dates()
+    assert (locks.period, locks.end_of_year) == (date(2024, 12, 31), date(2023, 12, 31))
+    assert locks.closed_until() == date(2024, 12, 31)
+    control(xero_sandbox, "organisation", {"PeriodLockDate": None, "EndOfYearLockDate": None})
+    assert client.lock_dates().closed_until() is None
+
+
+# -- what the connector will need: files on bills, supplier credit notes ---------------------------------
+def _approved_bill(client, amount="100.00"):
+    contact = client.iter_pages("contacts").__next__().records[0]
+    result = client.write_batch("invoices", [{
+        "Type": "ACCPAY", "Contact": {"ContactID": str(contact.contact_id)}, "Status": "AUTHORISED",
+        "InvoiceNumber": "SC-0001 #3", "LineItems": [{"Description": "Work", "Quantity": 1, "UnitAmount": amount,
+                                                     "AccountCode": "500"}]}], None)[0]
+    assert result.ok, result.errors
+    return result.record, contact
+
+
+def test_the_pay_application_is_attached_to_its_bill(xero_sandbox):
+    client, _ = make(xero_sandbox)
+    bill, _ = _approved_bill(client)
+    pdf = b"%PDF-1.4\n% pay application 3\n%%EOF\n"
+    attachment = client.upload_invoice_attachment(str(bill.invoice_id), "Pay Application 3.pdf", pdf,
+                                                  idempotency_key=f"att-{uuid.uuid4()}")
+    assert (attachment.file_name, attachment.mime_type, attachment.content_length) == (
+        "Pay Application 3.pdf", "application/pdf", len(pdf))
+    assert [a.file_name for a in client.invoice_attachments(str(bill.invoice_id))] == ["Pay Application 3.pdf"]
+    with pytest.raises(XeroValidationError, match="not supported"):
+        client.upload_invoice_attachment(str(bill.invoice_id), "macro.exe", b"MZ")
+
+
+def test_a_supplier_credit_note_is_created_and_allocated_to_the_bill(xero_sandbox):
+    from datetime import date
+
+    client, _ = make(xero_sandbox)
+    bill, contact = _approved_bill(client)
+    [credit] = client.write_batch("credit_notes", [{
+        "Type": "ACCPAYCREDIT", "Contact": {"ContactID": str(contact.contact_id)}, "Status": "AUTHORISED",
+        "CreditNoteNumber": "SC-0001 #4 (credit)", "Date": "2026-02-01",
+        "LineItems": [{"Description": "Back charge", "Quantity": 1, "UnitAmount": "40.00", "AccountCode": "500"}]}],
+        f"cn-{uuid.uuid4()}")
+    assert credit.ok and str(credit.record.type) == "ACCPAYCREDIT"
+    allocation = client.allocate_credit_note(str(credit.id), str(bill.invoice_id), Decimal("40"), date(2026, 2, 1))
+    assert allocation.amount == Decimal("40")
+    [after] = client.invoices_by_ids([str(bill.invoice_id)])
+    assert after.amount_due == Decimal("60") and after.amount_credited == Decimal("40")
+    with pytest.raises(XeroValidationError, match="remaining credit"):
+        client.allocate_credit_note(str(credit.id), str(bill.invoice_id), Decimal("1"), date(2026, 2, 1))
+    notes = [n for p in client.iter_pages("credit_notes") for n in p.records]
+    assert [str(n.status) for n in notes] == ["PAID"]

@@ -90,3 +90,24 @@ def test_every_served_list_answer_matches_the_spec(sandbox):
         answer = requests.get(f"{sandbox.url}{path}", headers=headers, params=params, timeout=10)
         assert answer.status_code == 200, (path, answer.text)
     assert sandbox.state.contract_violations == []
+
+
+def test_list_answers_carry_only_the_fields_the_contract_lists(sandbox):
+    headers = bearer(sandbox)
+    package = next(iter(sandbox.state.table("change_order_packages").values()))
+    listed = requests.get(f"{sandbox.url}/rest/v1.0/change_order_packages", headers=headers, timeout=10,
+                          params={"project_id": package["project_id"]}).json()
+    documented = set(contract.documented_fields("GET", "/rest/v1.0/change_order_packages")["items"]["properties"])
+    assert listed and all(set(p) <= documented for p in listed) and "line_items" not in documented
+    shown = requests.get(f"{sandbox.url}/rest/v1.0/change_order_packages/{package['id']}", headers=headers,
+                         timeout=10, params={"project_id": package["project_id"]}).json()
+    assert shown["line_items"]  # detail-only fields come with the show answer
+    po = next(iter(sandbox.state.table("purchase_order_contracts").values()))
+    [order] = [c for c in requests.get(f"{sandbox.url}/rest/v1.0/purchase_order_contracts", headers=headers,
+                                       timeout=10, params={"project_id": po["project_id"]}).json()
+               if c["id"] == po["id"]]
+    assert "vendor_id" not in order and set(order["vendor"]) == {"id", "company"}
+    assert take_violations(sandbox) == []
+    # A list item with a field the contract does not list is reported.
+    extra = contract.check_response("GET", "/rest/v1.0/change_order_packages", [{**listed[0], "line_items": []}])
+    assert any("'line_items' is not in the contract" in v for v in extra)

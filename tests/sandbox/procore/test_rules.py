@@ -77,6 +77,17 @@ def test_per_page_is_clamped_to_the_maximum(sandbox):
     assert answer.headers["Per-Page"] == "10" and len(answer.json()) == 10
 
 
+def test_an_endpoint_may_ignore_per_page_and_says_what_it_served(sandbox):
+    # Procore documents per_page without promising it (plan_your_app/pagination): Per-Page and Link tell.
+    control(sandbox, "settings", {"page_size": 4})
+    first = get(sandbox, f"{V0}/vendors", bearer(sandbox), company_id=COMPANY_ID, per_page=1000)
+    assert len(first.json()) == 4 and first.headers["Per-Page"] == "4" and first.headers["Total"] == "30"
+    assert "page=8" in first.links["last"]["url"] and "page=2" in first.links["next"]["url"]
+    control(sandbox, "settings", {"link_headers": False, "total_headers": False})
+    bare = get(sandbox, f"{V0}/vendors", bearer(sandbox), company_id=COMPANY_ID, per_page=1000)
+    assert len(bare.json()) == 4 and not {"Link", "Total", "Per-Page"} & set(bare.headers)
+
+
 # -- filters -------------------------------------------------------------------------------------------------
 def test_updated_at_range_filter(sandbox):
     headers = bearer(sandbox)
@@ -207,6 +218,21 @@ def test_sync_refuses_more_than_1000_items(sandbox):
     assert len(data(sandbox, "vendors")) == 30
 
 
+def test_sync_refuses_a_body_too_large_with_413_and_writes_nothing(sandbox):
+    # "Some endpoints answer 413 Payload Too Large" (Procore, tutorials/using_sync_actions): by size too.
+    control(sandbox, "settings", {"sync_max_bytes": 2000})
+    updates = [{"origin_id": f"big-{n}", "name": f"V {n}", "notes": "x" * 300} for n in range(10)]
+    answer = patch(
+        sandbox, f"{V0}/vendors/sync", bearer(sandbox), {"company_id": COMPANY_ID, "updates": updates}
+    )
+    assert answer.status_code == 413 and "Payload Too Large" in answer.json()["errors"]
+    assert len(data(sandbox, "vendors")) == 30
+    small = patch(
+        sandbox, f"{V0}/vendors/sync", bearer(sandbox), {"company_id": COMPANY_ID, "updates": updates[:2]}
+    )
+    assert small.status_code == 200 and len(small.json()["entities"]) == 2
+
+
 # -- records with origin_id are locked ----------------------------------------------------------------------
 def test_synced_records_refuse_edits_and_deletes(sandbox):
     headers = bearer(sandbox)
@@ -332,3 +358,28 @@ def test_erp_project_cost_codes_only_through_sync(sandbox):
         project_id=project["id"],
     )
     assert synced.status_code == 200 and synced.json()["entities"][0]["code"] == "501"
+
+
+def test_line_item_types_need_a_company_or_a_project(sandbox):
+    # "You must supply either a company_id or project_id" (the contract's RestV10LineItemTypesGet).
+    headers = bearer(sandbox)
+    bare = get(sandbox, f"{V0}/line_item_types", headers)
+    assert bare.status_code == 400 and bare.json()["errors"] == "company_id is missing"
+    assert sandbox.state.contract_violations == [
+        "RestV10LineItemTypesGet (GET /rest/v1.0/line_item_types): needs one of ['company_id', 'project_id']"]
+    sandbox.state.contract_violations.clear()  # the request broke the contract on purpose
+    by_company = get(sandbox, f"{V0}/line_item_types", headers, company_id=COMPANY_ID).json()
+    by_project = get(sandbox, f"{V0}/line_item_types", headers, project_id=first_project(sandbox)["id"]).json()
+    assert by_company == by_project and {t["code"] for t in by_company} == {"L", "M", "E"}
+    assert sorted(by_company[0]) == ["base_type", "code", "id", "name", "origin_data", "origin_id"]
+
+
+def test_names_numbers_and_origin_ids_stop_at_255_characters(sandbox):
+    headers = bearer(sandbox)
+    answer = patch(sandbox, f"{V0}/vendors/sync", headers, {"company_id": COMPANY_ID, "updates": [
+        {"origin_id": "x" * 256, "name": "Long Origin Co."}, {"origin_id": "ok-1", "name": "N" * 256},
+        {"origin_id": "ok-2", "name": "Fits Co.", "notes": "n" * 2000}]}).json()
+    assert [e["errors"] for e in answer["errors"]] == [
+        {"origin_id": ["is too long (maximum is 255 characters)"]},
+        {"name": ["is too long (maximum is 255 characters)"]}]
+    assert [e["name"] for e in answer["entities"]] == ["Fits Co."]  # free text is not limited

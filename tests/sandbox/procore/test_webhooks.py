@@ -17,7 +17,7 @@ def receiver():
     r.stop()
 
 
-def hook_on(server, receiver, resource="Projects", event="create", headers=None):
+def hook_on(server, receiver, resource="Projects", event="create", headers=None, version="v2"):
     auth = bearer(server)
     hook = requests.post(
         f"{server.url}{V0}/webhooks/hooks",
@@ -26,7 +26,7 @@ def hook_on(server, receiver, resource="Projects", event="create", headers=None)
         json={
             "company_id": COMPANY_ID,
             "hook": {
-                "api_version": "v2",
+                "api_version": version,
                 "namespace": "xero-connector",
                 "destination_url": receiver.url,
                 "destination_headers": {"Authorization": "Bearer hook-secret-98765"},
@@ -193,3 +193,58 @@ def test_project_hook_only_hears_its_project(sandbox, receiver):
         assert answer.status_code == 200
     control(sandbox, "webhooks/flush")
     assert [r["json"]["resource_id"] for r in receiver.received] == [mine["id"]]
+
+
+# -- payload versions as Procore documents them today (plan_your_app/webhooks) --------------------------
+def test_a_v4_hook_receives_string_ids_and_a_reason(sandbox, receiver):
+    hook, auth = hook_on(sandbox, receiver, version="v4.0")
+    project = create_project(sandbox, auth)
+    control(sandbox, "webhooks/flush")
+    [got] = receiver.received
+    event = got["json"]
+    assert set(event) == {"id", "timestamp", "reason", "company_id", "project_id", "user_id", "resource_type",
+                          "resource_id"}
+    assert (event["reason"], event["resource_type"]) == ("create", "Projects")
+    assert (event["resource_id"], event["company_id"]) == (str(project["id"]), str(COMPANY_ID))
+    assert len(event["id"]) == 26 and event["id"].isalnum()  # the id is the event's ULID
+    deliveries = requests.get(f"{sandbox.url}{V0}/webhooks/hooks/{hook['id']}/deliveries", headers=auth,
+                              params={"company_id": COMPANY_ID}, timeout=10).json()
+    assert deliveries[0]["event"]["ulid"] == event["id"]  # the v1.0 deliveries list shows the same event
+
+
+def test_a_v3_hook_names_the_direct_cost_of_a_line(sandbox, receiver):
+    _, auth = hook_on(sandbox, receiver, resource="Direct Cost Line Items", event="update", version="v3")
+    line = data(sandbox, "direct_cost_line_items")[0]
+    answer = requests.patch(
+        f"{sandbox.url}{V0}/projects/{line['project_id']}/direct_costs/line_items/sync", headers=auth,
+        json={"updates": [{"id": line["id"], "description": "touched"}]}, timeout=10)
+    assert answer.status_code == 200 and not answer.json()["errors"]
+    control(sandbox, "webhooks/flush")
+    event = receiver.received[0]["json"]
+    assert event["api_version"] == "v3.0"
+    assert event["related_resources"] == [{"id": line["direct_cost_id"], "name": "Direct Costs"}]
+
+
+def test_vendor_changes_come_as_company_vendors_events_never_project_vendors_updates(sandbox, receiver):
+    _, auth = hook_on(sandbox, receiver, resource="Company Vendors", event="update")
+    vendor = data(sandbox, "vendors")[0]
+    requests.patch(f"{sandbox.url}{V0}/vendors/sync", headers=auth, timeout=10, json={
+        "company_id": COMPANY_ID, "updates": [{"id": vendor["id"], "email_address": "ap@new.example"}]})
+    control(sandbox, "webhooks/flush")
+    [got] = receiver.received
+    assert (got["json"]["resource_name"], got["json"]["resource_id"]) == ("Company Vendors", vendor["id"])
+    assert got["json"]["project_id"] is None  # a company-level event
+    hooks = requests.get(f"{sandbox.url}{V0}/webhooks/hooks", headers=auth, params={"company_id": COMPANY_ID},
+                         timeout=10).json()
+    refused = requests.post(f"{sandbox.url}{V0}/webhooks/hooks/{hooks[0]['id']}/triggers", headers=auth,
+                            timeout=10, json={"company_id": COMPANY_ID, "api_version": "v2", "trigger": {
+                                "resource_name": "Project Vendors", "event_type": "update"}})
+    assert refused.status_code == 422 and "2026-06-30" in refused.json()["errors"]["event_type"][0]
+    created = requests.post(f"{sandbox.url}{V0}/webhooks/hooks/{hooks[0]['id']}/triggers", headers=auth,
+                            timeout=10, json={"company_id": COMPANY_ID, "api_version": "v2", "trigger": {
+                                "resource_name": "Project Vendors", "event_type": "create"}})
+    assert created.status_code == 201
+    resources = requests.get(f"{sandbox.url}{V0}/webhooks/resources", headers=auth,
+                             params={"project_id": vendor and data(sandbox, "projects")[0]["id"]}, timeout=10)
+    project_vendors = next(r for r in resources.json() if r["tools"] == "Project Vendors")
+    assert project_vendors["except"] == ["update"] and project_vendors["update"] is None

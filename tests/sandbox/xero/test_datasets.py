@@ -2,7 +2,7 @@
 
 import time
 
-from sandbox.datasets import vendor_names
+from sandbox.datasets import XERO_ORGANISATIONS, vendor_names
 from sandbox.xero import XeroState
 
 
@@ -74,7 +74,7 @@ def test_medium_has_the_benchmark_volumes_and_seeds_fast():
 
 def test_empty_has_organisations_but_no_data():
     state = XeroState("empty", 1)
-    assert len(state.organisations) == 4
+    assert len(state.organisations) == len(XERO_ORGANISATIONS) == 24
     assert state.counts()["Contacts"] == 0 and state.counts()["Invoices"] == 0
 
 

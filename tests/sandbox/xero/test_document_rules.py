@@ -150,9 +150,9 @@ def test_bills_cannot_be_negative(api):
     assert "cannot be negative" in bill["ValidationErrors"][0]["Message"]
     credit = _one(
         api.put(
-            "/Invoices" + Q,
+            "/CreditNotes" + Q,
             {
-                "Invoices": [
+                "CreditNotes": [
                     {
                         "Type": "ACCPAYCREDIT",
                         "Contact": {"ContactID": _supplier(api)},
@@ -161,9 +161,15 @@ def test_bills_cannot_be_negative(api):
                 ]
             },
         ),
+        "CreditNotes",
+    )
+    assert credit["StatusAttributeString"] == "OK"  # a supplier credit is a credit note, not a bill
+    as_bill = _one(
+        api.put("/Invoices" + Q, {"Invoices": [{"Type": "ACCPAYCREDIT", "Contact": {"ContactID": _supplier(api)},
+                                                "LineItems": [_line(10)]}]}),
         "Invoices",
     )
-    assert credit["StatusAttributeString"] == "OK"
+    assert "credit notes go to CreditNotes" in as_bill["ValidationErrors"][0]["Message"]
 
 
 def _bill(api, status, amount=100):

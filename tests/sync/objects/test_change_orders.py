@@ -32,7 +32,8 @@ def test_several_changes_to_one_commitment_line_are_summed_into_one():
         {"position": 1, "commitment_line_item_id": 7, "extended_amount": "100.10", "description": "a"},
         {"position": 2, "commitment_line_item_id": 8, "extended_amount": "5.00", "description": "b"},
         {"position": 3, "commitment_line_item_id": 7, "extended_amount": "-33.33", "description": "c"}]}
-    assert summed_changes(package["line_items"]) == [{"line_id": "7", "amount": Decimal("66.77"), "description": "a"},
+    assert summed_changes(package["line_items"], lambda line: line["commitment_line_item_id"]) == [
+        {"line_id": "7", "amount": Decimal("66.77"), "description": "a"},
                                        {"line_id": "8", "amount": Decimal("5.00"), "description": "b"}]
 
 
@@ -152,6 +153,9 @@ def approved_package(procore_sandbox, contract_id, number, value, line=0, *, lik
                                 "line_items": [{**seen["line_items"][0], "id": state.next_id("commitment_line_items"),
                                                 "description": f"Change {number}", "extended_amount": value,
                                                 "total_amount": value, "unit_cost": value,
+                                                # Procore names the changed line by cost code × cost type
+                                                "cost_code_id": lines[line]["cost_code_id"],
+                                                "line_item_type_id": lines[line]["line_item_type_id"],
                                                 "commitment_line_item_id": lines[line]["id"]}]}
     return package_id
 
@@ -304,16 +308,20 @@ def test_a_refused_or_billed_po_fails_only_its_own_packages(exported, procore_sa
     connection = exported
     sc3 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC3))
     sc8 = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(SC8))
-    sc8.lines.update(item_code="NO-SUCH-ITEM")
+    # Its new lines name a tracking option Xero does not have: Xero refuses that PO's element.
+    sc8.engine_data = {**sc8.engine_data, "tracking": [{**sc8.engine_data["tracking"][0], "Option": "NO-SUCH-OPTION",
+                                                        "TrackingOptionID": "00000000-0000-4000-8000-000000000000"}]}
+    sc8.save(update_fields=["engine_data"])
     xero = xero_client_for(connection)
-    assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": sc3.xero_id, "Status": "BILLED"}], None)[0].ok
+    for status in ("AUTHORISED", "BILLED"):  # a person approves the PO in Xero, then marks it billed
+        assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": sc3.xero_id, "Status": status}], None)[0].ok
 
     calls_reset(xero_sandbox)
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
     assert po_calls(xero_sandbox) == (1, 1) and (run.updated, run.failed) == (1, 2)
     assert co_link(connection, 4400000).state == State.SYNCED
     refused, billed = co_link(connection, 4400002), co_link(connection, 4400001)
-    assert refused.state == State.FAILED and "NO-SUCH-ITEM" in refused.last_error
+    assert refused.state == State.FAILED and "NO-SUCH-OPTION" in refused.last_error
     assert billed.state == State.FAILED and "billed in Xero" in billed.last_error
     assert tag_counts(xero_sandbox, connection) == {"[SC-0001-CO01]": 1}
 

@@ -190,7 +190,8 @@ def test_an_edit_updates_the_po_keeping_line_ids_until_it_is_billed(
     assert amount(po["LineItems"][0]["LineAmount"]) == Decimal("1000.10")
 
     xero = xero_client_for(connection)
-    assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": link.xero_id, "Status": "BILLED"}], None)[0].ok
+    for status in ("AUTHORISED", "BILLED"):  # a person approves the PO in Xero, then marks it billed
+        assert xero.write_batch("purchase_orders", [{"PurchaseOrderID": link.xero_id, "Status": status}], None)[0].ok
     procore.sync_commitment_line_items("work_order_contracts", 2800000, SC1,
                                        [{"id": line["id"], "amount": "2000.00", "quantity": "1",
                                          "unit_cost": "2000.00"}])

@@ -278,3 +278,50 @@ def test_a_lost_answer_then_an_edited_invoice_number_never_makes_a_second_bill(p
     assert (link.state, link.xero_id) == (State.SYNCED, mine[0]["InvoiceID"])
     assert mine[0]["InvoiceNumber"] == "INV-100001-A"  # the draft bill follows the new number
     assert len(bills(xero_sandbox, connection)) == 5
+
+
+@pytest.mark.django_db
+def test_the_bill_status_setting_applies_to_new_bills_and_never_demotes_one(prerequisites, procore_sandbox,
+                                                                            xero_sandbox):
+    from tests.sandboxes import calls, calls_reset
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="AUTHORISED")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).created == 5
+    assert {b["Status"] for b in bills(xero_sandbox, connection)} == {"AUTHORISED"}
+
+    set_settings(connection, bill_status="DRAFT")  # the accountant goes back to draft bills
+    calls_reset(xero_sandbox)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.updated, run.failed) == (0, 0, 0)
+    assert "POST /api.xro/2.0/Invoices" not in calls(xero_sandbox)  # nothing re-sent, nothing demoted
+    assert {b["Status"] for b in bills(xero_sandbox, connection)} == {"AUTHORISED"}
+
+    # Changed in Procore after Xero approved it: said once, the bill left as Xero keeps it.
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
+    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
+                                                      {"invoice_number": "INV-100001-A"})
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.updated, run.failed) == (0, 0)
+    assert "approved in Xero and cannot be updated" in run.records.get(link=link).message
+    assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).records.filter(link=link).count() == 0
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
+    assert (bill["InvoiceNumber"], bill["Status"]) == ("INV-100001", "AUTHORISED")
+
+
+@pytest.mark.django_db
+def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisites, xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="DRAFT")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    set_settings(connection, bill_status="AUTHORISED")  # for new bills from now on
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
+    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
+                                                      {"invoice_number": "INV-100001-A"})
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.updated, run.failed) == (1, 0)
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
+    assert (bill["InvoiceNumber"], bill["Status"]) == ("INV-100001-A", "DRAFT")
+    assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0
