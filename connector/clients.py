@@ -54,7 +54,7 @@ class StoredTokens:
         return self.last
 
 
-WEB_WAIT_S = 5  # what a web request may wait for the rate budget (gunicorn gives a request 30 s)
+WEB_WAIT_S = 20  # what a web request may wait for the rate budget (gunicorn gives a request 30 s)
 
 
 def procore_client_for(connection: Connection, company_id: int | None = None, max_wait_s: float | None = None):

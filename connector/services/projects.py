@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import transaction
 
 from ..models import Decision, Kind, Link
@@ -29,6 +31,24 @@ def _client(connection):
     return procore_client_for(connection, max_wait_s=WEB_WAIT_S)
 
 
+@contextmanager
+def _said_plainly():
+    """A Procore call made for a person: a limit or an outage is told in words, never as a server error."""
+    from procore_client.errors import ProcoreError
+
+    from ..pacing import BudgetExhausted
+
+    try:
+        yield
+    except BudgetExhausted as exc:
+        raise ProjectActionError(f"{exc.platform.capitalize()}'s call limit for this company is used up by its syncs "
+                                 f"for about {max(1, round(exc.retry_after))} s. Nothing was changed; try again "
+                                 "then.") from exc
+    except ProcoreError as exc:
+        raise ProjectActionError(f"Procore did not take it ({exc}); nothing was changed here. Try again in a "
+                                 "moment.") from exc
+
+
 def _importable(link: Link) -> None:
     if link.kind != Kind.PROJECT or link.procore_id or not link.xero_id or link.state != State.READY:
         raise ProjectActionError(f"“{link.label}” is not a tracking option waiting to be imported.")
@@ -37,8 +57,9 @@ def _importable(link: Link) -> None:
 def option_import_as_project(link: Link, user=None) -> Link:
     """Create the Procore project for a Xero option (origin_id = the option id, so a retry finds it)."""
     _importable(link)
-    result = _client(link.connection).sync_projects([{"origin_id": link.xero_id, "name": link.label,
-                                                      "active": True}])
+    with _said_plainly():
+        result = _client(link.connection).sync_projects([{"origin_id": link.xero_id, "name": link.label,
+                                                          "active": True}])
     if result.errors:
         raise ProjectActionError(f"Procore refused the project “{link.label}”: {result.errors[0].get('errors')}")
     project = result.entities[0]
@@ -53,7 +74,8 @@ def option_link_to_project(link: Link, project_id: int, user=None) -> Link:
     taken = Link.objects.filter(connection=link.connection, kind=Kind.PROJECT, procore_id=str(project_id)).first()
     if taken and taken.xero_id:
         raise ProjectActionError(f"That Procore project is already linked to the option “{taken.label}”.")
-    result = _client(link.connection).sync_projects([{"id": int(project_id), "origin_id": link.xero_id}])
+    with _said_plainly():
+        result = _client(link.connection).sync_projects([{"id": int(project_id), "origin_id": link.xero_id}])
     if result.errors:
         raise ProjectActionError(f"Procore refused to link the project: {result.errors[0].get('errors')}")
     with transaction.atomic():
@@ -76,14 +98,16 @@ def linkable_projects(connection) -> list[dict]:
     """Active Procore projects not linked to an option yet (the choices for 'link by hand')."""
     linked = set(Link.objects.filter(connection=connection, kind=Kind.PROJECT).exclude(xero_id="")
                  .values_list("procore_id", flat=True))
-    projects = _client(connection).projects({"filters[by_status]": "Active"})
+    with _said_plainly():
+        projects = _client(connection).projects({"filters[by_status]": "Active"})
     return [p for p in projects if str(p["id"]) not in linked]
 
 
 def project_send_to_queue(connection, project_id: int, user=None) -> Link:
     """A project older than the connection, put in the approval queue on purpose ("Send to ERP"); the project
     sync reads it at once and keeps its details up to date."""
-    project = _client(connection).project(int(project_id))
+    with _said_plainly():
+        project = _client(connection).project(int(project_id))
     label = " ".join(p for p in ((project.get("project_number") or "").strip(), (project.get("name") or "").strip())
                      if p)
     with transaction.atomic():
