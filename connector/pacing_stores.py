@@ -206,6 +206,12 @@ class SQLiteStore:
     def _tx(self):
         return self._Tx(self._db())
 
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
     @staticmethod
     def _now(now_ms: int) -> int:
         return now_ms if now_ms >= 0 else int(time.time() * 1000)
@@ -290,6 +296,19 @@ class SQLiteStore:
 
 _stores: dict[tuple, RedisStore | SQLiteStore] = {}
 _stores_lock = threading.Lock()
+_inherited: list = []  # a forked child's copies of its parent's stores: never used, never closed
+
+
+def _after_fork_in_child() -> None:
+    # SQLite must not see a connection opened before a fork closed in the child (closing the last connection of
+    # a process checkpoints and removes the WAL under the feet of the others): keep them, unused, for good.
+    global _stores_lock
+    _inherited.extend(_stores.values())
+    _stores.clear()
+    _stores_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def store() -> RedisStore | SQLiteStore:

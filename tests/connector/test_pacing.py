@@ -73,7 +73,10 @@ def backend(request, tmp_path):
         spec = ("redis", settings.REDIS_URL)
     else:
         spec = ("sqlite", str(tmp_path / "pacing.sqlite3"))
-    open_store(spec).forget()
+    opened = open_store(spec)
+    opened.forget()
+    if spec[0] == "sqlite":
+        opened.close()  # the test's processes are forked from this one: no open SQLite handle goes with them
     return spec
 
 
