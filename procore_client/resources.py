@@ -239,12 +239,6 @@ class ResourcesMixin:
             {"project_id": project_id, "contract_id": contract_id, "contract_payment": attrs},
         )
 
-    def update_contract_payment(self, project_id: int, contract_id: int, payment_id: int, attrs: dict):
-        return self.patch(
-            f"{V0}/contract_payments/{payment_id}",
-            {"project_id": project_id, "contract_id": contract_id, "contract_payment": attrs},
-        )
-
     def direct_costs(self, project_id: int, query: dict | None = None, pages: bool = False):
         return self._list(f"{V1}/projects/{project_id}/direct_costs", query, pages)
 

@@ -274,11 +274,6 @@ class XeroClient:
                 return
             page += 1
 
-    def contacts_by_ids(self, ids: list[str]) -> list:
-        return (
-            self._call("get_contacts", i_ds=list(ids), include_archived="true").contacts or [] if ids else []
-        )
-
     def invoices_by_ids(self, ids: list[str]) -> list:
         return self._call("get_invoices", i_ds=list(ids)).invoices or [] if ids else []
 
