@@ -24,16 +24,20 @@ def connection_check(user, connection_id, permission: str) -> None:
         raise PermissionDenied
 
 
-def connection_permission(permission: str):
-    """Decorate a view taking `connection_id` (or none: a new connection) with the role's permission."""
+def connection_permission(permission: str, *, post: str | None = None):
+    """Decorate a view taking `connection_id` (or none: a new connection) with the role's permission, and the
+    one its POSTs need when they need more (a viewer reads the matching page; an accountant acts on it)."""
 
     def decorator(view):
         @wraps(view)
         def checked(request, *args, **kwargs):
             connection_check(request.user, kwargs.get("connection_id"), permission)
+            if post and request.method == "POST":
+                connection_check(request.user, kwargs.get("connection_id"), post)
             return view(request, *args, **kwargs)
 
-        checked.connection_permission = permission  # read by the tests that walk every admin URL
+        # read by the tests that walk every admin URL
+        checked.connection_permission, checked.connection_post_permission = permission, post or permission
         return checked
 
     return decorator

@@ -18,16 +18,15 @@ from ..services.vendors import (
     link_suggested_all,
     matching_board,
 )
-from .access import connection_check, connection_permission
+from .access import connection_permission
 
 VIEW, ACT = "view_connection", "approve_exports"
 
 
-@connection_permission(VIEW)
+@connection_permission(VIEW, post=ACT)
 def companies(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     if request.method == "POST":
-        connection_check(request.user, connection_id, ACT)
         _act(request, connection)
         return redirect("admin:connector_connection_companies", connection.pk)
     settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]

@@ -8,16 +8,15 @@ from django.template.response import TemplateResponse
 from ..models import Connection, Membership
 from ..selectors import member_can
 from ..services.members import MemberError, member_add, member_remove
-from .access import connection_check, connection_permission
+from .access import connection_permission
 
 MANAGE = "manage_members"
 
 
-@connection_permission("view_connection")
+@connection_permission("view_connection", post=MANAGE)
 def people(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     if request.method == "POST":
-        connection_check(request.user, connection_id, MANAGE)
         try:
             if request.POST.get("action") == "remove":
                 member_remove(connection=connection, membership_id=int(request.POST.get("membership") or 0),
