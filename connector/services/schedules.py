@@ -1,4 +1,8 @@
-"""Per-connection sync cadences, written to django-celery-beat so they show (and pause) in its admin."""
+"""Per-connection sync cadences, written to django-celery-beat's periodic tasks (what beat runs).
+
+The connection's settings are the one source: saving them on the connection's page (company admins) rewrites
+its tasks here, and beat's own admin (superusers only) cannot change or delete them (connector/admin/connection.py).
+"""
 
 from __future__ import annotations
 
