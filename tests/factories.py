@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
-        """`role="Accountant"`: that role on `connections=[…]`, or (for short tests) on every connection that
+        """`role="Accountant"`: that role on `role__on=[…]`, or (for short tests) on every connection that
         exists now. Roles are per connection (Membership); there are no global ones."""
         if create:
             self.save()
