@@ -10,6 +10,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from connector.admin.connection import SuperuserOnly
 from connector.admin.scoping import ACTION_PERMISSIONS, ConnectionScoped
@@ -269,3 +270,26 @@ def test_a_superuser_sees_both_companies(admin_client, world):
     for model in MODELS:
         shown = set(admin_client.get(admin_url(model, "changelist")).context["cl"].result_list)
         assert {example(world, model, "a"), example(world, model, "b")} <= shown
+
+
+SUPERUSER_ONLY = [model for model, model_admin in admin.site._registry.items()
+                  if isinstance(model_admin, SuperuserOnly)]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("model", SUPERUSER_ONLY, ids=lambda m: m._meta.label)
+def test_celery_and_beat_pages_refuse_every_role(client, world, model, role):
+    client = as_role(client, world, role)
+    assert client.get(admin_url(model, "changelist")).status_code == 403
+    assert client.post(admin_url(model, "add"), {}).status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_heartbeats_are_read_by_members_only(client, world, role):
+    beat = WorkerHeartbeat.objects.create(source="worker", hostname="w1", seen_at=timezone.now())
+    client = as_role(client, world, role)
+    assert client.get(admin_url(WorkerHeartbeat, "changelist")).status_code == 200
+    assert client.post(admin_url(WorkerHeartbeat, "delete", beat.pk), {"post": "yes"}).status_code == 403
+    client.force_login(UserFactory())  # staff, on no connection
+    assert client.get(admin_url(WorkerHeartbeat, "changelist")).status_code == 403
+    assert client.get(admin_url(Link, "changelist")).status_code == 403
