@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from .models import Connection, Membership, WorkerHeartbeat
+from .services.roles import ROLE_PERMISSIONS, roles_allowing  # noqa: F401 - ROLE_PERMISSIONS read here too
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,6 @@ def xero_as_dict(model) -> dict:
 def connections_for(user, permission: str = "view_connection"):
     """The connections `user` may do `permission` on (a codename of connector/services/roles.py, e.g.
     "approve_exports"): superusers all of them, everyone else those where their role allows it."""
-    from .services.roles import roles_allowing
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Connection.objects.none()
     if user.is_superuser:
