@@ -122,3 +122,16 @@ def test_the_log_filters_by_connection_person_action_and_date(client, connection
     assert [e.summary for e in page.context["cl"].result_list] == ["Accepted 1 record."]
     assert [e.summary for e in client.get("/admin/connector/auditentry/", {"username": "company_admin"})
             .context["cl"].result_list] == ["Changed the settings."]
+
+
+def test_job_cost_choices_and_archiving_an_option_are_in_the_log(client, connection, people):
+    project = LinkFactory(connection=connection, kind=Kind.PROJECT, state=State.SYNCED, xero_id="opt-1",
+                          label="26-201 Tulsa Library")
+    option = LinkFactory(connection=connection, kind=Kind.PROJECT, state=State.READY, procore_id="", xero_id="opt-2",
+                         label="Old job")
+    client.force_login(people["accountant"])
+    act_on_links(client, "job_costs_on", [project])
+    act_on_links(client, "archive_options", [option])
+    assert AuditEntry.objects.get(action=Action.JOB_COSTS).summary == (
+        "Job cost import switched on for 1 record.")
+    assert AuditEntry.objects.get(action=Action.ARCHIVE).records == "Old job"
