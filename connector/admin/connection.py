@@ -11,7 +11,7 @@ from ..models import AuditEntry, Connection, ConnectionSettings, WebhookEvent, W
 from ..selectors import connections_for, may_connect_new, member_can
 from ..services import connections as connection_services
 from ..services.audit import audit_record
-from ..services.schedules import SYNC_TASK, schedules_sync
+from ..services.schedules import SYNC_TASK, schedules_of, schedules_sync
 from ..settings_form import ConnectionSettingsForm
 from ..views import companies, oauth, people, projects, sync
 from .scoping import ConnectionScoped, ScopedInline
@@ -112,6 +112,9 @@ class ConnectionAdmin(ConnectionScoped, admin.ModelAdmin):
                          "can_sync": member_can(request.user, object_id_, "run_sync"),
                          "can_manage_people": member_can(request.user, object_id_, "manage_members"),
                          "sync_kinds": list(Kind.choices)}
+        connection = self.get_object(request, object_id)
+        if connection is not None:
+            extra_context["schedules"] = schedules_of(connection)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
