@@ -36,6 +36,9 @@ def member_add(*, connection: Connection, email: str, role: str, by) -> Membersh
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email).order_by("pk").first()
         created = user is None
+        if created and User.objects.filter(username__iexact=email[:150]).exists():
+            raise MemberError(f"An account named {email} exists with another e-mail address; a superuser can "
+                              "correct its e-mail address, then add it here.")
         if created:
             user = User(username=email[:150], email=email, is_staff=True)
             user.set_unusable_password()

@@ -100,3 +100,13 @@ def test_a_company_admin_cannot_add_people_to_another_company(client, company):
     assert client.post(people_url(other), {"action": "add", "email": "x@y.test",
                                            "role": Role.COMPANY_ADMIN}).status_code == 404
     assert not other.memberships.exists()
+
+
+def test_an_account_named_like_the_email_but_with_another_address_is_not_taken_over(client, company):
+    connection, ada = company
+    UserFactory(username="eve@builder.test", email="someone-else@builder.test")
+    client.force_login(ada)
+    response = client.post(people_url(connection), {"action": "add", "email": "eve@builder.test",
+                                                    "role": Role.VIEWER}, follow=True)
+    assert "exists with another e-mail address" in response.content.decode()
+    assert connection.memberships.count() == 1
