@@ -139,10 +139,10 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     # Not a connection's data: whether a worker and beat are alive, for anyone who belongs to a connection.
     def has_module_permission(self, request):
-        return connections_for(request.user).exists()
+        return request.user.is_active and (request.user.is_superuser or connections_for(request.user).exists())
 
     def has_view_permission(self, request, obj=None):
-        return connections_for(request.user).exists()
+        return self.has_module_permission(request)
 
     def has_add_permission(self, request):
         return False
