@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from .models import Connection, Membership, WorkerHeartbeat
+from .services.roles import ROLE_PERMISSIONS, roles_allowing  # noqa: F401 - ROLE_PERMISSIONS read here too
 
 logger = logging.getLogger(__name__)
 
@@ -60,29 +61,31 @@ def xero_as_dict(model) -> dict:
     return serialize(model)
 
 
-# What each role may do on its connections (connector permission codenames).
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Membership.Role.VIEWER: frozenset({"view_connection", "view_sync_log", "view_link"}),
-    Membership.Role.ACCOUNTANT: frozenset({"view_connection", "view_sync_log", "view_link", "approve_exports",
-                                           "run_sync"}),
-    Membership.Role.COMPANY_ADMIN: frozenset({"view_connection", "view_sync_log", "view_link", "approve_exports",
-                                              "run_sync", "connect_connection", "change_connectionsettings",
-                                              "manage_members"}),
-}
-
-
 def connections_for(user, permission: str = "view_connection"):
-    """The connections `user` may do `permission` on (a connector codename, e.g. "approve_exports"):
-    superusers all of them, everyone else those where their role allows it."""
-    if not getattr(user, "is_authenticated", False):
+    """The connections `user` may do `permission` on (a codename of connector/services/roles.py, e.g.
+    "approve_exports"): superusers all of them, everyone else those where their role allows it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Connection.objects.none()
     if user.is_superuser:
         return Connection.objects.all()
-    roles = [role for role, allowed in ROLE_PERMISSIONS.items() if permission.split(".")[-1] in allowed]
-    return Connection.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
+    return Connection.objects.filter(pk__in=Membership.objects.filter(
+        user=user, role__in=roles_allowing(permission)).values("connection_id"))
 
 
 def member_can(user, connection, permission: str) -> bool:
     """Whether `user` may do `permission` on this connection."""
     connection_id = getattr(connection, "pk", connection)
-    return connections_for(user, permission).filter(pk=connection_id).exists()
+    return connection_id is not None and connections_for(user, permission).filter(pk=connection_id).exists()
+
+
+def company_admins(connection):
+    """The people e-mailed when the connection needs attention: its company admins."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(memberships__connection=connection,
+                                           memberships__role=Membership.Role.COMPANY_ADMIN, is_active=True)
+
+
+def may_connect_new(user) -> bool:
+    """Who may start a new connection: superusers and company admins (they become its company admin)."""
+    return connections_for(user, "connect_connection").exists() or bool(getattr(user, "is_superuser", False))

@@ -4,10 +4,9 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from connector.models import Connection, ConnectionSettings, Credential, Kind, Link
+from connector.models import Connection, ConnectionSettings, Credential, Kind, Link, Membership
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -23,10 +22,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
-        if extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+        """`role="Accountant"`: that role on `role__on=[…]`, or (for short tests) on every connection that
+        exists now. Roles are per connection (Membership); there are no global ones."""
         if create:
             self.save()
+        if extracted:
+            value = ROLES.get(extracted, extracted)
+            for connection in (kwargs.get("on") if "on" in kwargs else Connection.objects.all()):
+                Membership.objects.update_or_create(connection=connection, user=self, defaults={"role": value})
+
+
+ROLES = {label: value for value, label in Membership.Role.choices}
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):

@@ -7,14 +7,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from ..models import Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
+from ..models import AuditEntry, Connection, ConnectionSettings, WebhookEvent, WorkerHeartbeat
+from ..selectors import connections_for, may_connect_new, member_can
 from ..services import connections as connection_services
-from ..services.schedules import SYNC_TASK, schedules_sync
+from ..services.audit import audit_record
+from ..services.schedules import SYNC_TASK, schedules_of, schedules_sync
 from ..settings_form import ConnectionSettingsForm
-from ..views import companies, oauth, projects, sync
+from ..views import companies, oauth, people, projects, sync
+from .scoping import ConnectionScoped, ScopedInline
 
 
-class ConnectionSettingsInline(admin.StackedInline):
+class ConnectionSettingsInline(ScopedInline, admin.StackedInline):
+    connection_path = ""  # the parent is the connection
+    change_codename = "change_connectionsettings"
     model = ConnectionSettings
     form = ConnectionSettingsForm
     can_delete = False
@@ -36,7 +41,9 @@ class ConnectionSettingsInline(admin.StackedInline):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ConnectionScoped, admin.ModelAdmin):
+    connection_path = ""
+    change_codename = "change_connectionsettings"
     list_display = ("__str__", "status_badge", "xero_country", "plan", "connected_at")
     list_filter = ("status", "xero_country")
     readonly_fields = ("procore_company_name", "procore_company_id", "xero_organisation_name", "xero_tenant_id",
@@ -46,9 +53,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         (None, {"fields": ["status", "status_reason", "connected_at", "disconnected_at"]}),
         ("Procore", {"fields": ["procore_company_name", "procore_company_id"]}),
         ("Xero", {"fields": ["xero_organisation_name", "xero_tenant_id", "xero_country", "plan"]}),
-        ("People", {"fields": ["admins"]}),
     ]
-    filter_horizontal = ("admins",)
     inlines = [ConnectionSettingsInline]
     change_form_template = "admin/connector/connection/change_form.html"
     change_list_template = "admin/connector/connection/change_list.html"
@@ -62,15 +67,18 @@ class ConnectionAdmin(admin.ModelAdmin):
         colour = {"active": "#2e7d32", "needs_reauthorisation": "#c62828", "pending": "#ef6c00"}.get(obj.status, "#666")
         return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
 
-    def has_add_permission(self, request):
-        return False  # connections are created by connecting, not by typing ids
-
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None and obj.procore_company_id else []
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        schedules_sync(connection=form.instance)
+        schedules_sync(connection=form.instance)  # the cadences are the one source of the schedules
+        changed = sorted({ConnectionSettings._meta.get_field(name).verbose_name for formset in formsets
+                          for f in formset.forms for name in f.changed_data
+                          if name in {fl.name for fl in ConnectionSettings._meta.fields}})
+        if changed:
+            audit_record(user=request.user, action=AuditEntry.Action.SETTINGS, connection=form.instance,
+                         summary=f"Changed the settings: {', '.join(changed)}.")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -91,36 +99,37 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<int:connection_id>/companies/", view(companies.companies), name="connector_connection_companies"),
             path("<int:connection_id>/older-projects/", view(projects.older_projects),
                  name="connector_connection_older_projects"),
+            path("<int:connection_id>/people/", view(people.people), name="connector_connection_people"),
         ]
         return own + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from ..models import Kind
 
+        object_id_ = object_id if str(object_id).isdigit() else None
         extra_context = {**(extra_context or {}),
-                         "can_connect": request.user.has_perm("connector.connect_connection"),
-                         "can_sync": request.user.has_perm("connector.run_sync"),
+                         "can_connect": member_can(request.user, object_id_, "connect_connection"),
+                         "can_sync": member_can(request.user, object_id_, "run_sync"),
+                         "can_manage_people": member_can(request.user, object_id_, "manage_members"),
                          "sync_kinds": list(Kind.choices)}
+        connection = self.get_object(request, object_id)
+        if connection is not None:
+            extra_context["schedules"] = schedules_of(connection)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}),
-                         "can_connect": request.user.has_perm("connector.connect_connection"),
+                         "can_connect": may_connect_new(request.user),
                          "connect_url": reverse("admin:connector_connection_procore_start")}
         return super().changelist_view(request, extra_context)
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ConnectionScoped, admin.ModelAdmin):
+    view_codename = "view_sync_log"
     list_display = ("received_at", "connection", "source", "resource_name", "resource_id", "event_type", "state")
     list_filter = ("source", "state", "resource_name")
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WorkerHeartbeat)
@@ -128,8 +137,18 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ("source", "hostname", "seen_at")
     list_filter = ("source",)
 
+    # Not a connection's data: whether a worker and beat are alive, for anyone who belongs to a connection.
+    def has_module_permission(self, request):
+        return request.user.is_active and (request.user.is_superuser or connections_for(request.user).exists())
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from ..models import Decision, Link
 from ..services import projects as project_actions
 from ..services.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
+from .scoping import ConnectionScoped
 
 State = Link.State
 STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed": "#c62828", "synced": "#2e7d32",
@@ -30,7 +31,8 @@ class ReadOnlyMixin:
 
 
 @admin.register(Link)
-class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LinkAdmin(ConnectionScoped, admin.ModelAdmin):
+    view_codename = "view_link"
     list_display = ("label", "kind", "state_badge", "why", "vendor_name", "project_name", "document_number",
                     "document_date", "amount", "updated_at")
     list_filter = ("state", "kind", "connection")
@@ -77,12 +79,6 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if not decisions:
             return "No decision yet."
         return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((d.in_words,) for d in decisions)))
-
-    def has_approve_permission(self, request):
-        return request.user.has_perm("connector.approve_exports")
-
-    def has_run_permission(self, request):
-        return request.user.has_perm("connector.run_sync")
 
     @admin.action(description="Accept selected (export to Xero)", permissions=["approve"])
     def accept(self, request, queryset):
@@ -158,10 +154,11 @@ class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DecisionAdmin(ConnectionScoped, admin.ModelAdmin):
     """Every decision people took on records: who, when, what, why (never editable)."""
 
     list_display = ("decided_at", "connection", "kind", "label", "verdict", "username", "decided_on", "reason")
     list_filter = ("verdict", "kind", "connection")
     search_fields = ("label", "username", "reason", "decided_on")
     date_hierarchy = "decided_at"
+    view_codename = "view_link"

@@ -5,9 +5,11 @@ from django.utils.html import format_html
 
 from ..models import SyncRecord, SyncRun
 from .links import ReadOnlyMixin
+from .scoping import ConnectionScoped, ScopedInline
 
 
-class SyncRecordInline(ReadOnlyMixin, admin.TabularInline):
+class SyncRecordInline(ScopedInline, ReadOnlyMixin, admin.TabularInline):
+    view_codename = "view_sync_log"
     model = SyncRecord
     fields = ("action", "label", "message", "hint", "procore_id", "xero_id")
     readonly_fields = fields
@@ -16,7 +18,8 @@ class SyncRecordInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SyncRunAdmin(ConnectionScoped, admin.ModelAdmin):
+    view_codename = "view_sync_log"
     list_display = ("started_at", "connection", "kind", "trigger", "status_badge", "created", "updated", "linked",
                     "failed", "total", "finished_at")
     list_filter = ("status", "kind", "trigger", "dry_run", "connection")
@@ -31,15 +34,11 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return format_html('<strong style="color:{}">{}</strong>', colour.get(obj.status, "#333"),
                            obj.get_status_display())
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("connector.view_sync_log")
-
 
 @admin.register(SyncRecord)
-class SyncRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SyncRecordAdmin(ConnectionScoped, admin.ModelAdmin):
+    connection_path = "run__connection"
+    view_codename = "view_sync_log"
     list_display = ("created_at", "run", "action", "label", "message", "hint")
     list_filter = ("action", "run__kind", "run__connection")
     search_fields = ("label", "message", "procore_id", "xero_id")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("connector.view_sync_log")

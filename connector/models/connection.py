@@ -32,8 +32,6 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    admins = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="administered_connections",
-                                    help_text="People e-mailed when the connection needs attention.")
 
     # Procore webhook deliveries carry this secret in a header we registered (destination_headers).
     webhook_secret = EncryptedTextField(blank=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import ConnectionSettings, Decision, Kind, Link
+from ..models import AuditEntry, ConnectionSettings, Decision, Kind, Link
+from .audit import audit_links
 from .records import record_accepted_for, record_transition
 from .run_requests import run_request
 
@@ -71,6 +72,7 @@ def approval_accept(*, links, user=None) -> list[Link]:
                 decision_record(link, Verdict.ACCEPTED, user, state_before=State.AWAITING_APPROVAL)
                 accepted.append(link)
         _follow_up(accepted)
+        audit_links(user=user, action=AuditEntry.Action.ACCEPT, verb="Accepted", links=accepted)
     return accepted
 
 
@@ -90,6 +92,8 @@ def approval_reject(*, links, reason: str, user=None) -> list[Link]:
                                  approved_fingerprint="", refused_fingerprint=link.content_fingerprint):
                 decision_record(link, Verdict.REJECTED, user, state_before=before, reason=reason)
                 rejected.append(link)
+        audit_links(user=user, action=AuditEntry.Action.REJECT, verb="Rejected", links=rejected,
+                    detail=f": {reason}")
     return rejected
 
 
@@ -111,6 +115,7 @@ def approval_resend(*, links, user=None) -> list[Link]:
                 decision_record(link, Verdict.RESENT, user, state_before=before)
                 resent.append(link)
         _follow_up([link for link in resent if link.state == State.READY])
+        audit_links(user=user, action=AuditEntry.Action.RESEND, verb="Re-sent", links=resent)
     return resent
 
 

@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..errors import ConnectionRefused, ConnectorError
-from ..models import Connection, ConnectionSettings, Credential
+from ..models import AuditEntry, Connection, ConnectionSettings, Credential, Membership
+from .audit import audit_record
 from .credentials import credential_store
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,13 @@ def connection_start(*, user, procore_tokens) -> Connection:
     """A new pending connection holding the Procore authorisation; the company is chosen next."""
     with transaction.atomic():
         connection = Connection.objects.create(created_by=user, webhook_secret=secrets.token_urlsafe(32))
-        if user is not None:
-            connection.admins.add(user)
+        if getattr(user, "pk", None):  # whoever connects administers it (and gets its e-mails)
+            Membership.objects.create(connection=connection, user=user, role=Membership.Role.COMPANY_ADMIN,
+                                      added_by=user)
         ConnectionSettings.objects.create(connection=connection)
         credential_store(connection=connection, provider=Credential.Provider.PROCORE, tokens=procore_tokens)
+        audit_record(user=user, action=AuditEntry.Action.CONNECT, connection=connection,
+                     summary="Started a connection: Procore authorised.")
     return connection
 
 
@@ -73,7 +77,7 @@ def organisation_check(organisation: dict) -> None:
 
 
 def connection_attach_xero(*, connection: Connection, tenant_id: str, organisation: dict,
-                           xero_tokens=None) -> Connection:
+                           xero_tokens=None, user=None) -> Connection:
     """Join the chosen Xero organisation after checking its country and plan; activates the connection.
 
     `xero_tokens` is given when they are not stored on the connection yet.
@@ -101,6 +105,8 @@ def connection_attach_xero(*, connection: Connection, tenant_id: str, organisati
         raise ConnectionRefused(f"Xero organisation “{name}” was just joined by someone else.") from exc
     if connection.procore_company_id:
         connection_activate(connection=connection)
+    audit_record(user=user, action=AuditEntry.Action.CONNECT, connection=connection,
+                 summary=f"Connected {connection}.")
     return connection
 
 
@@ -112,7 +118,7 @@ def procore_company_ids(*, access_token: str, company_id: int | None = None) -> 
     return {int(company["id"]) for company in client.list_all("/rest/v1.0/companies")}
 
 
-def connection_reauthorise_procore(*, connection: Connection, procore_tokens) -> Connection:
+def connection_reauthorise_procore(*, connection: Connection, procore_tokens, user=None) -> Connection:
     """Keep a new Procore authorisation only if it reaches this connection's company; else keep the old one.
 
     Whoever consents decides what the tokens reach, so a colleague signed in to another company would
@@ -140,10 +146,12 @@ def connection_reauthorise_procore(*, connection: Connection, procore_tokens) ->
                 "authorisation."
             )
     credential_store(connection=connection, provider=Credential.Provider.PROCORE, tokens=procore_tokens)
+    audit_record(user=user, action=AuditEntry.Action.REAUTHORISE, connection=connection,
+                 summary=f"Re-authorised Procore for {connection}.")
     return _reactivate(connection)
 
 
-def connection_reauthorise_xero(*, connection: Connection, xero_tokens) -> Connection:
+def connection_reauthorise_xero(*, connection: Connection, xero_tokens, user=None) -> Connection:
     """Keep a new Xero authorisation only if it reaches this connection's organisation.
 
     Xero tokens belong to the user who consented; /connections lists the organisations they reach."""
@@ -163,6 +171,8 @@ def connection_reauthorise_xero(*, connection: Connection, xero_tokens) -> Conne
             "changed: the connection keeps its previous authorisation."
         )
     credential_store(connection=connection, provider=Credential.Provider.XERO, tokens=xero_tokens)
+    audit_record(user=user, action=AuditEntry.Action.REAUTHORISE, connection=connection,
+                 summary=f"Re-authorised Xero for {connection}.")
     return _reactivate(connection)
 
 
@@ -207,7 +217,9 @@ def connection_mark_needs_reauthorisation(*, connection: Connection, reason: str
     connection.status = Connection.Status.NEEDS_REAUTHORISATION
     connection.status_reason = reason
     connection.save(update_fields=["status", "status_reason"])
-    recipients = [user.email for user in connection.admins.all() if user.email]
+    from ..selectors import company_admins
+
+    recipients = [user.email for user in company_admins(connection) if user.email]
     if recipients:
         transaction.on_commit(lambda: send_mail(
             subject=f"Action needed: reconnect {connection}",
@@ -220,7 +232,7 @@ def connection_mark_needs_reauthorisation(*, connection: Connection, reason: str
     logger.warning("Connection %s needs re-authorisation: %s", connection.pk, reason)
 
 
-def connection_disconnect(*, connection: Connection) -> Connection:
+def connection_disconnect(*, connection: Connection, user=None) -> Connection:
     """Remove the Procore hook, revoke the tokens on both sides, stop the schedules; keep the history."""
     from .. import oauth
     from .schedules import schedules_sync
@@ -250,10 +262,12 @@ def connection_disconnect(*, connection: Connection) -> Connection:
     connection.webhook_secret = ""  # any later Procore delivery is refused
     connection.save(update_fields=["status", "status_reason", "disconnected_at", "webhook_secret"])
     schedules_sync(connection=connection)
+    audit_record(user=user, action=AuditEntry.Action.DISCONNECT, connection=connection,
+                 summary=f"Disconnected {connection}; tokens revoked, schedules stopped.")
     return connection
 
 
-def connection_rotate_webhook_secret(*, connection: Connection) -> Connection:
+def connection_rotate_webhook_secret(*, connection: Connection, user=None) -> Connection:
     """A new secret for Procore deliveries: Procore's hook is told first, then the secret is saved, so a
     failure leaves both sides on the old one. Deliveries sent in between are refused and retried by Procore."""
     from .webhooks import procore_hook_register
@@ -270,4 +284,6 @@ def connection_rotate_webhook_secret(*, connection: Connection) -> Connection:
                              "Try again in a few minutes.") from exc
     connection.webhook_secret = new_secret
     connection.save(update_fields=["webhook_secret"])
+    audit_record(user=user, action=AuditEntry.Action.ROTATE_SECRET, connection=connection,
+                 summary=f"Rotated the Procore webhook secret of {connection}.")
     return connection

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ..models import CostCodeMapping, Kind, Link, ProjectSettings, SyncCursor
+from ..models import AuditEntry, CostCodeMapping, Kind, Link, ProjectSettings, SyncCursor
+from .audit import audit_links
 
 CODE_MAX = 64
 
@@ -38,6 +39,8 @@ def job_costs_enable(link: Link, enabled: bool, *, user=None) -> ProjectSettings
         settings.save(update_fields=["job_costs_enabled", "updated_by", "updated_at"])
         if enabled and not was:
             SyncCursor.objects.filter(connection_id=link.connection_id, kind=Kind.JOB_COST).delete()
+        audit_links(user=user, action=AuditEntry.Action.JOB_COSTS, links=[link],
+                    verb="Job cost import switched " + ("on" if enabled else "off") + " for")
     return settings
 
 
@@ -67,6 +70,8 @@ def job_costs_map_waiting(link: Link, item_code: str, *, user=None) -> list[str]
         raise ProjectSettingError(f"The project of “{link.label}” is no longer linked.")
     for key in unmapped:
         job_costs_map(project, key, item_code, user=user)
+    audit_links(user=user, action=AuditEntry.Action.JOB_COSTS, links=[link],
+                verb=f"Mapped {', '.join(unmapped)} to {item_code} for")
     return list(unmapped)
 
 

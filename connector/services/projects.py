@@ -6,8 +6,9 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
-from ..models import Decision, Kind, Link
+from ..models import AuditEntry, Decision, Kind, Link
 from .approvals import decision_record
+from .audit import audit_links
 from .records import fingerprint, record_bind, record_new, record_transition
 from .run_requests import run_request
 
@@ -65,6 +66,7 @@ def option_import_as_project(link: Link, user=None) -> Link:
     project = result.entities[0]
     record_bind(link, procore_id=str(project["id"]), reference=link.label, leaving=[State.READY])
     decision_record(link, Verdict.IMPORT_ASKED, user, state_before=State.READY)
+    audit_links(user=user, action=AuditEntry.Action.IMPORT, verb="Created a Procore project from", links=[link])
     return link
 
 
@@ -83,6 +85,8 @@ def option_link_to_project(link: Link, project_id: int, user=None) -> Link:
             taken.delete()
         record_bind(link, procore_id=str(project_id), leaving=[State.READY])
         decision_record(link, Verdict.LINKED, user, state_before=State.READY, reason="linked by hand")
+        audit_links(user=user, action=AuditEntry.Action.LINK, verb="Linked to Procore project", links=[link],
+                    detail=f" #{project_id}")
     return link
 
 
@@ -91,6 +95,7 @@ def option_archive(link: Link, user=None) -> Link:
     _importable(link)
     if record_transition(link, State.ARCHIVED, leaving=[State.READY], person=True):
         decision_record(link, Verdict.ARCHIVED, user, state_before=State.READY)
+        audit_links(user=user, action=AuditEntry.Action.ARCHIVE, verb="Archived", links=[link])
     return link
 
 
@@ -123,5 +128,6 @@ def project_send_to_queue(connection, project_id: int, user=None) -> Link:
             record_transition(link, State.AWAITING_APPROVAL, leaving=[State.REJECTED], person=True,
                               rejected_reason="", refused_fingerprint="", content_fingerprint=project_content(project))
         decision_record(link, Verdict.EXPORT_ASKED, user, state_before=before)
+        audit_links(user=user, action=AuditEntry.Action.EXPORT, verb="Sent to the approval queue", links=[link])
         run_request(connection_id=connection.pk, kind=Kind.PROJECT, trigger="manual", record_id=str(project_id))
     return link

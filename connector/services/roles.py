@@ -1,33 +1,28 @@
-"""The three roles as Django groups with permissions (re-applied after every migrate).
+"""What each role may do on the connections it belongs to (Membership.role → connector permission codenames).
 
-No role has a permission on Celery's or django-celery-beat's models: those screens are for superusers
-(connector/admin/connection.py); schedules follow the connection's cadences, and "Sync now" needs run_sync.
+Roles are per connection, never global: a person may be company admin of one connection and viewer of another.
+No role reaches Celery's or django-celery-beat's screens (superusers only, connector/admin/connection.py).
 """
 
-from django.contrib.auth.models import Group, Permission
+from __future__ import annotations
 
-VIEW_ALL = ["view_connection", "view_connectionsettings", "view_webhookevent", "view_workerheartbeat",
-            "view_sync_log", "view_link", "view_syncrun", "view_syncrecord", "view_decision"]
-ROLES: dict[str, list[str]] = {
-    "Company admin": VIEW_ALL + [
-        "add_connection", "change_connection", "connect_connection", "change_connectionsettings",
-        "approve_exports", "run_sync",
-    ],
-    "Accountant": VIEW_ALL + ["approve_exports", "run_sync"],
-    "Viewer": VIEW_ALL,
+from ..models import Membership
+
+Role = Membership.Role
+
+VIEW = frozenset({"view_connection", "view_sync_log", "view_link", "view_audit"})
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.VIEWER: VIEW,
+    # accept, reject, re-send, link, archive, job costs; "Sync now" and "Preview"
+    Role.ACCOUNTANT: VIEW | {"approve_exports", "run_sync"},
+    # and the connection itself: settings (cadences), connect, re-authorise, disconnect, people
+    Role.COMPANY_ADMIN: VIEW | {"approve_exports", "run_sync", "connect_connection", "change_connectionsettings",
+                                "manage_members"},
 }
+def roles_allowing(permission: str) -> list[str]:
+    codename = permission.split(".")[-1]
+    return [role for role, allowed in ROLE_PERMISSIONS.items() if codename in allowed]
 
 
-def _permission(name: str) -> Permission | None:
-    app_label, codename = name.split(".", 1) if "." in name else ("connector", name)
-    return Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-
-
-def roles_sync() -> dict[str, Group]:
-    groups = {}
-    for role, names in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        permissions = [p for p in map(_permission, names) if p is not None]
-        group.permissions.set(permissions)
-        groups[role] = group
-    return groups
+def role_allows(role: str, permission: str) -> bool:
+    return permission.split(".")[-1] in ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,4 +1,8 @@
-"""Per-connection sync cadences, written to django-celery-beat so they show (and pause) in its admin."""
+"""Per-connection sync cadences, written to django-celery-beat's periodic tasks (what beat runs).
+
+The connection's settings are the one source: saving them on the connection's page (company admins) rewrites
+its tasks here, and beat's own admin (superusers only) cannot change or delete them (connector/admin/connection.py).
+"""
 
 from __future__ import annotations
 
@@ -48,3 +52,16 @@ def schedules_sync(*, connection: Connection) -> list[PeriodicTask]:
         )
         tasks.append(task)
     return tasks
+
+
+def schedules_of(connection: Connection) -> list[dict]:
+    """What beat runs for this connection, in words, for its page (beat's own screens are for superusers)."""
+    tasks = {t.name: t for t in PeriodicTask.objects.filter(name__in=[schedule_name(connection, s) for s in SCOPES])}
+    connection_settings = ConnectionSettings.objects.filter(connection=connection).first()
+    out = []
+    for scope, (field, covers) in SCOPES.items():
+        task = tasks.get(schedule_name(connection, scope))
+        out.append({"scope": scope.title(), "covers": covers, "on": bool(task and task.enabled),
+                    "cadence": Cadence(getattr(connection_settings, field)).label if connection_settings else "",
+                    "last_run_at": task.last_run_at if task else None})
+    return out

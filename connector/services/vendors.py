@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..matching import Party, Suggestion, suggest
-from ..models import ConnectionSettings, Decision, Kind, Link
+from ..models import AuditEntry, ConnectionSettings, Decision, Kind, Link
 from .approvals import decision_record
+from .audit import audit_links
 from .records import record_transition
 from .run_requests import run_request
 
@@ -72,12 +73,14 @@ def link_suggested_all(connection, user=None) -> Outcome:
             outcome.done.append(_link(connection, procore, xero, user, rule=suggestion.rule.label))
         except VendorActionError as exc:  # changed since the page was drawn: say so, link the rest
             outcome.refused.append(str(exc))
+    audit_links(user=user, action=AuditEntry.Action.LINK, verb="Linked (as suggested)", links=outcome.done)
     _sync_after(connection, outcome.done)
     return outcome
 
 
 def link_by_hand(connection, procore_vendor_link: Link, xero_contact_link: Link, user=None) -> Link:
     link = _link(connection, procore_vendor_link, xero_contact_link, user, rule="linked by hand")
+    audit_links(user=user, action=AuditEntry.Action.LINK, verb="Linked by hand", links=[link])
     _sync_after(connection, [link])
     return link
 
@@ -114,6 +117,9 @@ def _ask(links, user, *, side: str, requested: str, verdict: str) -> Outcome:
             if link.state == State.READY:
                 run_request(connection_id=link.connection_id, kind=KIND, trigger="manual")
                 break
+        audit_links(user=user, action=AuditEntry.Action.EXPORT if requested == Link.Requested.EXPORT
+                    else AuditEntry.Action.IMPORT, verb="Asked to export" if requested == Link.Requested.EXPORT
+                    else "Asked to import", links=outcome.done)
     return outcome
 
 
@@ -132,6 +138,7 @@ def archive(links, user=None) -> Outcome:
                 outcome.done.append(link)
             else:
                 outcome.refused.append(f"“{link.label}” is being written right now; archive it after the sync.")
+        audit_links(user=user, action=AuditEntry.Action.ARCHIVE, verb="Archived", links=outcome.done)
     return outcome
 
 

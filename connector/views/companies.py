@@ -4,11 +4,11 @@ form and calls sync.vendor_actions; the vendor sync does the remote writes.
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from ..models import Connection, ConnectionSettings, Kind, Link
+from ..selectors import member_can
 from ..services.vendors import (
     VendorActionError,
     archive,
@@ -18,24 +18,22 @@ from ..services.vendors import (
     link_suggested_all,
     matching_board,
 )
+from .access import connection_permission
 
-VIEW, ACT = "connector.view_connection", "connector.approve_exports"
+VIEW, ACT = "view_connection", "approve_exports"
 
 
+@connection_permission(VIEW, post=ACT)
 def companies(request, connection_id: int):
-    if not request.user.has_perm(VIEW):
-        raise PermissionDenied
     connection = get_object_or_404(Connection, pk=connection_id)
     if request.method == "POST":
-        if not request.user.has_perm(ACT):
-            raise PermissionDenied
         _act(request, connection)
         return redirect("admin:connector_connection_companies", connection.pk)
     settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
     return TemplateResponse(request, "admin/connector/vendors/matching.html", {
         **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
         "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
-        "can_act": request.user.has_perm(ACT), "settings": settings,
+        "can_act": member_can(request.user, connection, ACT), "settings": settings,
     })
 
 

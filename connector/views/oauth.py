@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,8 +22,9 @@ from ..models import Connection, Credential
 from ..selectors import xero_as_dict
 from ..services import connections as svc
 from ..services.credentials import credential_store
+from .access import connection_check, connection_permission
 
-CONNECT = "connector.connect_connection"
+CONNECT = "connect_connection"
 
 
 def _remember(request, provider: str, connection_id: int | None) -> str:
@@ -45,15 +45,16 @@ def _change_url(connection: Connection) -> str:
     return reverse("admin:connector_connection_change", args=[connection.pk])
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def procore_start(request, connection_id: int | None = None):
     state = _remember(request, "procore", connection_id)
     return redirect(oauth.procore_oauth().authorize_url(state))
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def procore_callback(request):
     saved = _recall(request, "procore")
+    connection_check(request.user, saved.get("connection"), CONNECT)
     if "error" in request.GET or "code" not in request.GET:
         messages.error(request, "Procore did not grant access, so nothing was connected.")
         return redirect("admin:connector_connection_changelist")
@@ -61,7 +62,7 @@ def procore_callback(request):
     if saved.get("connection"):  # re-authorising an existing connection
         connection = get_object_or_404(Connection, pk=saved["connection"])
         try:
-            svc.connection_reauthorise_procore(connection=connection, procore_tokens=tokens)
+            svc.connection_reauthorise_procore(connection=connection, procore_tokens=tokens, user=request.user)
         except ConnectionRefused as exc:
             messages.error(request, str(exc))
             return redirect(_change_url(connection))
@@ -70,7 +71,7 @@ def procore_callback(request):
     return redirect("admin:connector_connection_procore_company", connection.pk)
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def procore_company(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     companies = procore_client_for(connection, max_wait_s=WEB_WAIT_S).get("/rest/v1.0/companies")
@@ -94,16 +95,17 @@ def procore_company(request, connection_id: int):
     })
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def xero_start(request, connection_id: int):
     get_object_or_404(Connection, pk=connection_id)
     state = _remember(request, "xero", connection_id)
     return redirect(oauth.xero_oauth().authorize_url(state))
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def xero_callback(request):
     saved = _recall(request, "xero")
+    connection_check(request.user, saved.get("connection") or 0, CONNECT)
     connection = get_object_or_404(Connection, pk=saved.get("connection"))
     if "error" in request.GET or "code" not in request.GET:
         messages.error(request, "Xero did not grant access, so nothing was connected.")
@@ -112,7 +114,7 @@ def xero_callback(request):
     tokens = xero.exchange_code(request.GET["code"])
     if connection.xero_tenant_id:  # re-authorising: the organisation must stay the same
         try:
-            svc.connection_reauthorise_xero(connection=connection, xero_tokens=tokens)
+            svc.connection_reauthorise_xero(connection=connection, xero_tokens=tokens, user=request.user)
         except ConnectionRefused as exc:
             messages.error(request, str(exc))
             return redirect(_change_url(connection))
@@ -126,7 +128,7 @@ def xero_callback(request):
     return redirect("admin:connector_connection_xero_organisation", connection.pk)
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def xero_organisation(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     tenants = request.session.get("xero_tenants", {})
@@ -143,7 +145,8 @@ def _attach(request, connection: Connection, tenant_id: str):
     try:
         organisation = xero_as_dict(xero_client_for(connection, tenant_id=tenant_id, max_wait_s=WEB_WAIT_S).organisation())
         with transaction.atomic():
-            svc.connection_attach_xero(connection=connection, tenant_id=tenant_id, organisation=organisation)
+            svc.connection_attach_xero(connection=connection, tenant_id=tenant_id, organisation=organisation,
+                                       user=request.user)
     except ConnectionRefused as exc:
         Credential.objects.filter(connection=connection, provider=Credential.Provider.XERO).delete()
         messages.error(request, str(exc))
@@ -162,12 +165,12 @@ def _reauthorised(request, connection: Connection, provider_label: str):
     return redirect(_change_url(connection))
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 def disconnect(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     if request.method == "POST":
         try:
-            svc.connection_disconnect(connection=connection)
+            svc.connection_disconnect(connection=connection, user=request.user)
         except ConnectorError as exc:
             messages.error(request, str(exc))
         else:
@@ -177,12 +180,12 @@ def disconnect(request, connection_id: int):
                   {"title": "Disconnect", "connection": connection, "opts": Connection._meta})
 
 
-@permission_required(CONNECT, raise_exception=True)
+@connection_permission(CONNECT)
 @require_POST
 def rotate_webhook_secret(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     try:
-        svc.connection_rotate_webhook_secret(connection=connection)
+        svc.connection_rotate_webhook_secret(connection=connection, user=request.user)
     except ConnectorError as exc:
         messages.error(request, str(exc))
     else:

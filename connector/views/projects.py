@@ -1,15 +1,15 @@
 """Projects older than the connection: send them to the approval queue on purpose (Procore's "Send to ERP")."""
 
 from django.contrib import admin, messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from ..models import Connection
 from ..services.projects import ProjectActionError, linkable_projects, project_send_to_queue
+from .access import connection_permission
 
 
-@permission_required("connector.approve_exports", raise_exception=True)
+@connection_permission("approve_exports")
 def older_projects(request, connection_id: int):
     connection = get_object_or_404(Connection, pk=connection_id)
     if request.method == "POST":

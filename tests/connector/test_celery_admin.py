@@ -40,7 +40,7 @@ def state_of_tasks():
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_admin_index_lists_no_celery_screen_for_a_role(client, role):
-    client.force_login(UserFactory(role=role))
+    client.force_login(UserFactory(role=role, role__on=[ConnectionFactory()]))
     page = client.get("/admin/").content.decode()
     assert "Connections" in page
     for text in ("Periodic tasks", "Intervals", "Task results", "Group results", "django_celery"):

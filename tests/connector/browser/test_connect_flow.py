@@ -2,7 +2,7 @@
 
 import pytest
 
-from connector.models import Connection, ConnectionSettings
+from connector.models import AuditEntry, Connection, ConnectionSettings
 from sandbox.datasets import PROCORE_COMPANIES, XERO_ORGANISATIONS
 from tests.conftest import admin_login
 from tests.factories import UserFactory
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_admin_connects_procore_and_xero_and_changes_a_setting(browser_page, live_server, sandbox_settings):
     sandbox_settings.SITE_URL = live_server.url  # redirect URIs come from SITE_URL, not the browser's Host
     page = browser_page
-    UserFactory(username="ada", role="Company admin")
+    UserFactory(username="ada", is_superuser=True)  # who installed it; they become the connection's admin
     admin_login(page, live_server.url, "ada")
 
     page.goto(f"{live_server.url}/admin/connector/connection/")
@@ -39,12 +39,15 @@ def test_admin_connects_procore_and_xero_and_changes_a_setting(browser_page, liv
     connection = Connection.objects.get()
     assert connection.status == Connection.Status.ACTIVE and connection.connected_at is not None
     assert ConnectionSettings.objects.get(connection=connection).bill_status == "AUTHORISED"
+    assert connection.memberships.get().user.username == "ada"
+    assert list(AuditEntry.objects.filter(connection=connection).values_list("action", flat=True)) == [
+        "settings", "connect", "connect"]
 
 
 def test_a_starter_plan_organisation_is_refused_with_a_reason(browser_page, live_server, sandbox_settings):
     sandbox_settings.SITE_URL = live_server.url
     page = browser_page
-    UserFactory(username="ada", role="Company admin")
+    UserFactory(username="ada", is_superuser=True)
     admin_login(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/admin/connector/connection/")
     page.click("#connect-procore")

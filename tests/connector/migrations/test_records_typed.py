@@ -14,8 +14,16 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_latest():
+    """Leave the database at the latest migration (a later migration may drop tables of the old state)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_old_blob_becomes_typed_data():
+def test_the_old_blob_becomes_typed_data(back_to_latest):
     old = migrate(BEFORE)
     Connection, Link = old.get_model("connector", "Connection"), old.get_model("connector", "Link")
     conn = Connection.objects.create(procore_company_id=1, xero_tenant_id="t", status="active")
@@ -48,3 +56,20 @@ def test_the_old_blob_becomes_typed_data():
     assert Decision.objects.get(link=rejected).reason == "No"
     settings = new.get_model("connector", "ProjectSettings").objects.get(procore_project_id="28")
     assert settings.job_costs_enabled and settings.mappings.get().item_code == "01-100.L"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_people_emailed_about_a_connection_become_its_company_admins(back_to_latest):
+    old = migrate([("connector", "0009_memberships_and_audit")])
+    Connection, User = old.get_model("connector", "Connection"), old.get_model("auth", "User")
+    Group = old.get_model("auth", "Group")
+    conn = Connection.objects.create(procore_company_id=1, xero_tenant_id="t", status="active")
+    ada = User.objects.create(username="ada", email="ada@builder.test")
+    conn.admins.add(ada)
+    Group.objects.create(name="Accountant").user_set.add(ada)
+
+    new = migrate([("connector", "0010_roles_per_connection")])
+    Membership = new.get_model("connector", "Membership")
+    assert list(Membership.objects.values_list("connection_id", "user__username", "role")) == [
+        (conn.pk, "ada", "company_admin")]
+    assert not new.get_model("auth", "Group").objects.filter(name="Accountant").exists()

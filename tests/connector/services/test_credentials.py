@@ -119,8 +119,8 @@ def test_a_revoked_authorisation_marks_the_connection_and_tells_its_admins(
         provider, revoke_path, connection, procore_sandbox, xero_sandbox, client, django_capture_on_commit_callbacks):
     from tests.factories import UserFactory
 
-    admin = UserFactory(role="Company admin", email="pm@example.com")
-    connection.admins.add(admin)
+    admin = UserFactory(role="Company admin", role__on=[connection], email="pm@example.com")
+    UserFactory(role="Accountant", role__on=[connection], email="acc@example.com")  # not e-mailed
     server = server_for(provider, procore_sandbox, xero_sandbox)
     requests.post(f"{server.url}{revoke_path}", json={}, timeout=5).raise_for_status()
     expire(connection, provider)

@@ -1,4 +1,4 @@
-"""Sync cadences become django-celery-beat schedules people can see and pause."""
+"""Sync cadences become django-celery-beat schedules, shown on the connection's page."""
 
 import json
 
@@ -47,3 +47,14 @@ def test_an_inactive_connection_keeps_its_schedules_paused():
     connection = ConnectionFactory(status=Connection.Status.NEEDS_REAUTHORISATION)
     schedules_sync(connection=connection)
     assert not any(t.enabled for t in tasks_of(connection).values())
+
+
+def test_the_connection_page_shows_what_beat_runs_to_anyone_on_it(client):
+    from tests.factories import UserFactory
+
+    connection = ConnectionFactory()
+    schedules_sync(connection=connection)
+    client.force_login(UserFactory(role="Viewer", role__on=[connection]))
+    page = client.get(f"/admin/connector/connection/{connection.pk}/change/").content.decode()
+    table = page[page.index('id="schedules"'):]
+    assert "Company" in table and "Project" in table and "Payments" in table and "not run yet" in table

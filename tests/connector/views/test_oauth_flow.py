@@ -10,11 +10,11 @@ import requests
 from django.contrib.messages import get_messages
 from django.core import mail
 
-from connector.models import Connection, Credential
+from connector.models import AuditEntry, Connection, Credential, Membership
 from connector.services.connections import connection_mark_needs_reauthorisation
 from sandbox.consent import consent
 from sandbox.datasets import PROCORE_COMPANIES, XERO_ORGANISATIONS
-from tests.factories import UserFactory
+from tests.factories import ConnectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def tokens_of(connection, provider):
 def test_redirect_uris_come_from_site_url_not_the_request_host(client, settings, sandbox_settings):
     settings.ALLOWED_HOSTS = ["*"]
     settings.SITE_URL = "http://127.0.0.1:8000"
-    client.force_login(UserFactory(role="Company admin"))
+    client.force_login(UserFactory(is_superuser=True))
     start = client.get("/admin/connector/connection/connect/procore/", HTTP_HOST="attacker.test",
                        HTTP_X_FORWARDED_PROTO="https")
     assert parse_qs(urlsplit(start.url).query)["redirect_uri"] == ["http://127.0.0.1:8000/oauth/procore/callback/"]
@@ -48,11 +48,14 @@ def test_redirect_uris_come_from_site_url_not_the_request_host(client, settings,
 
 def test_the_person_who_connects_becomes_a_connection_admin_and_gets_the_reauthorisation_mail(
         client, sandbox_settings, django_capture_on_commit_callbacks):
-    ada = UserFactory(username="ada", role="Company admin", email="ada@builder.test")
+    """A company admin of one connection connects another company: they are its company admin, nobody else."""
+    ada = UserFactory(username="ada", role="Company admin", role__on=[ConnectionFactory()], email="ada@builder.test")
+    UserFactory(username="bob", role="Company admin", email="bob@builder.test")  # of the first one only
     client.force_login(ada)
     follow_consent(client, client.get("/admin/connector/connection/connect/procore/"))
-    connection = Connection.objects.get()
-    assert list(connection.admins.all()) == [ada]
+    connection = Connection.objects.latest("pk")
+    assert [(m.user, m.role) for m in connection.memberships.all()] == [(ada, Membership.Role.COMPANY_ADMIN)]
+    assert AuditEntry.objects.filter(connection=connection, action="connect", user=ada).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         connection_mark_needs_reauthorisation(connection=connection, reason="Xero no longer accepts the tokens.")
