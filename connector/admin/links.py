@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from ..models import Decision, Link
 from ..services import projects as project_actions
 from ..services.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
+from .worklist import WorklistMixin
 
 State = Link.State
 STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed": "#c62828", "synced": "#2e7d32",
@@ -30,7 +31,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(Link)
-class LinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LinkAdmin(WorklistMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("label", "kind", "state_badge", "why", "vendor_name", "project_name", "document_number",
                     "document_date", "amount", "updated_at")
     list_filter = ("state", "kind", "connection")
