@@ -62,7 +62,7 @@ def panel(home) -> dict:
             "last_run": run and {"status": run.get_status_display(), "status_code": run.status,
                                  "when": since(run.finished_at or run.started_at),
                                  "url": reverse("admin:connector_syncrun_change", args=[run.pk])},
-            "runs_url": runs_url(connection__id__exact=connection.pk, kind__exact=row.kind, dry_run__exact=0),
+            "runs_url": runs_url(connection__id__exact=connection.pk, kind__exact=row.kind, preview="no"),
             "next_run": since(row.next_run_at) if row.next_run_at else "Not scheduled",
         })
     lag = since(home.webhook_oldest) if home.webhook_oldest else ""

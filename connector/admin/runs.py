@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from ..models import SyncRecord, SyncRun
 from .links import ReadOnlyMixin
+from .run_pages import RunPagesMixin
 
 
 class SyncRecordInline(ReadOnlyMixin, admin.TabularInline):
@@ -16,7 +17,7 @@ class SyncRecordInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SyncRunAdmin(RunPagesMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("started_at", "connection", "kind", "trigger", "status_badge", "created", "updated", "linked",
                     "failed", "total", "finished_at")
     list_filter = ("status", "kind", "trigger", "dry_run", "connection")

@@ -189,7 +189,8 @@ class SyncRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.get_trigger_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+        trigger = f"Preview ({self.get_trigger_display()})" if self.dry_run else self.get_trigger_display()
+        return f"{self.get_kind_display()} · {trigger} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class SyncRecord(models.Model):
@@ -217,6 +218,9 @@ class SyncRecord(models.Model):
         app_label = "connector"
         ordering = ["id"]
         indexes = [models.Index(fields=["run", "action"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.label or self.procore_id or self.xero_id or 'a record'}"
 
 
 class SyncCursor(models.Model):
