@@ -18,6 +18,7 @@ from ..services.vendors import (
     link_suggested_all,
     matching_board,
 )
+from .paging import matching_page
 
 VIEW, ACT = "connector.view_connection", "connector.approve_exports"
 
@@ -32,10 +33,11 @@ def companies(request, connection_id: int):
         _act(request, connection)
         return redirect("admin:connector_connection_companies", connection.pk)
     settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+    board = matching_board(connection)
     return TemplateResponse(request, "admin/connector/vendors/matching.html", {
         **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
-        "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
-        "can_act": request.user.has_perm(ACT), "settings": settings,
+        "title": "Company matching", "subtitle": str(connection), "board": board,
+        "can_act": request.user.has_perm(ACT), "settings": settings, **matching_page(request, board),
     })
 
 
