@@ -140,6 +140,8 @@ class LinkLine(models.Model):
     xero_line_id = models.CharField(max_length=128, blank=True)
     item_code = models.CharField(max_length=64, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # What the line is worth as written (net of tax): the job cost report sums it per cost code × cost type.
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:
         app_label = "connector"
