@@ -136,3 +136,9 @@ def reconciliation(connection) -> list[Difference]:
                                 "Re-send it to write it to Xero again, or reject it if it should not be there.",
                                 "resend"))
     return found
+
+
+def exported_documents(connection_id, *, kinds=("commitment", "change_order", "invoice")) -> int:
+    """Documents the connector has written to Xero (what a change of the Xero defaults can affect)."""
+    found = Link.objects.filter(connection_id=connection_id, kind__in=kinds).exclude(xero_id="")
+    return found.exclude(state=State.ARCHIVED).count()
