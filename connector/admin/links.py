@@ -69,7 +69,7 @@ class LinkAdmin(WorklistMixin, ReadOnlyMixin, admin.ModelAdmin):
         if obj.state == State.AWAITING_APPROVAL and obj.needs_reapproval:
             return "Changed in Procore since it was accepted: accept the new version."
         if obj.state == State.READY and not obj.procore_id:
-            return "In Xero only: ready to import"
+            return "Found only in Xero."
         return ""
 
     @admin.display(description="Decisions")

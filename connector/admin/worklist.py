@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from ..models import Kind, Link
 from ..record_urls import currency_of, money, procore_url, xero_url
@@ -20,15 +20,15 @@ State = Link.State
 DOCUMENTS = (Kind.COMMITMENT, Kind.CHANGE_ORDER, Kind.INVOICE, Kind.JOB_COST, Kind.PAYMENT)
 # The columns an accountant decides on, per kind (the queue filtered by kind); any other view shows them all.
 COLUMNS = {
-    Kind.PROJECT: ("label", "state_badge", "why", "open_in", "updated_at"),
-    Kind.VENDOR: ("label", "state_badge", "why", "open_in", "updated_at"),
-    Kind.COST_CODE: ("label", "state_badge", "why", "open_in", "updated_at"),
+    Kind.PROJECT: ("label", "state_shown", "open_in", "why", "updated_at"),
+    Kind.VENDOR: ("label", "state_shown", "open_in", "why", "updated_at"),
+    Kind.COST_CODE: ("label", "state_shown", "open_in", "why", "updated_at"),
     Kind.COMMITMENT: ("number", "vendor", "project", "date", "amount_shown",
-                      "state_badge", "why", "open_in"),
+                      "state_shown", "open_in", "why"),
     Kind.CHANGE_ORDER: ("number", "label", "vendor", "project", "date", "amount_shown",
-                        "state_badge", "why", "open_in"),
+                        "state_shown", "open_in", "why"),
     Kind.INVOICE: ("number", "vendor", "project", "date", "amount_shown",
-                   "retention_shown", "state_badge", "why", "open_in"),
+                   "retention_shown", "state_shown", "open_in", "why"),
 }
 DECIDE = ("accept", "reject", "resend")
 KIND_ACTIONS = {
@@ -38,7 +38,7 @@ KIND_ACTIONS = {
     **{kind: DECIDE for kind in (Kind.VENDOR, Kind.COST_CODE, Kind.COMMITMENT, Kind.CHANGE_ORDER, Kind.INVOICE,
                                  Kind.PAYMENT)},
 }
-ALL_COLUMNS = ("label", "kind", "state_badge", "why", "vendor", "project", "number",
+ALL_COLUMNS = ("label", "kind", "state_shown", "why", "vendor", "project", "number",
                "date", "amount_shown", "retention_shown", "open_in")
 
 
@@ -77,6 +77,13 @@ class WorklistMixin:
         percent = f" ({obj.retainage_percent.normalize():f} %)" if obj.retainage_percent is not None else ""
         return f"{self._amount(obj, obj.retention)}{percent}"
     retention_shown.short_description = "Retention"
+
+    @admin.display(description="State", ordering="state")
+    def state_shown(self, obj):
+        """As the state badge, but a record found only in Xero is ready to import, not to export."""
+        if obj.state == State.READY and not obj.procore_id and obj.xero_id:
+            return format_html('<strong style="color:#00838f">{}</strong>', "Ready to import")
+        return self.state_badge(obj)
 
     @admin.display(description="Number", ordering="document_number")
     def number(self, obj):
