@@ -4,7 +4,7 @@ a run's page, Company matching and the approval queue — on the medium company'
 The pages read only the connector's own tables, so the medium company is written straight into them (the
 counts a medium sync leaves: a 2,021-record run, 1,412 unlinked Procore companies, 971 Xero contacts of
 which 478 are suggested matches, 1,500 invoices in the queue) instead of syncing it from the sandboxes first.
-Runs against a throwaway SQLite file (or DATABASE_URL). Timings are printed and written, never asserted."""
+Runs against a throwaway SQLite file (or BENCH_DATABASE_URL). Timings are printed and written, never asserted."""
 
 from __future__ import annotations
 
@@ -75,12 +75,28 @@ def measure(client, url: str, repeat: int = 3) -> dict:
     return {"bytes": size, "seconds": round(min(times), 3)}
 
 
+def measure_pages(user, connection, record_run) -> dict[str, dict]:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    pages = {
+        "run page": f"/admin/connector/syncrun/{record_run.pk}/change/",
+        "run page, failed only": f"/admin/connector/syncrun/{record_run.pk}/change/?action=failed",
+        "company matching": f"/admin/connector/connection/{connection.pk}/companies/",
+        "company matching, searched": f"/admin/connector/connection/{connection.pk}/companies/?q=Pair+0042",
+        "approval queue (invoices)": "/admin/connector/link/?kind__exact=invoice&state__exact=awaiting_approval",
+        "connector home": "/admin/",
+        "job cost report": "/job-costs/",
+    }
+    return {name: measure(client, url) for name, url in pages.items()}
+
+
 def run(out: Path | None) -> dict:
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
 
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
@@ -97,17 +113,7 @@ def run(out: Path | None) -> dict:
     record_run = seed_run(connection, records=MEDIUM["run_records"])
     seed_queue(connection, invoices=MEDIUM["queue_invoices"])
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-pass-word")
-    client = Client()
-    client.force_login(user)
-    pages = {
-        "run page": f"/admin/connector/syncrun/{record_run.pk}/change/",
-        "run page, failed only": f"/admin/connector/syncrun/{record_run.pk}/change/?action=failed",
-        "company matching": f"/admin/connector/connection/{connection.pk}/companies/",
-        "company matching, searched": f"/admin/connector/connection/{connection.pk}/companies/?q=Pair+0042",
-        "approval queue (invoices)": "/admin/connector/link/?kind__exact=invoice&state__exact=awaiting_approval",
-        "connector home": "/admin/",
-    }
-    result = {"dataset": MEDIUM, "pages": {name: measure(client, url) for name, url in pages.items()},
+    result = {"dataset": MEDIUM, "pages": measure_pages(user, connection, record_run),
               "at": datetime.now(UTC).isoformat(timespec="seconds")}
     lines = ["| page | weight | time |", "|---|---:|---:|"] + [
         f"| {name} | {m['bytes'] / 1024:,.0f} KB | {m['seconds'] * 1000:,.0f} ms |"
@@ -118,6 +124,9 @@ def run(out: Path | None) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         (out / "pages-medium.json").write_text(json.dumps(result, indent=2))
         (out / "pages-medium.md").write_text(table)
+        from .run import quote_in_readme
+
+        quote_in_readme(table, marker="pages")
     return result
 
 
@@ -128,8 +137,8 @@ def main(argv=None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.local")
     os.environ.setdefault("VAR_DIR", str(workdir))
-    if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'pages.sqlite3'}"
+    # Never the deployment's DATABASE_URL: BENCH_DATABASE_URL (an empty database) or a throwaway SQLite file.
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'pages.sqlite3'}"
     os.environ.setdefault("RATE_BUDGETS_ENABLED", "false")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")

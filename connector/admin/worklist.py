@@ -123,9 +123,10 @@ class WorklistMixin:
         lines = []
         for line in link.lines.all():
             seen = snapshot_lines.get(line.procore_line_id, {})
+            amount = line.amount if line.amount is not None else seen.get("amount")
             lines.append({"position": line.position + 1, "description": seen.get("description", ""),
                           "item_code": line.item_code or "—",
-                          "amount": money(seen["amount"], currency) if seen.get("amount") is not None else "",
+                          "amount": money(amount, currency) if amount is not None else "",
                           "in_xero": "Yes" if line.xero_line_id else "Not yet"})
         can_decide = member_can(request.user, link.connection, "approve_exports")
         can_run = member_can(request.user, link.connection, "run_sync")

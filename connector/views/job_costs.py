@@ -44,6 +44,7 @@ def report(request):
         "chart": json.dumps({"labels": [label for _, label in COLUMNS[:6]],
                              "values": [float(v) for v in p.totals.values()[:6]], "currency": currency}),
     } for p in page["items"]]
+    differences_page = page_of(request, reconciliation(connection), "dp")
     can_decide = member_can(request.user, connection, "approve_exports")
     can_run = member_can(request.user, connection, "run_sync")
     differences = [{
@@ -53,12 +54,12 @@ def report(request):
         "sync_url": reverse("admin:connector_connection_sync", args=[connection.pk, d.link.kind]),
         "record_url": reverse("admin:connector_link_change", args=[d.link.pk]),
         "decide_url": reverse("admin:connector_link_decide", args=[d.link.pk]),
-    } for d in reconciliation(connection)]
+    } for d in differences_page["items"]]
     return TemplateResponse(request, "admin/connector/job_costs/report.html", {
         **admin.site.each_context(request), "title": "Job cost report", "subtitle": str(connection),
         "connection": connection, "connections": connections_for(request.user, "view_link"),
         "columns": [label for _, label in COLUMNS], "rows": rows, "page": page, "currency": currency,
-        "project": request.GET.get("project", ""), "differences": differences,
+        "project": request.GET.get("project", ""), "differences": differences, "differences_page": differences_page,
         "csv_url": f"{reverse('job_costs_csv')}?connection={connection.pk}",
     })
 

@@ -37,7 +37,8 @@ def invoice(connection, number: str, vendor: str, amount: str, *, retention: str
                        parent_id="900", state=state, content_fingerprint=f"fp-{number}", **fields)
     for position in range(lines):
         LinkLine.objects.create(link=link, procore_line_id=f"{link.procore_id}-{position}",
-                                item_code=f"03-300.M{position}", position=position)
+                                item_code=f"03-300.M{position}", position=position,
+                                amount=(Decimal(amount) / lines).quantize(Decimal("0.01")))
     return link
 
 

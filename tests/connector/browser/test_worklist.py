@@ -25,7 +25,9 @@ def test_queue_shows_the_money_and_the_record_page_decides(workspace, login, liv
     page.click("text=INV-0042")
     summary = page.inner_text("#record-summary")
     assert "Amount: USD 12,500.00" in summary and "Retention held: USD 1,250.00" in summary
-    assert "03-300.M0" in page.inner_text("#record-lines") and "No decision yet." in summary
+    lines = page.inner_text("#record-lines")
+    assert "03-300.M0\tUSD 6,250.00" in lines and "03-300.M1\tUSD 6,250.00" in lines
+    assert "No decision yet." in summary
     page.click("#accept")
     assert "INV-0042 Acme Concrete: Accepted; its export to Xero is queued." in page.inner_text("ul.messagelist")
     assert page.inner_text("#record-state") == "Ready to export"
