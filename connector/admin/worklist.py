@@ -53,6 +53,13 @@ class WorklistMixin:
     def get_list_display(self, request):
         return COLUMNS.get(request.GET.get("kind__exact"), ALL_COLUMNS)
 
+    def changelist_view(self, request, extra_context=None):
+        kind = request.GET.get("kind__exact")
+        waiting = request.GET.get("state__exact") == State.AWAITING_APPROVAL
+        what = Kind(kind).label if kind in Kind.values else "All records"
+        title = f"Approval queue · {what}" if waiting else f"Records · {what}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_actions(self, request):
         """Only the actions that fit the kind shown (tracking options and job costs have their own)."""
         actions = super().get_actions(request)
@@ -106,6 +113,50 @@ class WorklistMixin:
     open_in.short_description = "Open in"
 
     # -- the record's page -----------------------------------------------------------------------------
+    DECIDED_ON = ["number", "date", "vendor", "project", "amount_shown", "retention_shown"]
+    BOTH_SIDES = ["in_procore", "in_xero", "our_reference", "xero_status", "xero_total", "synced_at", "attempts",
+                  "created_at", "updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        """The page's fieldsets, with the remote side in words ("Status in Xero", not "Remote status")."""
+        replaced = {"Both sides": self.BOTH_SIDES, "What is decided on": self.DECIDED_ON}
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = replaced.get(name) or [f for f in options["fields"] if f != "decision_history"]  # summary has it
+            fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.DECIDED_ON, *self.BOTH_SIDES]
+
+    @admin.display(description="Procore record")
+    def in_procore(self, obj):
+        if not obj.procore_id:
+            return "Not in Procore"
+        url = procore_url(obj)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.procore_id) if url \
+            else obj.procore_id
+
+    @admin.display(description="Xero record")
+    def in_xero(self, obj):
+        if not obj.xero_id:
+            return "Not in Xero yet"
+        url = xero_url(obj)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.xero_id) if url \
+            else obj.xero_id
+
+    @admin.display(description="Our number on the remote side")
+    def our_reference(self, obj):
+        return obj.reference or "—"
+
+    @admin.display(description="Status in Xero")
+    def xero_status(self, obj):
+        return obj.remote_status.capitalize() if obj.remote_status else "—"
+
+    @admin.display(description="Total in Xero")
+    def xero_total(self, obj):
+        return self._amount(obj, obj.remote_total)
+
     def get_urls(self):
         return [path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view),
                      name="connector_link_decide")] + super().get_urls()
