@@ -89,13 +89,14 @@ def daily_chart(connection: Connection, *, days: int = CHART_DAYS) -> dict:
             .annotate(done=Count("id", filter=Q(action__in=DONE_ACTIONS)),
                       failed=Count("id", filter=Q(action=SyncRecord.Action.FAILED))))
     by_day = {row["day"]: row for row in rows}
-    labels, done, failed = [], [], []
+    labels, dates, done, failed = [], [], [], []
     for offset in range(days):
         day = start + timedelta(days=offset)
         labels.append(day.strftime("%-d %b"))
+        dates.append(day.isoformat())
         done.append(by_day.get(day, {}).get("done", 0))
         failed.append(by_day.get(day, {}).get("failed", 0))
-    return {"labels": labels, "synced": done, "failed": failed}
+    return {"labels": labels, "dates": dates, "synced": done, "failed": failed}
 
 
 def connection_home(connection: Connection) -> ConnectionHome:

@@ -34,7 +34,7 @@ def test_home_to_failing_kind_to_record_fix_and_retry(workspace, login, live_ser
     assert "2 waiting · USD 20,800.50" in row and "1 failed" in row and "Finished with failures, 5 min ago" in row
     assert "Celery" not in page.inner_text("#content")
     assert page.locator("canvas#chart-%d" % connection.pk).count() == 1
-    assert page.evaluate("() => typeof Chart") == "function"  # the vendored chart library loaded
+    page.wait_for_function("() => typeof Chart === 'function'")  # the vendored chart library loaded
 
     page.click("text=1 failed")
     assert "INV-0044" in page.inner_text("#result_list") and "INV-0042" not in page.inner_text("#result_list")
@@ -59,3 +59,21 @@ def test_a_person_sees_only_their_connections(workspace, login, live_server):
     page = login("acc")
     assert "Summit Ridge Builders" in page.inner_text("#content")
     assert "Someone Else Builders" not in page.inner_text("#content")
+
+
+def test_a_days_bar_opens_that_days_runs(workspace, login, live_server):
+    connection = workspace["connection"]
+    run = SyncRun.objects.create(connection=connection, kind=Kind.INVOICE, direction="export", trigger="schedule",
+                                 status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now(), created=4, total=4)
+    SyncRecord.objects.bulk_create([SyncRecord(run=run, action="created", label=f"INV-{n}") for n in range(4)])
+    page = login("acc")
+    canvas = page.locator(f"#chart-{connection.pk}")
+    page.wait_for_function("(id) => window.Chart && Chart.getChart(document.getElementById(id))",
+                           arg=f"chart-{connection.pk}")
+    bar = page.evaluate("(id) => { const b = Chart.getChart(document.getElementById(id)).getDatasetMeta(0).data[13];"
+                        " return {x: b.x, y: (b.y + b.base) / 2}; }", f"chart-{connection.pk}")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + bar["x"], box["y"] + bar["y"])
+    page.wait_for_url("**/admin/connector/syncrun/**")
+    assert "1 sync run" in page.inner_text("#changelist-form") and "Succeeded" in page.inner_text("#result_list")
