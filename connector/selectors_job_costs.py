@@ -3,7 +3,7 @@ syncs last read and wrote), so the page never waits on Procore or Xero.
 
 Per project: committed (commitments + approved change orders), invoiced and paid as Procore has them; billed,
 paid and other job costs as Xero has them; the differences. Per cost code × cost type (the Xero item code
-"01-100.L"): what is committed, from the documents' lines."""
+"01-100.L"): what is committed (commitment and change order lines) and billed (the bills' lines in Xero)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ class ProjectCosts:
     project_id: str
     name: str
     totals: Figures = field(default_factory=Figures)
-    cost_codes: dict[str, Decimal] = field(default_factory=dict)  # item code → committed
+    # item code → {"committed": …, "billed": …} (commitment and change order lines; the bills' lines in Xero)
+    cost_codes: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
 
 def _sum_by_project(links, amount_field: str = "amount") -> dict[str, Decimal]:
@@ -83,13 +84,17 @@ def job_cost_report(connection, project_id: str | None = None) -> list[ProjectCo
                     continue
                 costs = projects.setdefault(pid, ProjectCosts(pid, names.get(pid) or f"Procore project {pid}"))
                 setattr(costs.totals, name, getattr(costs.totals, name) + amount)
-    lines = (LinkLine.objects.filter(link__in=live.filter(kind__in=[Kind.COMMITMENT, Kind.CHANGE_ORDER]))
-             .values("link__project_id", "item_code").annotate(total=Sum("amount")))
-    for row in lines:
-        costs = projects.get(row["link__project_id"])
-        if costs is not None and row["total"] is not None:
-            code = row["item_code"] or "No cost code"
-            costs.cost_codes[code] = costs.cost_codes.get(code, ZERO) + row["total"]
+    per_code = {"committed": live.filter(kind__in=[Kind.COMMITMENT, Kind.CHANGE_ORDER]),
+                "billed": links.filter(kind=Kind.INVOICE, state=State.SYNCED).exclude(xero_id="")}
+    for column, documents in per_code.items():
+        rows = (LinkLine.objects.filter(link__in=documents).values("link__project_id", "item_code")
+                .annotate(total=Sum("amount")))
+        for row in rows:
+            costs = projects.get(row["link__project_id"])
+            if costs is not None and row["total"] is not None:
+                code = costs.cost_codes.setdefault(row["item_code"] or "No cost code",
+                                                   {"committed": ZERO, "billed": ZERO})
+                code[column] += row["total"]
     return sorted(projects.values(), key=lambda p: p.name.casefold())
 
 
@@ -99,8 +104,9 @@ def report_csv(report: list[ProjectCosts], currency: str) -> str:
     writer.writerow(["Project", "Cost code and type"] + [label for _, label in COLUMNS] + ["Currency"])
     for project in report:
         writer.writerow([project.name, "All"] + [f"{v:.2f}" for v in project.totals.values()] + [currency])
-        for code, committed in sorted(project.cost_codes.items()):
-            writer.writerow([project.name, code, f"{committed:.2f}"] + [""] * (len(COLUMNS) - 1) + [currency])
+        for code, amounts in sorted(project.cost_codes.items()):
+            by_column = {"committed": f"{amounts['committed']:.2f}", "billed": f"{amounts['billed']:.2f}"}
+            writer.writerow([project.name, code] + [by_column.get(name, "") for name, _ in COLUMNS] + [currency])
     return out.getvalue()
 
 

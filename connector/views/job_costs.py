@@ -39,8 +39,10 @@ def report(request):
         "id": p.project_id, "name": p.name,
         "figures": [money(v, currency) for v in p.totals.values()],
         "variance": p.totals.variance,
-        "cost_codes": [{"code": code, "committed": money(amount, currency)}
-                       for code, amount in sorted(p.cost_codes.items())],
+        "cost_codes": [{"code": code, "committed": money(amounts["committed"], currency),
+                        "billed": money(amounts["billed"], currency),
+                        "left": money(amounts["committed"] - amounts["billed"], currency)}
+                       for code, amounts in sorted(p.cost_codes.items())],
         "chart": json.dumps({"labels": [label for _, label in COLUMNS[:6]],
                              "values": [float(v) for v in p.totals.values()[:6]], "currency": currency}),
     } for p in page["items"]]

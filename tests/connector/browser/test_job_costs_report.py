@@ -25,8 +25,10 @@ def seed(connection):
     co = LinkFactory(connection=connection, kind=Kind.CHANGE_ORDER, project_id="2800000", label="CO-1",
                      amount=Decimal("5000.00"), state=State.SYNCED, xero_id="co-1")
     LinkLine.objects.create(link=co, procore_line_id="appended-0", item_code="03-300.M", amount=Decimal("5000.00"))
-    invoice(connection, "INV-0042", "Acme Concrete", "12500.00", state=State.SYNCED, xero_id="bill-1",
-            remote_total=Decimal("12500.00"), remote_status="AUTHORISED", lines=0)
+    bill = invoice(connection, "INV-0042", "Acme Concrete", "12500.00", state=State.SYNCED, xero_id="bill-1",
+                   remote_total=Decimal("12500.00"), remote_status="AUTHORISED", lines=0)
+    LinkLine.objects.create(link=bill, procore_line_id="item:03-300.M", item_code="03-300.M",
+                            amount=Decimal("12500.00"))
     invoice(connection, "INV-0043", "Acme Concrete", "8000.00", state=State.SYNCED, xero_id="bill-2",
             remote_total=Decimal("7500.00"), remote_status="AUTHORISED", lines=0)
     invoice(connection, "INV-0044", "Acme Concrete", "990.00", state=State.FAILED, lines=0,
@@ -50,7 +52,8 @@ def test_report_chart_and_csv(workspace, login, live_server):
         assert words in figures, words
     section.locator("summary").click()
     codes = section.locator(".jc-codes").inner_text()
-    assert "03-300.M\tUSD 35,000.00" in codes and "03-300.L\tUSD 20,000.00" in codes
+    assert "03-300.M\tUSD 35,000.00\tUSD 12,500.00\tUSD 22,500.00" in codes
+    assert "03-300.L\tUSD 20,000.00\tUSD 0.00\tUSD 20,000.00" in codes
     assert page.evaluate("() => Chart.getChart(document.querySelector('canvas[data-figures]')).data.datasets[0]"
                          ".data") == [55000.0, 21490.0, 12500.0, 20000.0, 12500.0, 1200.0]
 
@@ -64,8 +67,8 @@ def test_report_chart_and_csv(workspace, login, live_server):
     total = next(r for r in rows if r["Cost code and type"] == "All")
     assert (total["Project"], total["Committed (Procore)"], total["Billed (Xero)"], total["Currency"]) == (
         "26-201 Tulsa Library", "55000.00", "20000.00", "USD")
-    assert {r["Cost code and type"]: r["Committed (Procore)"] for r in rows} == {
-        "All": "55000.00", "03-300.L": "20000.00", "03-300.M": "35000.00"}
+    assert {r["Cost code and type"]: (r["Committed (Procore)"], r["Billed (Xero)"]) for r in rows} == {
+        "All": ("55000.00", "20000.00"), "03-300.L": ("20000.00", "0.00"), "03-300.M": ("35000.00", "12500.00")}
 
     page.locator("#differences tr", has_text="INV-0044").locator("button").click()
     assert "INV-0044 Acme Concrete: Re-sent." in page.inner_text("ul.messagelist")
