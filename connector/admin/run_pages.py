@@ -79,7 +79,7 @@ class RunPagesMixin:
 
     @admin.display(description="Started by")
     def what(self, obj):
-        return f"Preview ({obj.get_trigger_display()})" if obj.dry_run else obj.get_trigger_display()
+        return "Preview" if obj.dry_run else obj.get_trigger_display()
 
     @admin.display(description="Result", ordering="status")
     def result(self, obj):

@@ -191,7 +191,7 @@ class SyncRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        trigger = f"Preview ({self.get_trigger_display()})" if self.dry_run else self.get_trigger_display()
+        trigger = "Preview" if self.dry_run else self.get_trigger_display()
         return f"{self.get_kind_display()} · {trigger} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
