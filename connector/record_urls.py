@@ -1,8 +1,5 @@
-"""Where a person opens a linked record in Procore's and in Xero's own web app (read from the link alone).
-
-Procore's web paths follow the tools' URLs (https://developers.procore.com, "Navigating to Procore pages");
-Xero's are the organisation's deep links (https://developer.xero.com/documentation/guides/how-to-guides/deep-link-xero).
-"""
+"""Where a person opens a linked record in Procore's and in Xero's own web app, built from the link alone (no
+remote call): the paths are the ones each web app shows in the browser's address bar for that record."""
 
 from __future__ import annotations
 
