@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: venv run test lint bench chaos clean
+.PHONY: venv run test lint bench bench-pages screenshots chaos clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ clean:
 SIZES ?= small,medium
 bench: venv
 	$(BIN)/python -m bench.run --sizes $(SIZES)
+
+# Page weight and time of the run page, Company matching and the queue on the medium company's records.
+bench-pages: venv
+	$(BIN)/python -m bench.pages --out bench/results
+
+# The README's pictures (docs/screenshots/), from seeded data in Debian's Chromium.
+screenshots: venv
+	$(BIN)/pytest tests/connector/browser/screenshots.py -q -p no:cacheprovider
 
 CHAOS_SIZE ?= small
 chaos: venv

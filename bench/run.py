@@ -72,6 +72,10 @@ def main(argv=None) -> dict:
         quote_in_readme(table)
     print(table)
     print(f"Written {path}")
+    if "medium" in args.sizes.split(","):  # the pages people open, on the medium company's records
+        subprocess.run([sys.executable, "-m", "bench.pages", "--out", str(args.out)], cwd=stack.ROOT,
+                       env={**os.environ, **stack.bench_env(Path(tempfile.mkdtemp(prefix="bench-pages-")),
+                                                            stack.free_port(), stack.free_port(), stack.free_port())})
     return result
 
 

@@ -220,6 +220,12 @@ def procore_pacer(company_id: int | None, max_wait_s: float | None = None) -> Pa
     return Pacer(procore_budget(company_id), max_wait_s=max_wait_s)
 
 
+def room_left(budget: Budget) -> dict[str, tuple[int, int]]:
+    """Per window label, (calls left, calls allowed) as the shared budget counts them now."""
+    counted = store()
+    return {w.label: (max(0, w.calls - counted.used(budget, w.seconds)), w.calls) for w in budget.windows}
+
+
 def pacing_forget() -> None:
     """Forget every account's calls, as a Redis flush would (tests; the headers re-seed what is left)."""
     store().forget()

@@ -160,6 +160,11 @@ class RedisStore:
     def block(self, budget: Budget, now_ms: int, seconds: float, label: str) -> None:
         self._block(keys=[self._keys(budget.name)["block"]], args=[now_ms, int(seconds * 1000), label])
 
+    def used(self, budget: Budget, seconds: float) -> int:
+        """Calls counted in the last `seconds` (answered or in flight), for people to read."""
+        keys, now = self._keys(budget.name), int(time.time() * 1000)
+        return int(self.redis.zcount(keys["log"], now - int(seconds * 1000), "+inf") + self.redis.zcard(keys["flight"]))
+
     def forget(self) -> None:
         """Forget every account (what a Redis flush does; tests start from here)."""
         for key in self.redis.scan_iter(match="pacing:{*", count=500):
@@ -287,6 +292,12 @@ class SQLiteStore:
                        "ON CONFLICT (account) DO UPDATE SET blocked_until = excluded.blocked_until, "
                        "blocked_for = excluded.blocked_for WHERE excluded.blocked_until > blocked_until",
                        (budget.name, until, label))
+
+    def used(self, budget: Budget, seconds: float) -> int:
+        """Calls counted in the last `seconds` (answered or in flight), for people to read."""
+        since = int(time.time() * 1000) - int(seconds * 1000)
+        return self._db().execute("SELECT COUNT(*) FROM calls WHERE account = ? AND (lease IS NOT NULL OR at >= ?)",
+                                  (budget.name, since)).fetchone()[0]
 
     def forget(self) -> None:
         with self._tx() as db:

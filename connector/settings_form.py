@@ -25,10 +25,18 @@ class ConnectionSettingsForm(forms.ModelForm):
     )
     purchase_account_code = forms.ChoiceField(label="Default purchase account", required=False)
     tax_type = forms.ChoiceField(label="Default tax rate", required=False)
+    confirm_exported_change = forms.BooleanField(
+        label="Change it for documents already in Xero too", required=False,
+        help_text="Asked only when a change to the tracking category or the bill status affects documents the "
+                  "connector has already written to Xero.")
 
     class Meta:
         model = ConnectionSettings
         fields = "__all__"
+        labels = {"po_status": "Purchase order status in Xero", "bill_status": "Bill status in Xero",
+                  "use_contract_number_as_po_number": "Use the commitment's number as the PO number",
+                  "vendor_owner": "Company details follow", "company_cadence": "Company-level sync",
+                  "project_cadence": "Project-level sync", "payments_cadence": "Bill payments sync"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,8 +55,9 @@ class ConnectionSettingsForm(forms.ModelForm):
             current.purchase_account_code, current.purchase_account_code, accounts)
         taxes = [(t["type"], t["name"]) for t in self.reference["tax_rates"]]
         self.fields["tax_type"].choices = [("", "—")] + taxes + self._keep(current.tax_type, current.tax_type, taxes)
-        if self.reference["error"]:
-            self.fields["tracking_category_id"].help_text += f" (Could not read Xero: {self.reference['error']})"
+        if self.reference["error"]:  # the detail is in the log; people read what it means for them
+            self.fields["tracking_category_id"].help_text += (" Xero could not be read just now, so only the saved "
+                                                              "choices are listed.")
 
     @staticmethod
     def _keep(value, label, choices):
@@ -66,6 +75,33 @@ class ConnectionSettingsForm(forms.ModelForm):
                     f"already has them ({names}). Pick one of them, or archive one in Xero first."
                 )
         return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or cleaned.get("confirm_exported_change"):
+            return cleaned
+        from .selectors_job_costs import exported_documents
+
+        warnings = []
+        tracking = cleaned.get("tracking_category_id")
+        if tracking and tracking != self.instance.tracking_category_id and self.instance.tracking_category_id:
+            count = exported_documents(self.instance.connection_id)
+            if count:
+                warnings.append(f"{count} purchase orders and bills in Xero are tagged with the projects' options of "
+                                f"the category “{self.instance.tracking_category_name}”; the next update of each "
+                                "re-tags it with the new category's option, and reports by the old category stop "
+                                "showing them.")
+        status = cleaned.get("bill_status")
+        if status and status != self.instance.bill_status:
+            count = exported_documents(self.instance.connection_id, kinds=("invoice",))
+            if count:
+                warnings.append(f"{count} bills are already in Xero as {self.instance.get_bill_status_display()}; "
+                                "they keep that status (Xero does not let an approved bill go back to draft), and "
+                                "only new bills get the new one.")
+        if warnings:
+            raise ValidationError(" ".join(warnings) + " Tick “Change it for documents already in Xero too” and "
+                                  "save again to go ahead.")
+        return cleaned
 
     def clean_payments_cadence(self):
         value = self.cleaned_data["payments_cadence"]

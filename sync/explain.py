@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
+
+logger = logging.getLogger(__name__)
+# The Xero SDK's own checks before a call ("Invalid value for `name`, length must be less than or equal to `255`").
+SDK_LENGTH = re.compile(r"Invalid value for `(\w+)`, length must be less than or equal to `(\d+)`")
 
 # (pattern in the remote message, plain words, hint)
 XERO_MESSAGES = [
@@ -41,4 +46,12 @@ def explain_exception(exc: Exception) -> tuple[str, str]:
     if "Connection" in name or "Outcome" in name or "Server" in name or "Unavailable" in name:
         return (f"Could not reach the other system ({exc}). Nothing was lost.",
                 "It will be retried automatically; use Retry to try now.")
-    return f"Unexpected error: {exc}", "Retry; if it fails again, report it with this message."
+    length = SDK_LENGTH.search(str(exc))
+    if length:
+        field = length.group(1).replace("_", " ")
+        return (f"The {field} is longer than Xero's {length.group(2)} characters, so it was not sent.",
+                "Shorten it in Procore, then sync again.")
+    # Never show a program's own text to a person: say what happened, keep the detail in the worker's log.
+    logger.warning("Unexplained sync error %s: %.200s", name, exc)
+    return ("Something unexpected stopped this; nothing was written for it.",
+            "Retry. If it fails again, ask your administrator to look at the worker's log at this time.")

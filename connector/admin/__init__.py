@@ -1,3 +1,3 @@
 """Admin screens, one module per area; importing them registers them."""
 
-from . import audit, connection, job_costs, links, runs  # noqa: F401
+from . import audit, connection, home, job_costs, links, runs  # noqa: F401

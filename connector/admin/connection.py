@@ -27,7 +27,8 @@ class ConnectionSettingsInline(ScopedInline, admin.StackedInline):
     max_num = 1
     fieldsets = [
         ("Xero defaults", {"fields": ["tracking_category_id", "purchase_account_code", "tax_type",
-                                      "po_status", "bill_status", "use_contract_number_as_po_number"]}),
+                                      "po_status", "bill_status", "use_contract_number_as_po_number",
+                                      "confirm_exported_change"]}),
         ("Approval required before export", {"fields": ["approve_commitments", "approve_change_orders",
                                                          "approve_invoices", "approve_companies"],
                                              "description": "Projects always need an accountant's acceptance."}),

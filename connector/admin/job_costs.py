@@ -56,8 +56,8 @@ def job_costs_map_lines(modeladmin, request, queryset):
 
 
 class JobCostActionForm(ActionForm):
-    item_code = forms.CharField(required=False, label="Cost code.type", max_length=30,
-                                widget=forms.TextInput(attrs={"placeholder": "01-100.L (job cost mapping)"}))
+    item_code = forms.CharField(required=False, label="Cost code and cost type", max_length=30,
+                                widget=forms.TextInput(attrs={"placeholder": "like 01-100.L"}))
 
 
 LinkAdmin.actions = [*LinkAdmin.actions, job_costs_on, job_costs_off, job_costs_map_lines]

@@ -9,6 +9,7 @@ from ..models import Decision, Link
 from ..services import projects as project_actions
 from ..services.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
 from .scoping import ConnectionScoped
+from .worklist import WorklistMixin
 
 State = Link.State
 STATE_COLOURS = {"awaiting_approval": "#ef6c00", "rejected": "#6a1b9a", "failed": "#c62828", "synced": "#2e7d32",
@@ -31,7 +32,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(Link)
-class LinkAdmin(ConnectionScoped, admin.ModelAdmin):
+class LinkAdmin(ConnectionScoped, WorklistMixin, admin.ModelAdmin):
     view_codename = "view_link"
     list_display = ("label", "kind", "state_badge", "why", "vendor_name", "project_name", "document_number",
                     "document_date", "amount", "updated_at")
@@ -70,7 +71,7 @@ class LinkAdmin(ConnectionScoped, admin.ModelAdmin):
         if obj.state == State.AWAITING_APPROVAL and obj.needs_reapproval:
             return "Changed in Procore since it was accepted: accept the new version."
         if obj.state == State.READY and not obj.procore_id:
-            return "In Xero only: ready to import"
+            return "Found only in Xero."
         return ""
 
     @admin.display(description="Decisions")

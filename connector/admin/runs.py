@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from ..models import SyncRecord, SyncRun
 from .links import ReadOnlyMixin
+from .run_pages import RunPagesMixin
 from .scoping import ConnectionScoped, ScopedInline
 
 
@@ -18,7 +19,7 @@ class SyncRecordInline(ScopedInline, ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ConnectionScoped, admin.ModelAdmin):
+class SyncRunAdmin(ConnectionScoped, RunPagesMixin, admin.ModelAdmin):
     view_codename = "view_sync_log"
     list_display = ("started_at", "connection", "kind", "trigger", "status_badge", "created", "updated", "linked",
                     "failed", "total", "finished_at")

@@ -140,6 +140,8 @@ class LinkLine(models.Model):
     xero_line_id = models.CharField(max_length=128, blank=True)
     item_code = models.CharField(max_length=64, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # What the line is worth as written (net of tax): the job cost report sums it per cost code × cost type.
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:
         app_label = "connector"
@@ -189,7 +191,8 @@ class SyncRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.get_trigger_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+        trigger = "Preview" if self.dry_run else self.get_trigger_display()
+        return f"{self.get_kind_display()} · {trigger} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class SyncRecord(models.Model):
@@ -217,6 +220,9 @@ class SyncRecord(models.Model):
         app_label = "connector"
         ordering = ["id"]
         indexes = [models.Index(fields=["run", "action"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.label or self.procore_id or self.xero_id or 'a record'}"
 
 
 class SyncCursor(models.Model):

@@ -41,3 +41,25 @@ def connection_permission(permission: str, *, post: str | None = None):
         return checked
 
     return decorator
+
+
+def record_permission(model, permission: str, *, post: str | None = None):
+    """The same check for a view taking the `pk` of one of a connection's records (a link, a run): another
+    company's record is not found, whatever its number."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            connection_id = model.objects.filter(pk=kwargs.get("pk")).values_list("connection_id", flat=True).first()
+            if connection_id is None:
+                raise Http404("No such record.")
+            connection_check(request.user, connection_id, permission)
+            if post and request.method == "POST":
+                connection_check(request.user, connection_id, post)
+            return view(request, *args, **kwargs)
+
+        checked.connection_permission, checked.connection_post_permission = permission, post or permission
+        checked.record_model = model
+        return checked
+
+    return decorator

@@ -19,6 +19,7 @@ from ..services.vendors import (
     matching_board,
 )
 from .access import connection_permission
+from .paging import matching_page
 
 VIEW, ACT = "view_connection", "approve_exports"
 
@@ -30,10 +31,11 @@ def companies(request, connection_id: int):
         _act(request, connection)
         return redirect("admin:connector_connection_companies", connection.pk)
     settings = ConnectionSettings.objects.get_or_create(connection=connection)[0]
+    board = matching_board(connection)
     return TemplateResponse(request, "admin/connector/vendors/matching.html", {
         **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
-        "title": "Company matching", "subtitle": str(connection), "board": matching_board(connection),
-        "can_act": member_can(request.user, connection, ACT), "settings": settings,
+        "title": "Company matching", "subtitle": str(connection), "board": board,
+        "can_act": member_can(request.user, connection, ACT), "settings": settings, **matching_page(request, board),
     })
 
 

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from ..models import Connection
 from ..services.projects import ProjectActionError, linkable_projects, project_send_to_queue
 from .access import connection_permission
+from .paging import projects_page
 
 
 @connection_permission("approve_exports")
@@ -25,5 +26,5 @@ def older_projects(request, connection_id: int):
         return redirect("admin:connector_connection_older_projects", connection.pk)
     return TemplateResponse(request, "admin/connector/connection/older_projects.html", {
         **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
-        "title": "Projects older than the connection", "projects": linkable_projects(connection),
+        "title": "Projects older than the connection", **projects_page(request, linkable_projects(connection)),
     })

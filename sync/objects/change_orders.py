@@ -342,12 +342,21 @@ def _resolve_in_flight(ctx, commitments: dict[str, Link]) -> None:
                     message="An interrupted export never reached Xero; the change order is judged again.")
 
 
+def _line_amount(line):
+    """A Xero PO line's amount as written (the report sums it per item code)."""
+    amount = getattr(line, "line_amount", None)
+    if amount is None and getattr(line, "unit_amount", None) is not None:
+        amount = (line.quantity or 1) * line.unit_amount
+    return cents(amount) if amount is not None else None
+
+
 def _bind(run, link: Link, po, new_lines, changes: list[dict], action, message) -> None:
     ids = [str(li.line_item_id) for li in new_lines]
     if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING],
                    engine_data={**link.engine_data, "po": str(po.purchase_order_id)}):
-        record_lines_set(link, [LinkLine(procore_line_id=c["line_id"], xero_line_id=i, position=n)
-                                for n, (c, i) in enumerate(zip(changes, ids))])
+        record_lines_set(link, [LinkLine(procore_line_id=c["line_id"], xero_line_id=str(li.line_item_id),
+                                         item_code=li.item_code or "", amount=_line_amount(li), position=n)
+                                for n, (c, li) in enumerate(zip(changes, new_lines))])
         run_log(run, action, link=link, xero_id=str(po.purchase_order_id), message=message)
     else:
         run_log(run, Action.SKIPPED, link=link, message=record_moved_words(link))

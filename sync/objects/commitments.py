@@ -349,6 +349,7 @@ def _payload(ctx, contract, lines, contact, project_link, prereq, line_ids=None)
 def _with_lines(candidate: _Lined, lines, prereq) -> _Lined:
     ordered = sorted(lines, key=lambda li: li.get("position") or 0)
     candidate.lines = [LinkLine(procore_line_id=str(li["id"]), item_code=prereq["items"][line_item_key(li)],
+                                amount=cents(li["amount"]) if li.get("amount") not in (None, "") else None,
                                 position=n) for n, li in enumerate(ordered)]
     candidate.keep = {"tracking": candidate.payload["LineItems"][0]["Tracking"],
                       "contact_id": candidate.payload["Contact"]["ContactID"]}

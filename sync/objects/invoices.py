@@ -20,8 +20,8 @@ from datetime import date, timedelta
 
 from django.conf import settings as django_settings
 
-from connector.models import Kind, Link, SyncRecord
-from connector.services.records import record_update, records_by_procore_id
+from connector.models import Kind, Link, LinkLine, SyncRecord
+from connector.services.records import record_lines_set, record_update, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
@@ -230,6 +230,13 @@ def _read_back(ctx, candidate: Candidate, bill) -> None:
     """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
     status = str(bill.status)
     record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
+    # A bill has one line per item code (bill_lines): kept with what Xero holds, for the job cost report.
+    lines = [li for li in (getattr(bill, "line_items", None) or []) if getattr(li, "item_code", None)]
+    if lines:
+        record_lines_set(candidate.link, [
+            LinkLine(procore_line_id=f"item:{li.item_code}", xero_line_id=str(li.line_item_id or ""),
+                     item_code=li.item_code, amount=cents(li.line_amount) if li.line_amount is not None else None,
+                     position=n) for n, li in enumerate(lines)])
     wanted = candidate.payload.get("Status")
     if wanted and status != wanted:
         run_log(ctx.run, Action.SKIPPED, link=candidate.link,

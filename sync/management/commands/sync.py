@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from connector.models import Connection, SyncRun
+from connector.models import Connection, Link, SyncRun
 from sync.services import available_kinds, sync_kind_run
 
 
@@ -39,10 +39,13 @@ class Command(BaseCommand):
         heading = "Preview (nothing written)" if dry_run else "Summary"
         self.stdout.write(f"\n{heading}:")
         self.stdout.write(f"{'connection':>10}  {'kind':<14}{'status':<24}{'created':>8}{'updated':>8}{'linked':>8}"
-                          f"{'failed':>8}")
+                          f"{'failed':>8}{'still failed':>14}")
         for run in runs:
+            # "still failed": of the kind, now — a re-run that fails nothing new leaves earlier failures failed.
+            still = Link.objects.filter(connection_id=run.connection_id, kind=run.kind,
+                                        state=Link.State.FAILED).count()
             self.stdout.write(f"{run.connection_id:>10}  {run.kind:<14}{run.get_status_display():<24}{run.created:>8}"
-                              f"{run.updated:>8}{run.linked:>8}{run.failed:>8}")
+                              f"{run.updated:>8}{run.linked:>8}{run.failed:>8}{still:>14}")
             if dry_run:
                 for record in run.records.all():
                     self.stdout.write(f"    {record.get_action_display():<9} {record.label}  {record.message}")

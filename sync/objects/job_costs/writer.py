@@ -27,6 +27,7 @@ from procore_client.client import SYNC_MAX
 from procore_client.errors import ProcoreError, ProcoreNotFound
 
 from ...explain import explain_exception
+from ...money import cents
 from ...runs import run_log
 from .mapper import direct_cost_header, direct_cost_lines
 
@@ -161,7 +162,7 @@ class BatchWriter:
             run_log(self.ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
             return
         record_lines_set(link, [LinkLine(procore_line_id=str(write.line_ids[row["origin_id"]]),
-                                         xero_line_id=row["origin_id"], position=n)
+                                         xero_line_id=row["origin_id"], amount=cents(row["amount"]), position=n)
                                 for n, row in enumerate(write.rows)])
         run_log(self.ctx.run, action, link=link, procore_id=write.cost_id,
                 message=f"{len(write.rows)} line(s), {write.total} on “{write.project.label}”.")

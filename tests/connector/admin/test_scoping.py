@@ -215,8 +215,11 @@ def test_the_audit_export_holds_only_the_persons_connection(client, world):
     assert rows[0].startswith("When,Who,Connection,Action") and len(rows) == 2 and str(world["a"]) in rows[1]
 
 
-def _reverse_custom(pattern, connection):
+def _reverse_custom(pattern, connection, world=None):
     args = {"connection_id": connection.pk, "kind": Kind.COMMITMENT}
+    if "pk" in pattern.pattern.converters:  # one record's own view: that connection's example of it
+        side = "a" if connection == world["a"] else "b"
+        args["pk"] = example(world, pattern.callback.record_model, side).pk
     return reverse(f"admin:{pattern.name}", kwargs={k: v for k, v in args.items() if k in pattern.pattern.converters})
 
 
@@ -228,11 +231,11 @@ def test_a_custom_view_refuses_another_company_and_what_the_role_does_not_allow(
         pytest.skip("superusers only (tests/connector/test_celery_admin.py)")
     client = as_role(client, world, role)
     before = snapshot()
-    if "connection_id" in pattern.pattern.converters:
-        theirs = _reverse_custom(pattern, world["b"])
+    if {"connection_id", "pk"} & set(pattern.pattern.converters):
+        theirs = _reverse_custom(pattern, world["b"], world)
         assert client.get(theirs).status_code in (404, 405)  # 405: a POST-only view
         assert client.post(theirs).status_code == 404
-        mine = _reverse_custom(pattern, world["a"])
+        mine = _reverse_custom(pattern, world["a"], world)
     else:  # a new connection: company admins (of any connection) and superusers
         mine = reverse(f"admin:{pattern.name}")
     if not role_allows(role, pattern.callback.connection_permission):

@@ -164,6 +164,12 @@ def test_awkward_amounts_match_to_the_cent_on_both_sides(prerequisites, procore_
     assert due != Decimal(requisition["summary"]["total_completed_and_stored_to_date"])  # retainage held
     assert amount(bill["Total"]) == due and amount(bill["SubTotal"]) == due
     assert sum(amount(l["LineAmount"]) for l in bill["LineItems"]) == due
+    # What the job cost report sums per cost code: the PO's and the bill's lines, with their amounts.
+    po_link = Link.objects.get(connection=connection, kind=Kind.COMMITMENT, procore_id=str(contract_id))
+    assert sum(line.amount for line in po_link.lines.all()) == Decimal(contract["grand_total"])
+    bill_link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id=str(requisition_id))
+    assert {(l.item_code, l.amount) for l in bill_link.lines.all()} == {
+        (l["ItemCode"], amount(l["LineAmount"])) for l in bill["LineItems"]}
 
 
 @pytest.mark.django_db
