@@ -4,10 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 
 from connector.models import Kind, Link, LinkLine, Membership
-from connector.services.roles import roles_sync
 from tests.factories import ConnectionFactory, LinkFactory, UserFactory
 
 State = Link.State
@@ -16,13 +14,10 @@ State = Link.State
 @pytest.fixture
 def workspace(db):
     """A US connection with an accountant member ("acc") and a company admin ("ada")."""
-    roles_sync()
     connection = ConnectionFactory(procore_company_name="Summit Ridge Builders", xero_country="US")
     people = {}
-    for username, group, role in (("acc", "Accountant", Membership.Role.ACCOUNTANT),
-                                  ("ada", "Company admin", Membership.Role.COMPANY_ADMIN)):
+    for username, role in (("acc", Membership.Role.ACCOUNTANT), ("ada", Membership.Role.COMPANY_ADMIN)):
         user = UserFactory(username=username)
-        user.groups.add(Group.objects.get(name=group))
         Membership.objects.create(connection=connection, user=user, role=role)
         people[username] = user
     return {"connection": connection, **people}

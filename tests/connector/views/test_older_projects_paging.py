@@ -12,9 +12,6 @@ PROJECTS = [{"id": 100 + n, "name": f"Job {n:03d}", "project_number": f"24-{n:03
 
 @pytest.fixture
 def page(client, monkeypatch):
-    from connector.services.roles import roles_sync
-
-    roles_sync()
     monkeypatch.setattr("connector.views.projects.linkable_projects", lambda connection: PROJECTS)
     connection = ConnectionFactory()
     client.force_login(UserFactory(role="Accountant"))
