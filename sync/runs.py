@@ -57,6 +57,24 @@ def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: b
                                   dry_run=dry_run)
 
 
+def run_pause(run: SyncRun, *, resume_at, why: str) -> SyncRun:
+    """Paused, not finished: its log and counts so far are kept; the same row goes on at `resume_at`."""
+    run_log_flush(run)
+    at = timezone.localtime(resume_at).strftime("%H:%M")
+    run.status, run.resume_at = SyncRun.Status.PAUSED, resume_at
+    run.message = f"Paused — continues at {at}. {why}."
+    run.save(update_fields=["status", "resume_at", "message"])
+    return run
+
+
+def run_continue(run_id: int) -> SyncRun | None:
+    """Take a paused run up again (None: it is not paused any more, another task took it up)."""
+    if not SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.PAUSED).update(
+            status=SyncRun.Status.RUNNING, resume_at=None, tasks=F("tasks") + 1, heartbeat_at=timezone.now()):
+        return None
+    return SyncRun.objects.get(pk=run_id)
+
+
 def run_log(run: SyncRun, action: str, *, link: Link | None = None, label: str = "", procore_id="", xero_id="",
             message: str = "", hint: str = "") -> SyncRecord:
     """One line of the run's log. Lines are written LOG_EVERY at a time (and when the run ends), with the

@@ -17,6 +17,7 @@ in its own project when its link remembers it.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -28,6 +29,7 @@ from connector.models import Kind, Link, SyncCursor, SyncRecord, SyncRun
 from .cursors import now, procore_window
 from .explain import explain_exception
 from .runs import run_log
+from .stops import PAUSES, RUN_STOPS
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
@@ -54,6 +56,9 @@ class Window:
     held: set = field(default_factory=set)  # projects whose window stays open
     pending: dict = field(default_factory=dict)  # (project id, list) → {record ids}
     run: object = None  # where a record that cannot be judged is logged
+    finished: set = field(default_factory=set)  # read by an earlier task of this run: their cursors stay
+    done: list = field(default_factory=list)  # projects this task finished: a checkpoint moves their cursors
+    current: str | None = None
 
     @classmethod
     def open(cls, ctx, kind: str, projects: list[str]) -> Window:
@@ -72,9 +77,14 @@ class Window:
                 projects = [remembered]
         window = cls(ctx.connection, kind, until, projects, since, full, record_id=ctx.record_id,
                      narrowed=bool(ctx.record_id) or ctx.dry_run, run=ctx.run)
-        if not full and not ctx.record_id:
+        # A run going on in a later task: the projects its earlier tasks finished are read since then only.
+        resumed = ctx.run.tasks > 1
+        if (not full or resumed) and not ctx.record_id:
             window.pending = owed(ctx.connection, kind)
-            window.full = None in window.pending  # an owed record of unknown place: read everything
+            window.full = full or None in window.pending  # an owed record of unknown place: read everything
+        if resumed:  # the projects an earlier task of this run finished: only what they still owe is read
+            window.finished = {p for p in projects if since[p] and since[p] >= ctx.run.started_at}
+        ctx.checkpoints.append(window.checkpoint)
         return window
 
     def query(self, project_id) -> dict:
@@ -90,12 +100,17 @@ class Window:
 
         With records owed an answer, one whole read (a project's list fits a page) costs fewer calls than the
         changes plus the owed ones by id; what it brings beyond those is dropped, as if never read."""
+        if self.current is not None and self.current != str(project_id):
+            self.done.append(self.current)  # a project is read, judged and exported before the next is read
+        self.current = str(project_id)
         owed_ids = self.pending.get((str(project_id), list_name), set())
-        query = self.query(project_id)
-        if owed_ids and "filters[updated_at]" in query:
-            start = datetime.fromisoformat(query["filters[updated_at]"].split("...")[0])
-            return [r for r in list_fn({}) if str(r["id"]) in owed_ids or _changed_since(r, start)]
-        records = {str(r["id"]): r for r in list_fn(query)}
+        records = {}
+        if str(project_id) not in self.finished:
+            query = self.query(project_id)
+            if owed_ids and "filters[updated_at]" in query:
+                start = datetime.fromisoformat(query["filters[updated_at]"].split("...")[0])
+                return [r for r in list_fn({}) if str(r["id"]) in owed_ids or _changed_since(r, start)]
+            records = {str(r["id"]): r for r in list_fn(query)}
         missing = sorted(owed_ids - records.keys())
         for start in range(0, len(missing), ID_CHUNK):
             chunk = [_id(i) for i in missing[start:start + ID_CHUNK]]
@@ -119,6 +134,8 @@ class Window:
                     try:
                         with transaction.atomic():
                             result = judge(record)
+                    except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+                        raise
                     except Exception as exc:  # one record: log it, the run goes on, the window stays open
                         self.hold(project_id)
                         message, hint = explain_exception(exc)
@@ -133,16 +150,34 @@ class Window:
         """A record of this project could not be read or judged: the next run reads its window again."""
         self.held.add(str(project_id))
 
+    @contextmanager
+    def sending_before_a_pause(self, send: Callable[[], None]):
+        """Reading stops at the rate budget or the time limit: what was judged is sent before the run pauses,
+        so the next task does not read and judge it again (it would cost the budget that just ran out)."""
+        try:
+            yield
+        except PAUSES:
+            send()
+            raise
+
+    def checkpoint(self) -> None:
+        """The run stops before its end (rate budget, time limit): keep what the finished projects read.
+        Records judged there but not sent yet are ready or exporting, so the next task reads them by id."""
+        self._save(self.done, whole=False)
+
     def close(self) -> None:
+        self._save(self.projects, whole=self.full)
+
+    def _save(self, projects, *, whole: bool) -> None:
         if self.narrowed:
             return
         moment = self.until.isoformat()
         with transaction.atomic():
-            for project_id in self.projects:
-                if project_id not in self.held:
+            for project_id in projects:
+                if project_id not in self.held and project_id not in self.finished:
                     SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind,
                                                         source=PROJECT + project_id, defaults={"value": moment})
-            if self.full and not self.held:
+            if whole and not self.held:
                 SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind, source=FULL,
                                                     defaults={"value": moment})
 
