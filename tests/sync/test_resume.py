@@ -130,3 +130,27 @@ def test_the_database_failing_is_said_in_words():
 
     message, hint = explain_exception(OperationalError("database is locked"))
     assert "connector's own database" in message and "database" in hint
+
+
+@pytest.mark.django_db
+def test_the_time_limit_inside_a_xero_call_pauses_the_run_and_frees_the_calls_place(connection, xero_sandbox,
+                                                                                     monkeypatch, queue):
+    """The soft time limit arrives while a call is on the wire: the run pauses (it is not a Xero error) and the
+    call's place in the budget is given back at once."""
+    import urllib3
+
+    from connector.pacing import Pacer
+
+    ended = []
+    real_after = Pacer.after_response
+    monkeypatch.setattr(Pacer, "after_response", lambda self, headers: (ended.append(headers),
+                                                                       real_after(self, headers)))
+
+    def cut(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(urllib3.PoolManager, "urlopen", cut)
+    tasks.sync_kind_task(connection.pk, Kind.COST_CODE, "schedule")
+    run = SyncRun.objects.get(connection=connection, kind=Kind.COST_CODE)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message, run.message
+    assert ended and ended[-1] == {} and len(queue) == 1
