@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from contextlib import contextmanager
 
-from django.core.cache import cache
-from django.db import connection as db
+from django.conf import settings
 from django.db.models import Count, F
 from django.utils import timezone
 
+from connector.locks import Lease, LockUnavailable
 from connector.models import Link, SyncRecord, SyncRun
 
 Action = SyncRecord.Action
@@ -24,32 +23,21 @@ class RunInProgress(Exception):
 
 
 @contextmanager
-def run_lock(connection_id: int, kind: str, ttl_s: int = 1800):
+def run_lock(connection_id: int, kind: str, ttl_s: float | None = None):
     """Never two runs of one kind for one connection at once.
 
-    On PostgreSQL a session advisory lock (OCA's pg_try_advisory_lock): it dies with the worker's
-    database session, so a SIGKILLed worker never leaves the kind blocked. Elsewhere an atomic
-    cache.add with a time-to-live as long as the task's hard time limit.
+    A lock of `connector.locks` (an owner token in Redis, else a row of the lock table), with a short expiry
+    renewed while the run works: only its holder frees it, and a worker killed mid-run frees it within
+    RUN_LOCK_TTL_S seconds, so the next run (or the sweeper) takes the work up.
     """
-    key = f"sync-lock:{connection_id}:{kind}"
-    if db.vendor == "postgresql":
-        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        with db.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [number])
-            if not cursor.fetchone()[0]:
-                raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
-        try:
-            yield
-        finally:
-            with db.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
-        return
-    if not cache.add(key, timezone.now().isoformat(), ttl_s):
-        raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
+    try:
+        lease = Lease(f"sync-run:{connection_id}:{kind}", ttl_s or settings.RUN_LOCK_TTL_S)
+    except LockUnavailable:
+        raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}") from None
     try:
         yield
     finally:
-        cache.delete(key)
+        lease.end()
 
 
 def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: bool = False) -> SyncRun:

@@ -54,6 +54,9 @@ CELERY_ENABLE_UTC = True
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-time-limit
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+# A run's lock expires this long after its worker stopped renewing it (renewed every third of it while the
+# run works): a SIGKILLed worker leaves its kind blocked for at most this long.
+RUN_LOCK_TTL_S = env.int("RUN_LOCK_TTL_S", default=120)
 
 # Sync tasks are idempotent (the database, not the broker, records what is done), so
 # acknowledge after running and requeue when a worker dies mid-task.
