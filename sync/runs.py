@@ -42,7 +42,7 @@ def run_lock(connection_id: int, kind: str, ttl_s: float | None = None):
 
 def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: bool = False) -> SyncRun:
     return SyncRun.objects.create(connection=connection, kind=kind, direction=direction, trigger=trigger,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, heartbeat_at=timezone.now())
 
 
 def run_pause(run: SyncRun, *, resume_at, why: str) -> SyncRun:
@@ -92,11 +92,12 @@ def run_log_flush(run: SyncRun) -> None:
             record.link = None
     SyncRecord.objects.bulk_create(records)
     counts = Counter(COUNTERS[r.action] for r in records)
-    SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(),
+                                             **{name: F(name) + n for name, n in counts.items()})
 
 
 def run_progress(run: SyncRun, selected: int) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + selected)
+    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + selected, heartbeat_at=timezone.now())
 
 
 def run_finish(run: SyncRun, *, status: str | None = None, message: str = "") -> SyncRun:

@@ -46,6 +46,17 @@ def sync_kind_task(self, connection_id: int, kind: str, trigger: str = "manual",
     return {"run": run.pk if run else None, "status": run.status if run else "skipped"}
 
 
+@shared_task(name="sync.sweep", acks_late=True)
+def sweep_task() -> list[int]:
+    """Beat, every few minutes: runs whose worker died or whose continuation was lost go on."""
+    from .sweep import sweep_stranded
+
+    runs = sweep_stranded()
+    for run in runs:
+        sync_kind_task.apply_async((run.connection_id, run.kind, run.trigger, None, run.dry_run), {"run_id": run.pk})
+    return [run.pk for run in runs]
+
+
 @shared_task(name="sync.webhook_event", acks_late=True)
 def webhook_event_task(event_id: int) -> str:
     from .services import webhook_event_process
