@@ -59,6 +59,6 @@ def sweep_task() -> list[int]:
 
 @shared_task(name="sync.webhook_event", acks_late=True)
 def webhook_event_task(event_id: int) -> str:
-    from .services import webhook_event_process
+    from .webhooks import webhook_event_process
 
     return webhook_event_process(event_id=event_id)
