@@ -61,7 +61,8 @@ def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigg
             raise
         logger.info("%s", exc)
         return None
-    if drain and run is not None and run.status != SyncRun.Status.PAUSED and not run.dry_run:
+    ended = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)  # a failed run: its events wait for the next
+    if drain and run is not None and run.status in ended and not run.dry_run:
         from .webhooks import webhook_events_drain
 
         webhook_events_drain(connection_id=connection_id, kind=kind)  # what arrived while it ran

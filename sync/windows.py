@@ -16,6 +16,7 @@ in its own project when its link remembers it.
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -121,30 +122,55 @@ class Window:
     def judge(self, project_id, records: list[dict], judge: Callable[[dict], object],
               label: Callable[[dict], str]) -> list:
         """What `judge` makes of each record read (falsy results dropped), the bookkeeping of COMMIT_EVERY
-        records in one commit (judging only reads meanwhile: nothing is sent). A record that fails undoes only its own
-        writes, is logged with its reason, and keeps its project's window open."""
+        records in one commit. A record that fails undoes only its own writes of that step, is logged with its
+        reason, and keeps its project's window open.
+
+        No remote call happens inside a transaction (it would hold SQLite's write lock through an HTTP call or
+        a wait for the rate budget): a judge that must read more of a record (a commitment's lines) is a
+        generator that yields the read — `lines = (yield lambda: client.read(...))` — and the batch's reads
+        are made between its commits, then each judge goes on with its answer."""
         out = []
         if self.record_id:
             records = [record for record in records if str(record["id"]) == str(self.record_id)]
-        # Some records' judging reads (a commitment's lines): a commit every few dozen keeps the database
-        # lock short for the web app (SQLite) while saving most of one commit per record.
         for start in range(0, len(records), COMMIT_EVERY):
-            with transaction.atomic():
-                for record in records[start:start + COMMIT_EVERY]:
+            steps = [(record, lambda record=record: _begin(judge, record))
+                     for record in records[start:start + COMMIT_EVERY]]
+            while steps:
+                reads = []
+                with transaction.atomic():
+                    for record, advance in steps:
+                        self._step(project_id, record, label, advance, out, reads)
+                steps = []
+                for record, generator, read in reads:  # outside any transaction
                     try:
-                        with transaction.atomic():
-                            result = judge(record)
-                    except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+                        answer = read()
+                    except RUN_STOPS:
                         raise
                     except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                        self.hold(project_id)
-                        message, hint = explain_exception(exc)
-                        run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"],
-                                message=message, hint=hint)
+                        generator.close()
+                        self._failed(project_id, record, label, exc)
                         continue
-                    if result:
-                        out.append(result)
+                    steps.append((record, lambda g=generator, a=answer: _resume(g, a)))
         return out
+
+    def _step(self, project_id, record, label, advance, out: list, reads: list) -> None:
+        try:
+            with transaction.atomic():
+                result, read = advance()
+        except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+            raise
+        except Exception as exc:  # one record: log it, the run goes on, the window stays open
+            self._failed(project_id, record, label, exc)
+            return
+        if read is not None:
+            reads.append((record, *read))
+        elif result:
+            out.append(result)
+
+    def _failed(self, project_id, record, label, exc) -> None:
+        self.hold(project_id)
+        message, hint = explain_exception(exc)
+        run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"], message=message, hint=hint)
 
     def hold(self, project_id) -> None:
         """A record of this project could not be read or judged: the next run reads its window again."""
@@ -180,6 +206,20 @@ class Window:
             if whole and not self.held:
                 SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind, source=FULL,
                                                     defaults={"value": moment})
+
+
+def _begin(judge, record):
+    """(result, None) when the judge is done; (None, (generator, read)) when it waits for a remote read."""
+    result = judge(record)
+    return _resume(result, None) if inspect.isgenerator(result) else (result, None)
+
+
+def _resume(generator, answer):
+    try:
+        read = generator.send(answer)
+    except StopIteration as done:
+        return done.value, None
+    return None, (generator, read)
 
 
 def _changed_since(record: dict, start: datetime) -> bool:

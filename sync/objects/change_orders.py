@@ -197,8 +197,8 @@ def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Li
     if commitment.pk not in items:
         items[commitment.pk] = commitment_lines([commitment.pk]).get(commitment.pk, {})
     # Procore lists packages without their lines: the package's own page has them (one call, only now).
-    lines = ctx.procore.change_order_package(project_id, package["id"], package.get("contract_id")).get(
-        "line_items") or []
+    lines = (yield lambda: ctx.procore.change_order_package(project_id, package["id"], package.get("contract_id"))
+             ).get("line_items") or []
     changes = summed_changes(lines, lambda line: commitment_line(line, items[commitment.pk], cost_items))
     problem = changes_problem(changes, items[commitment.pk])
     if problem:

@@ -260,8 +260,8 @@ def _judge(ctx, kind: str, project_id, contract: dict, prereq: dict, existing: L
     link = admit(ctx, KIND, item, existing)
     if link is None or ctx.dry_run:
         return None
-    # Only now are its lines worth a call: it may be written in this run.
-    lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
+    # Only now are its lines worth a call: it may be written in this run. Read between commits (Window.judge).
+    lines = (yield lambda: ctx.procore.commitment(kind, project_id, contract["id"])).get("line_items") or []
     problem = lines_problem(lines, prereq["items"])
     if problem:
         if link.state == State.SYNCED:
