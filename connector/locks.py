@@ -68,8 +68,9 @@ class _RedisLock:
 
         try:
             return bool(self._lock.reacquire())  # back to a full ttl, only if the token is still ours
-        except LockError:
-            return False
+        except LockError:  # gone: Redis restarted or was flushed; ours again if nobody took it meanwhile
+            token = self._lock.local.token
+            return bool(token and self._lock.acquire(blocking=False, token=token))
 
 
 class _RowLock:

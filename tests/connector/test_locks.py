@@ -100,3 +100,17 @@ def test_a_long_holder_keeps_its_lock_by_renewing_it(settings):
             locks.Lease("long", ttl=0.6)
     finally:
         lease.end()
+
+
+@pytest.mark.redis
+def test_a_lock_lost_in_a_redis_restart_is_taken_back_by_its_holder_at_the_next_renewal(settings):
+    lease = locks.Lease("restarted", ttl=60)
+    redis = locks._redis(settings.REDIS_URL)
+    try:
+        redis.delete("lock:restarted")  # what a restart without persistence does to it
+        assert lease._lock.renew() and redis.exists("lock:restarted")
+        with pytest.raises(locks.LockUnavailable):
+            locks.Lease("restarted", ttl=60)
+    finally:
+        lease.end()
+    assert not redis.exists("lock:restarted")
