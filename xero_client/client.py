@@ -19,8 +19,15 @@ from xero_python.exceptions import AccessTokenExpiredError
 from xero_python.identity import IdentityApi
 
 from . import sdk
-from .errors import (ElementResult, XeroAuthError, XeroError, XeroRateLimited, XeroValidationError, from_sdk,
-                     from_xero)
+from .errors import (
+    ElementResult,
+    XeroAuthError,
+    XeroError,
+    XeroRateLimited,
+    XeroValidationError,
+    from_sdk,
+    from_xero,
+)
 
 MAX_BATCH = 50
 UNITDP_KINDS = {"items", "invoices", "credit_notes", "bank_transactions"}
