@@ -154,3 +154,30 @@ def test_the_time_limit_inside_a_xero_call_pauses_the_run_and_frees_the_calls_pl
     run = SyncRun.objects.get(connection=connection, kind=Kind.COST_CODE)
     assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message, run.message
     assert ended and ended[-1] == {} and len(queue) == 1
+
+
+@pytest.mark.django_db
+def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch):
+    """The company scope pauses at projects: the kinds before it are not run again, the ones after it wait."""
+    from connector.pacing import BudgetExhausted
+    from sync.objects import projects
+
+    queued = []
+    monkeypatch.setattr(tasks.sync_scope_task, "apply_async", lambda args, kwargs, eta: queued.append((args, kwargs)))
+    real, calls = projects.run, []
+
+    def run_until_the_budget_is_spent(ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise BudgetExhausted(f"procore:{connection.procore_company_id}", 30, "10 seconds")
+        return real(ctx)
+
+    monkeypatch.setattr(projects, "run", run_until_the_budget_is_spent)
+    first = tasks.sync_scope_task(connection.pk, "company", "schedule")
+    assert first[Kind.COST_CODE] in ("succeeded", "partial") and first[Kind.PROJECT] == "paused"
+    assert Kind.VENDOR not in first and queued[0][1]["resume_kind"] == Kind.PROJECT
+    args, kwargs = queued.pop(0)
+    second = tasks.sync_scope_task(*args, **kwargs)
+    assert Kind.COST_CODE not in second and second[Kind.PROJECT] == "succeeded" and Kind.VENDOR in second
+    project_run = SyncRun.objects.get(connection=connection, kind=Kind.PROJECT)
+    assert project_run.tasks == 2 and SyncRun.objects.filter(connection=connection, kind=Kind.COST_CODE).count() == 1
