@@ -39,6 +39,8 @@ def bench_env(workdir: Path, procore_port: int, xero_port: int, web_port: int) -
         # (keyed by connection id) never meet another database's connections in a shared Redis.
         "CELERY_BROKER_URL": "filesystem://", "REDIS_URL": "", "CELERY_RESULT_BACKEND": "django-db",
         "LOG_LEVEL": "WARNING",
+        # Run locks renewed every 2 s: a SIGKILLed worker's lock is gone 6 s later, not two minutes.
+        "RUN_LOCK_TTL_S": "6",
     }
 
 

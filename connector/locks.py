@@ -5,6 +5,9 @@ Lua so nobody frees a lock they do not hold (https://redis-py.readthedocs.io/en/
 Redis (the embedded default on SQLite) a row of the Lock table: the unique name makes taking it atomic, the
 owner token guards the release, and an expired row (its holder died) is taken over.
 
+`keep(name)` (a `Lease`) holds one lock for a long piece of work (a sync run) with a short expiry that a thread renews
+while the holder lives: a worker killed mid-run frees it within `ttl` seconds, one that is only slow keeps it.
+
 `hold(names)` takes several locks in sorted order (two writers asking for the same documents in any order
 cannot deadlock) and lets them all go on the way out. A contended attempt sends `lock_contended` first, so
 a test can act at exactly that moment instead of sleeping.
@@ -12,6 +15,8 @@ a test can act at exactly that moment instead of sleeping.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -23,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
 lock_contended = Signal()  # sent with name=…, the first time an attempt to take a lock finds it held
 POLL_S = 0.05
 
@@ -57,6 +63,15 @@ class _RedisLock:
         except LockError:  # expired and perhaps taken by someone else: theirs now, nothing to free
             pass
 
+    def renew(self) -> bool:
+        from redis.exceptions import LockError
+
+        try:
+            return bool(self._lock.reacquire())  # back to a full ttl, only if the token is still ours
+        except LockError:  # gone: Redis restarted or was flushed; ours again if nobody took it meanwhile
+            token = self._lock.local.token
+            return bool(token and self._lock.acquire(blocking=False, token=token))
+
 
 class _RowLock:
     def __init__(self, name: str, ttl: float):
@@ -78,6 +93,12 @@ class _RowLock:
         from .models import Lock
 
         Lock.objects.filter(name=self.name, owner=self.owner).delete()
+
+    def renew(self) -> bool:
+        from .models import Lock
+
+        expires = timezone.now() + timedelta(seconds=self.ttl)
+        return bool(Lock.objects.filter(name=self.name, owner=self.owner).update(expires_at=expires))
 
 
 def _new(name: str, ttl: float):
@@ -106,6 +127,42 @@ def hold(names, *, ttl: float = 300, wait: float = 60):
     finally:
         for lock in reversed(held):
             lock.release()
+
+
+class Lease:
+    """A lock held for a long piece of work, renewed every ttl/3 by a thread until `end()`."""
+
+    def __init__(self, name: str, ttl: float):
+        self.name, self._lock, self._done = name, _new(name, ttl), threading.Event()
+        if not self._lock.acquire():
+            raise LockUnavailable(name)
+        threading.Thread(target=self._renew, args=(ttl / 3,), daemon=True, name=f"renew {name}").start()
+
+    def end(self) -> None:
+        self._done.set()  # the thread is not waited for: a renewal after the release matches no owner
+        self._lock.release()
+
+    def _renew(self, every: float) -> None:
+        from django.db import connections
+
+        try:
+            while not self._done.wait(every):
+                if not self._lock.renew() and not self._done.is_set():
+                    logger.warning("The lock %s expired while its holder worked; another may take it", self.name)
+        except Exception:  # the database or Redis is away: the lock expires, the holder finds out on its own
+            logger.warning("Could not renew the lock %s", self.name, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connections only
+
+
+@contextmanager
+def keep(name: str, *, ttl: float = 120):
+    """Hold `name` for the block (LockUnavailable at once if it is held), renewed while the block runs."""
+    lease = Lease(name, ttl)
+    try:
+        yield lease
+    finally:
+        lease.end()
 
 
 def document_lock_name(connection, kind: str, document_id: str) -> str:

@@ -124,7 +124,11 @@ class ProcoreClient(ResourcesMixin):
         for attempt in range(1, self.max_attempts + 1):
             self.pacer.before_request()
             try:
-                response = self._send(method, path, params, json, token, idempotent)
+                try:
+                    response = self._send(method, path, params, json, token, idempotent)
+                except BaseException:  # no answer (a network error, the worker's time limit): free the place now
+                    self.pacer.after_response({})
+                    raise
             except ProcoreOutcomeUnknown:
                 raise
             except ProcoreConnectionError:

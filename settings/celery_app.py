@@ -31,7 +31,34 @@ def _worker_ready(sender=None, **kwargs):
 
 @signals.beat_init.connect
 def _beat_ready(sender=None, **kwargs):
+    single_beat()
     _heartbeat("beat")
+
+
+_beat_lease = None
+STANDBY_POLL_S = 5
+
+
+def single_beat() -> None:
+    """One beat sends the schedules: a second one started by mistake waits here as a standby until the
+    first one's lock (renewed while it lives, see connector.locks) is gone, so nothing is sent twice."""
+    import logging
+    import time
+
+    from django.conf import settings
+
+    from connector.locks import Lease, LockUnavailable
+
+    global _beat_lease
+    told = False
+    while _beat_lease is None:
+        try:
+            _beat_lease = Lease("celery-beat", ttl=settings.RUN_LOCK_TTL_S)
+        except LockUnavailable:
+            if not told:
+                logging.getLogger(__name__).warning("Another beat is running; this one waits as a standby.")
+                told = True
+            time.sleep(STANDBY_POLL_S)
 
 
 def _heartbeat(source: str) -> None:

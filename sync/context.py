@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from connector.models import Connection, ConnectionSettings, SyncRun
@@ -14,6 +14,7 @@ class SyncContext:
     run: SyncRun
     dry_run: bool = False
     record_id: str | None = None  # a webhook asks for one record only
+    checkpoints: list = field(default_factory=list)  # called when the run stops early, to keep its place
 
     @cached_property
     def settings(self) -> ConnectionSettings:

@@ -39,6 +39,11 @@ def explain_xero(messages: list[str]) -> tuple[str, str]:
 def explain_exception(exc: Exception) -> tuple[str, str]:
     """A whole call failed (not one element): say so without blaming the record."""
     name = type(exc).__name__
+    infrastructure = _infrastructure(exc)
+    if infrastructure:
+        return infrastructure
+    if "SoftTimeLimit" in name:
+        return ("Stopped at the task's time limit; the run goes on from where it stopped.", "")
     if "RateLimited" in name or "DayLimit" in name or "BudgetExhausted" in name:
         return "Paused by the rate limit; the record is kept and will sync on the next run.", ""
     if "Auth" in name or "Reauthorisation" in name or "InvalidGrant" in name:
@@ -55,3 +60,17 @@ def explain_exception(exc: Exception) -> tuple[str, str]:
     logger.warning("Unexplained sync error %s: %.200s", name, exc)
     return ("Something unexpected stopped this; nothing was written for it.",
             "Retry. If it fails again, ask your administrator to look at the worker's log at this time.")
+
+
+def _infrastructure(exc: Exception) -> tuple[str, str] | None:
+    """The connector's own database or Redis failed: not the record, not Procore, not Xero."""
+    from django.db import InterfaceError, OperationalError
+    from redis.exceptions import RedisError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return ("The connector's own database did not answer (it may be down, full or busy). Nothing was sent "
+                "twice.", "Ask whoever runs the connector to check its database; the run is retried later.")
+    if isinstance(exc, RedisError):
+        return ("The connector's Redis server (its queue and shared rate budget) could not be reached. Nothing "
+                "was sent twice.", "Ask whoever runs the connector to check Redis; the run is retried later.")
+    return None

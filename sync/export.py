@@ -35,6 +35,7 @@ from xero_client.errors import XeroConnectionError, XeroServerError
 
 from .explain import explain_exception, explain_xero
 from .runs import run_log
+from .stops import RUN_STOPS
 
 logger = logging.getLogger(__name__)
 Action, State = SyncRecord.Action, Link.State
@@ -184,6 +185,8 @@ def resolve_in_flight(ctx, kind: str, find: Callable[[list[Link]], dict[int, str
     creates = [link for link in links if not link.xero_id]
     try:
         found = find(creates) if creates else {}
+    except RUN_STOPS:
+        raise
     except Exception as exc:  # noqa: BLE001 - cannot look now: they stay exporting, the next run looks again
         message, hint = explain_exception(exc)
         for link in creates:

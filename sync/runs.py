@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from contextlib import contextmanager
 
-from django.core.cache import cache
-from django.db import connection as db
+from django.conf import settings
 from django.db.models import Count, F
 from django.utils import timezone
 
+from connector.locks import Lease, LockUnavailable
 from connector.models import Link, SyncRecord, SyncRun
 
 Action = SyncRecord.Action
@@ -24,37 +23,44 @@ class RunInProgress(Exception):
 
 
 @contextmanager
-def run_lock(connection_id: int, kind: str, ttl_s: int = 1800):
+def run_lock(connection_id: int, kind: str, ttl_s: float | None = None):
     """Never two runs of one kind for one connection at once.
 
-    On PostgreSQL a session advisory lock (OCA's pg_try_advisory_lock): it dies with the worker's
-    database session, so a SIGKILLed worker never leaves the kind blocked. Elsewhere an atomic
-    cache.add with a time-to-live as long as the task's hard time limit.
+    A lock of `connector.locks` (an owner token in Redis, else a row of the lock table), with a short expiry
+    renewed while the run works: only its holder frees it, and a worker killed mid-run frees it within
+    RUN_LOCK_TTL_S seconds, so the next run (or the sweeper) takes the work up.
     """
-    key = f"sync-lock:{connection_id}:{kind}"
-    if db.vendor == "postgresql":
-        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        with db.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [number])
-            if not cursor.fetchone()[0]:
-                raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
-        try:
-            yield
-        finally:
-            with db.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
-        return
-    if not cache.add(key, timezone.now().isoformat(), ttl_s):
-        raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}")
+    try:
+        lease = Lease(f"sync-run:{connection_id}:{kind}", ttl_s or settings.RUN_LOCK_TTL_S)
+    except LockUnavailable:
+        raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}") from None
     try:
         yield
     finally:
-        cache.delete(key)
+        lease.end()
 
 
 def run_start(*, connection, kind: str, direction: str, trigger: str, dry_run: bool = False) -> SyncRun:
     return SyncRun.objects.create(connection=connection, kind=kind, direction=direction, trigger=trigger,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, heartbeat_at=timezone.now())
+
+
+def run_pause(run: SyncRun, *, resume_at, why: str) -> SyncRun:
+    """Paused, not finished: its log and counts so far are kept; the same row goes on at `resume_at`."""
+    run_log_flush(run)
+    at = timezone.localtime(resume_at).strftime("%H:%M")
+    run.status, run.resume_at = SyncRun.Status.PAUSED, resume_at
+    run.message = f"Paused — continues at {at}. {why}."
+    run.save(update_fields=["status", "resume_at", "message"])
+    return run
+
+
+def run_continue(run_id: int) -> SyncRun | None:
+    """Take a paused run up again (None: it is not paused any more, another task took it up)."""
+    if not SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.PAUSED).update(
+            status=SyncRun.Status.RUNNING, resume_at=None, tasks=F("tasks") + 1, heartbeat_at=timezone.now()):
+        return None
+    return SyncRun.objects.get(pk=run_id)
 
 
 def run_log(run: SyncRun, action: str, *, link: Link | None = None, label: str = "", procore_id="", xero_id="",
@@ -86,11 +92,12 @@ def run_log_flush(run: SyncRun) -> None:
             record.link = None
     SyncRecord.objects.bulk_create(records)
     counts = Counter(COUNTERS[r.action] for r in records)
-    SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now(),
+                                             **{name: F(name) + n for name, n in counts.items()})
 
 
 def run_progress(run: SyncRun, selected: int) -> None:
-    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + selected)
+    SyncRun.objects.filter(pk=run.pk).update(total=F("total") + selected, heartbeat_at=timezone.now())
 
 
 def run_finish(run: SyncRun, *, status: str | None = None, message: str = "") -> SyncRun:

@@ -12,7 +12,8 @@ from connector.models import Connection, Kind, SyncRun
 
 from .context import SyncContext
 from .explain import explain_exception
-from .runs import RunInProgress, run_finish, run_lock, run_start
+from .runs import RunInProgress, run_continue, run_finish, run_lock, run_pause, run_start
+from .stops import PAUSES
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,12 @@ def available_kinds(scope: str | None = None) -> list[str]:
 
 
 def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
-                  record_id: str | None = None) -> SyncRun | None:
-    """Run one kind. Returns the run (None when the connection cannot sync now, or a run is going)."""
+                  record_id: str | None = None, run_id: int | None = None, drain: bool = True,
+                  busy_raises: bool = False) -> SyncRun | None:
+    """Run one kind, or go on with the paused run `run_id`. Returns the run (None when the connection cannot
+    sync now, a run is going, or the paused run was already taken up). A run that ends PAUSED carries
+    `resume_at`: the task schedules its continuation for then. Webhook events of the kind that came while it
+    ran are judged right after it (`drain`)."""
     connection = Connection.objects.get(pk=connection_id)
     if not connection.is_active:
         logger.info("Connection %s is %s; %s sync skipped", connection_id, connection.status, kind)
@@ -49,23 +54,60 @@ def sync_kind_run(*, connection_id: int, kind: str, trigger: str = SyncRun.Trigg
     if connection.parked_until and connection.parked_until > timezone.now():
         logger.info("Connection %s is parked until %s", connection_id, connection.parked_until)
         return None
-    module_name, direction = KINDS[kind]
     try:
-        with run_lock(connection_id, kind):
-            # Holding the lock means no other run of this kind is alive: one still "running" was cut off.
-            for cut in SyncRun.objects.filter(connection=connection, kind=kind, status=SyncRun.Status.RUNNING):
-                run_finish(cut, status=SyncRun.Status.FAILED,
-                           message="Interrupted (the worker stopped mid-run); a later run picked the work up.")
-            run = run_start(connection=connection, kind=kind, direction=direction, trigger=trigger, dry_run=dry_run)
-            ctx = SyncContext(connection=connection, run=run, dry_run=dry_run, record_id=record_id)
-            try:
-                importlib.import_module(module_name).run(ctx)
-            except Exception as exc:  # the whole call failed: say why, keep what was done
-                return _run_failed(run, connection, exc)
-            return run_finish(run)
+        run = _run_kind(connection, kind, trigger=trigger, dry_run=dry_run, record_id=record_id, run_id=run_id)
     except RunInProgress as exc:
+        if busy_raises:  # the webhook drain: its events wait for the running run
+            raise
         logger.info("%s", exc)
         return None
+    ended = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)  # a failed run: its events wait for the next
+    if drain and run is not None and run.status in ended and not run.dry_run:
+        from .webhooks import webhook_events_drain
+
+        webhook_events_drain(connection_id=connection_id, kind=kind)  # what arrived while it ran
+    return run
+
+
+def _run_kind(connection: Connection, kind: str, *, trigger: str, dry_run: bool, record_id: str | None,
+              run_id: int | None) -> SyncRun | None:
+    module_name, direction = KINDS[kind]
+    with run_lock(connection.pk, kind):
+        # Holding the lock means no other run of this kind is alive: one still "running" was cut off.
+        for cut in SyncRun.objects.filter(connection=connection, kind=kind, status=SyncRun.Status.RUNNING):
+            run_finish(cut, status=SyncRun.Status.FAILED,
+                       message="Interrupted (the worker stopped mid-run); a later run picked the work up.")
+        if run_id is not None:
+            run = run_continue(run_id)
+            if run is None:
+                return None
+        else:
+            run = run_start(connection=connection, kind=kind, direction=direction, trigger=trigger,
+                            dry_run=dry_run)
+        ctx = SyncContext(connection=connection, run=run, dry_run=run.dry_run, record_id=record_id)
+        try:
+            importlib.import_module(module_name).run(ctx)
+        except PAUSES as exc:
+            return _run_paused(run, connection, ctx, exc)
+        except Exception as exc:  # the whole call failed: say why, keep what was done
+            return _run_failed(run, connection, exc)
+        return run_finish(run)
+
+
+def _run_paused(run: SyncRun, connection: Connection, ctx: SyncContext, exc: Exception) -> SyncRun:
+    """The budget is spent or the task's time is up: keep the place, go on when the budget allows."""
+    from connector.pacing import BudgetExhausted
+
+    if isinstance(exc, BudgetExhausted) and exc.platform == "xero" and exc.window == "day":
+        return _run_failed(run, connection, exc)  # a day: the connection is parked, the schedule takes it up
+    for checkpoint in ctx.checkpoints:
+        checkpoint()
+    if isinstance(exc, BudgetExhausted):
+        resume_at, why = timezone.now() + timedelta(seconds=exc.retry_after), str(exc).split(";")[0]
+    else:
+        resume_at, why = timezone.now(), "The worker task's time limit was reached"
+    logger.info("Sync %s of connection %s paused until %s: %s", run.kind, connection.pk, resume_at, why)
+    return run_pause(run, resume_at=resume_at, why=why)
 
 
 def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun:
@@ -84,43 +126,19 @@ def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun
     return run_finish(run, status=SyncRun.Status.FAILED, message=message)
 
 
-def sync_scope_run(*, connection_id: int, scope: str, trigger: str) -> dict:
+def sync_scope_run(*, connection_id: int, scope: str, trigger: str, resume_kind: str | None = None,
+                   run_id: int | None = None) -> dict:
+    """Every kind of a scope in order; from `resume_kind` (going on with its paused run `run_id`) when a
+    paused scope goes on. A kind that pauses stops the scope there: the kinds after it depend on it."""
+    kinds = available_kinds(scope)
+    if resume_kind in kinds:
+        kinds = kinds[kinds.index(resume_kind):]
     results = {}
-    for kind in available_kinds(scope):
-        run = sync_kind_run(connection_id=connection_id, kind=kind, trigger=trigger)
+    for kind in kinds:
+        run = sync_kind_run(connection_id=connection_id, kind=kind, trigger=trigger,
+                            run_id=run_id if kind == resume_kind else None)
         results[kind] = run.status if run else "skipped"
+        if run and run.status == SyncRun.Status.PAUSED:
+            results["paused"] = {"kind": kind, "run": run.pk, "resume_at": run.resume_at.isoformat()}
+            break
     return results
-
-
-# What a webhook event means for the engine: resource → (kind, whether the resource id is that kind's record).
-WEBHOOK_KINDS = {
-    ("procore", "projects"): (Kind.PROJECT, True),
-    ("procore", "company vendors"): (Kind.VENDOR, True),
-    ("procore", "standard cost codes"): (Kind.COST_CODE, True),
-    ("procore", "line item types"): (Kind.COST_CODE, False),
-    ("procore", "work order contracts"): (Kind.COMMITMENT, True),
-    ("procore", "purchase order contracts"): (Kind.COMMITMENT, True),
-    ("procore", "change order packages"): (Kind.CHANGE_ORDER, True),
-    ("xero", "contact"): (Kind.VENDOR, False),
-    ("xero", "invoice"): (Kind.PAYMENT, False),
-}
-
-
-def webhook_event_process(*, event_id: int) -> str:
-    """One webhook event → the same sync a schedule runs, narrowed to the record when we can."""
-    from connector.models import WebhookEvent
-
-    event = WebhookEvent.objects.select_related("connection").get(pk=event_id)
-    if event.state != WebhookEvent.State.QUEUED:
-        return event.state
-    kind, narrow = WEBHOOK_KINDS.get((event.source, event.resource_name.lower()), (None, False))
-    if kind is None or kind not in KINDS:
-        event.state, event.message = WebhookEvent.State.IGNORED, "Not something this connector follows (yet)."
-    else:
-        run = sync_kind_run(connection_id=event.connection_id, kind=kind, trigger=SyncRun.Trigger.WEBHOOK,
-                            record_id=event.resource_id if narrow else None)
-        event.state = WebhookEvent.State.PROCESSED
-        event.message = (f"Sync run #{run.pk}: {run.get_status_display().lower()}." if run
-                         else "A sync was already running, or the connection is paused; the next run picks it up.")
-    event.save(update_fields=["state", "message"])
-    return event.state

@@ -16,7 +16,9 @@ in its own project when its link remembers it.
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -28,6 +30,7 @@ from connector.models import Kind, Link, SyncCursor, SyncRecord, SyncRun
 from .cursors import now, procore_window
 from .explain import explain_exception
 from .runs import run_log
+from .stops import PAUSES, RUN_STOPS
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
@@ -54,6 +57,9 @@ class Window:
     held: set = field(default_factory=set)  # projects whose window stays open
     pending: dict = field(default_factory=dict)  # (project id, list) → {record ids}
     run: object = None  # where a record that cannot be judged is logged
+    finished: set = field(default_factory=set)  # read by an earlier task of this run: their cursors stay
+    done: list = field(default_factory=list)  # projects this task finished: a checkpoint moves their cursors
+    current: str | None = None
 
     @classmethod
     def open(cls, ctx, kind: str, projects: list[str]) -> Window:
@@ -72,9 +78,14 @@ class Window:
                 projects = [remembered]
         window = cls(ctx.connection, kind, until, projects, since, full, record_id=ctx.record_id,
                      narrowed=bool(ctx.record_id) or ctx.dry_run, run=ctx.run)
-        if not full and not ctx.record_id:
+        # A run going on in a later task: the projects its earlier tasks finished are read since then only.
+        resumed = ctx.run.tasks > 1
+        if (not full or resumed) and not ctx.record_id:
             window.pending = owed(ctx.connection, kind)
-            window.full = None in window.pending  # an owed record of unknown place: read everything
+            window.full = full or None in window.pending  # an owed record of unknown place: read everything
+        if resumed:  # the projects an earlier task of this run finished: only what they still owe is read
+            window.finished = {p for p in projects if since[p] and since[p] >= ctx.run.started_at}
+        ctx.checkpoints.append(window.checkpoint)
         return window
 
     def query(self, project_id) -> dict:
@@ -90,12 +101,17 @@ class Window:
 
         With records owed an answer, one whole read (a project's list fits a page) costs fewer calls than the
         changes plus the owed ones by id; what it brings beyond those is dropped, as if never read."""
+        if self.current is not None and self.current != str(project_id):
+            self.done.append(self.current)  # a project is read, judged and exported before the next is read
+        self.current = str(project_id)
         owed_ids = self.pending.get((str(project_id), list_name), set())
-        query = self.query(project_id)
-        if owed_ids and "filters[updated_at]" in query:
-            start = datetime.fromisoformat(query["filters[updated_at]"].split("...")[0])
-            return [r for r in list_fn({}) if str(r["id"]) in owed_ids or _changed_since(r, start)]
-        records = {str(r["id"]): r for r in list_fn(query)}
+        records = {}
+        if str(project_id) not in self.finished:
+            query = self.query(project_id)
+            if owed_ids and "filters[updated_at]" in query:
+                start = datetime.fromisoformat(query["filters[updated_at]"].split("...")[0])
+                return [r for r in list_fn({}) if str(r["id"]) in owed_ids or _changed_since(r, start)]
+            records = {str(r["id"]): r for r in list_fn(query)}
         missing = sorted(owed_ids - records.keys())
         for start in range(0, len(missing), ID_CHUNK):
             chunk = [_id(i) for i in missing[start:start + ID_CHUNK]]
@@ -106,45 +122,104 @@ class Window:
     def judge(self, project_id, records: list[dict], judge: Callable[[dict], object],
               label: Callable[[dict], str]) -> list:
         """What `judge` makes of each record read (falsy results dropped), the bookkeeping of COMMIT_EVERY
-        records in one commit (judging only reads meanwhile: nothing is sent). A record that fails undoes only its own
-        writes, is logged with its reason, and keeps its project's window open."""
+        records in one commit. A record that fails undoes only its own writes of that step, is logged with its
+        reason, and keeps its project's window open.
+
+        No remote call happens inside a transaction (it would hold SQLite's write lock through an HTTP call or
+        a wait for the rate budget): a judge that must read more of a record (a commitment's lines) is a
+        generator that yields the read — `lines = (yield lambda: client.read(...))` — and the batch's reads
+        are made between its commits, then each judge goes on with its answer."""
         out = []
         if self.record_id:
             records = [record for record in records if str(record["id"]) == str(self.record_id)]
-        # Some records' judging reads (a commitment's lines): a commit every few dozen keeps the database
-        # lock short for the web app (SQLite) while saving most of one commit per record.
         for start in range(0, len(records), COMMIT_EVERY):
-            with transaction.atomic():
-                for record in records[start:start + COMMIT_EVERY]:
+            steps = [(record, lambda record=record: _begin(judge, record))
+                     for record in records[start:start + COMMIT_EVERY]]
+            while steps:
+                reads = []
+                with transaction.atomic():
+                    for record, advance in steps:
+                        self._step(project_id, record, label, advance, out, reads)
+                steps = []
+                for record, generator, read in reads:  # outside any transaction
                     try:
-                        with transaction.atomic():
-                            result = judge(record)
+                        answer = read()
+                    except RUN_STOPS:
+                        raise
                     except Exception as exc:  # one record: log it, the run goes on, the window stays open
-                        self.hold(project_id)
-                        message, hint = explain_exception(exc)
-                        run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"],
-                                message=message, hint=hint)
+                        generator.close()
+                        self._failed(project_id, record, label, exc)
                         continue
-                    if result:
-                        out.append(result)
+                    steps.append((record, lambda g=generator, a=answer: _resume(g, a)))
         return out
+
+    def _step(self, project_id, record, label, advance, out: list, reads: list) -> None:
+        try:
+            with transaction.atomic():
+                result, read = advance()
+        except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+            raise
+        except Exception as exc:  # one record: log it, the run goes on, the window stays open
+            self._failed(project_id, record, label, exc)
+            return
+        if read is not None:
+            reads.append((record, *read))
+        elif result:
+            out.append(result)
+
+    def _failed(self, project_id, record, label, exc) -> None:
+        self.hold(project_id)
+        message, hint = explain_exception(exc)
+        run_log(self.run, Action.FAILED, label=label(record), procore_id=record["id"], message=message, hint=hint)
 
     def hold(self, project_id) -> None:
         """A record of this project could not be read or judged: the next run reads its window again."""
         self.held.add(str(project_id))
 
+    @contextmanager
+    def sending_before_a_pause(self, send: Callable[[], None]):
+        """Reading stops at the rate budget or the time limit: what was judged is sent before the run pauses,
+        so the next task does not read and judge it again (it would cost the budget that just ran out)."""
+        try:
+            yield
+        except PAUSES:
+            send()
+            raise
+
+    def checkpoint(self) -> None:
+        """The run stops before its end (rate budget, time limit): keep what the finished projects read.
+        Records judged there but not sent yet are ready or exporting, so the next task reads them by id."""
+        self._save(self.done, whole=False)
+
     def close(self) -> None:
+        self._save(self.projects, whole=self.full)
+
+    def _save(self, projects, *, whole: bool) -> None:
         if self.narrowed:
             return
         moment = self.until.isoformat()
         with transaction.atomic():
-            for project_id in self.projects:
-                if project_id not in self.held:
+            for project_id in projects:
+                if project_id not in self.held and project_id not in self.finished:
                     SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind,
                                                         source=PROJECT + project_id, defaults={"value": moment})
-            if self.full and not self.held:
+            if whole and not self.held:
                 SyncCursor.objects.update_or_create(connection=self.connection, kind=self.kind, source=FULL,
                                                     defaults={"value": moment})
+
+
+def _begin(judge, record):
+    """(result, None) when the judge is done; (None, (generator, read)) when it waits for a remote read."""
+    result = judge(record)
+    return _resume(result, None) if inspect.isgenerator(result) else (result, None)
+
+
+def _resume(generator, answer):
+    try:
+        read = generator.send(answer)
+    except StopIteration as done:
+        return done.value, None
+    return None, (generator, read)
 
 
 def _changed_since(record: dict, start: datetime) -> bool:

@@ -19,7 +19,15 @@ from xero_python.exceptions import AccessTokenExpiredError
 from xero_python.identity import IdentityApi
 
 from . import sdk
-from .errors import ElementResult, XeroAuthError, XeroError, XeroRateLimited, XeroValidationError, from_sdk
+from .errors import (
+    ElementResult,
+    XeroAuthError,
+    XeroError,
+    XeroRateLimited,
+    XeroValidationError,
+    from_sdk,
+    from_xero,
+)
 
 MAX_BATCH = 50
 UNITDP_KINDS = {"items", "invoices", "credit_notes", "bank_transactions"}
@@ -142,10 +150,16 @@ class XeroClient:
                 error: XeroError = XeroAuthError("the access token expired before the call")
                 self._after({})
             except ValueError as exc:  # e.g. an enum value newer than the SDK (#6)
+                self._after({})
                 raise XeroError(f"unreadable Xero response: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - every SDK/urllib3 error is mapped here
-                error = from_sdk(exc)
                 self._after(getattr(exc, "headers", None) or {})
+                if not from_xero(exc):  # raised into the call from outside (the worker's time limit): not ours
+                    raise
+                error = from_sdk(exc)
+            except BaseException:
+                self._after({})
+                raise
             else:
                 self._after(headers)
                 return data

@@ -94,6 +94,12 @@ def _header(exc, name: str) -> str | None:
     return None
 
 
+def from_xero(exc: Exception) -> bool:
+    """False for what the worker raises into a call from outside (Celery's soft time limit): not an answer
+    of Xero nor a network error, so it must reach the run as it is."""
+    return not type(exc).__module__.startswith(("billiard", "celery"))
+
+
 def from_sdk(exc: Exception) -> XeroError:
     """Translate an xero-python / urllib3 exception into our family."""
     import urllib3

@@ -25,15 +25,18 @@ class SyncRunAdmin(ConnectionScoped, RunPagesMixin, admin.ModelAdmin):
                     "failed", "total", "finished_at")
     list_filter = ("status", "kind", "trigger", "dry_run", "connection")
     readonly_fields = ("connection", "kind", "direction", "trigger", "dry_run", "status", "message", "started_at",
-                       "finished_at", "created", "updated", "linked", "skipped", "failed", "total")
+                       "resume_at", "tasks", "finished_at", "created", "updated", "linked", "skipped", "failed",
+                       "total")
     inlines = [SyncRecordInline]
     date_hierarchy = "started_at"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
-        colour = {"failed": "#c62828", "partial": "#ef6c00", "succeeded": "#2e7d32", "parked": "#6a1b9a"}
-        return format_html('<strong style="color:{}">{}</strong>', colour.get(obj.status, "#333"),
-                           obj.get_status_display())
+        colour = {"failed": "#c62828", "partial": "#ef6c00", "succeeded": "#2e7d32", "parked": "#6a1b9a",
+                  "paused": "#1565c0"}
+        # A paused run says when it goes on ("Paused — continues at 14:05. Procore's hourly call limit…").
+        words = obj.message.split(". ")[0] if obj.status == SyncRun.Status.PAUSED else obj.get_status_display()
+        return format_html('<strong style="color:{}">{}</strong>', colour.get(obj.status, "#333"), words)
 
 
 @admin.register(SyncRecord)

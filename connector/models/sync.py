@@ -169,6 +169,7 @@ class SyncRun(models.Model):
         PARTIAL = "partial", "Finished with failures"
         FAILED = "failed", "Failed"
         PARKED = "parked", "Paused (rate limit)"
+        PAUSED = "paused", "Paused — continues by itself"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -185,6 +186,11 @@ class SyncRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0, help_text="Records selected so far (progress).")
+    # A run stopped by the rate budget or the task's time limit goes on in a later task, in this same row.
+    resume_at = models.DateTimeField(null=True, blank=True, help_text="When a paused run goes on.")
+    tasks = models.PositiveIntegerField(default=1, help_text="Worker tasks this run has taken so far.")
+    # Touched while the run works: a "running" run whose heartbeat is old lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "connector"

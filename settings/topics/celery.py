@@ -5,6 +5,17 @@ Docs: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 
 from ..env import VAR_DIR, env
 
+# A sync run that hangs must not hold a worker forever: the soft limit raises inside the task
+# so it can log and save its cursor, the hard limit kills it.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-time-limit
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+# A run's lock expires this long after its worker stopped renewing it (renewed every third of it while the
+# run works): a SIGKILLed worker leaves its kind blocked for at most this long.
+RUN_LOCK_TTL_S = env.int("RUN_LOCK_TTL_S", default=120)
+# A paused run still waiting this long after its time lost its continuation: the sweeper queues it again.
+SWEEP_LATE_S = env.int("SWEEP_LATE_S", default=300)
+
 # Embedded default: Celery's filesystem transport, so `make run` needs no broker server.
 # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.filesystem.html
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -22,10 +33,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control),  # pidbox/broadcast files, else written to ./control
     }
 else:
-    # Redis redelivers an unacked task only after this; longer than the hard time limit so a
-    # slow task is not run twice while it is still running.
+    # Redis redelivers an unacked task only after this: just past the hard time limit, so a task is not
+    # run twice while it is still running, and one its worker lost comes back within minutes of its limit
+    # (the sweeper continues the run itself sooner). A redelivered continuation takes its run up only once.
     # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 120}
 
 # Results go to the database (django-celery-results) unless a backend URL is given.
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#result-backend
@@ -49,11 +61,6 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 
-# A sync run that hangs must not hold a worker forever: the soft limit raises inside the task
-# so it can log and save its cursor, the hard limit kills it.
-# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-time-limit
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 
 # Sync tasks are idempotent (the database, not the broker, records what is done), so
 # acknowledge after running and requeue when a worker dies mid-task.

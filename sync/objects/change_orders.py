@@ -161,21 +161,26 @@ def run(ctx) -> None:
         connection=ctx.connection, kind=Kind.COST_CODE, state=State.SYNCED).exclude(xero_id="")}
     items = {}
     due = []
-    for project_id in window.projects:
-        packages = window.read(lambda q, p=int(project_id): ctx.procore.change_order_packages(p, query=q),
-                               project_id, "packages")
-        if packages:
-            run_progress(ctx.run, len(packages))
-        known = records_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
-        due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
-            ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"])),
-            projects.get(str(p), ""), items, cost_items),
-            label=lambda package: str(package.get("number") or ""))
-    by_po = defaultdict(list)
-    for one in due:
-        by_po[one.commitment.xero_id].append(one)
-    if by_po:
-        _write_pos(ctx, by_po, window)
+
+    def send():
+        by_po = defaultdict(list)
+        for one in due:
+            by_po[one.commitment.xero_id].append(one)
+        if by_po:
+            _write_pos(ctx, by_po, window)
+
+    with window.sending_before_a_pause(send):
+        for project_id in window.projects:
+            packages = window.read(lambda q, p=int(project_id): ctx.procore.change_order_packages(p, query=q),
+                                   project_id, "packages")
+            if packages:
+                run_progress(ctx.run, len(packages))
+            known = records_by_procore_id(ctx.connection, KIND, [package["id"] for package in packages])
+            due += window.judge(project_id, packages, lambda package, p=int(project_id): _judge(
+                ctx, p, package, commitments.get(str(package.get("contract_id"))), known.get(str(package["id"])),
+                projects.get(str(p), ""), items, cost_items),
+                label=lambda package: str(package.get("number") or ""))
+    send()
     window.close()
 
 
@@ -192,8 +197,8 @@ def _judge(ctx, project_id, package: dict, commitment: Link | None, existing: Li
     if commitment.pk not in items:
         items[commitment.pk] = commitment_lines([commitment.pk]).get(commitment.pk, {})
     # Procore lists packages without their lines: the package's own page has them (one call, only now).
-    lines = ctx.procore.change_order_package(project_id, package["id"], package.get("contract_id")).get(
-        "line_items") or []
+    lines = (yield lambda: ctx.procore.change_order_package(project_id, package["id"], package.get("contract_id"))
+             ).get("line_items") or []
     changes = summed_changes(lines, lambda line: commitment_line(line, items[commitment.pk], cost_items))
     problem = changes_problem(changes, items[commitment.pk])
     if problem:

@@ -40,6 +40,7 @@ from ..explain import explain_exception
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
+from ..stops import RUN_STOPS
 from ..windows import Window, synced_projects
 
 KIND = Kind.COMMITMENT
@@ -210,22 +211,27 @@ def run(ctx) -> None:
     prereq = _prerequisites(ctx)
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     creates, edits = [], []
-    for project_id in window.projects:
-        for kind in KINDS:
-            contracts = window.read(lambda q, k=kind, p=int(project_id): ctx.procore.commitments(k, p, q),
-                                    project_id, kind)
-            if contracts:
-                run_progress(ctx.run, len(contracts))
-            known = records_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
-            judged = window.judge(project_id, contracts, lambda contract, k=kind, p=int(project_id): _judge(
-                ctx, k, p, contract, prereq, known.get(str(contract["id"]))),
-                label=lambda contract: contract.get("number") or "")
-            edits += [c for c in judged if isinstance(c, _Edit)]
-            creates += [c for c in judged if not isinstance(c, _Edit)]
-    export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=creates,
-           dry_run=ctx.dry_run, on_written=_remember_lines)
-    for start in range(0, len(edits), BATCH):
-        _export_edits(ctx, edits[start:start + BATCH], window)
+
+    def send():
+        export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=creates,
+               dry_run=ctx.dry_run, on_written=_remember_lines)
+        for start in range(0, len(edits), BATCH):
+            _export_edits(ctx, edits[start:start + BATCH], window)
+
+    with window.sending_before_a_pause(send):
+        for project_id in window.projects:
+            for kind in KINDS:
+                contracts = window.read(lambda q, k=kind, p=int(project_id): ctx.procore.commitments(k, p, q),
+                                        project_id, kind)
+                if contracts:
+                    run_progress(ctx.run, len(contracts))
+                known = records_by_procore_id(ctx.connection, KIND, [contract["id"] for contract in contracts])
+                judged = window.judge(project_id, contracts, lambda contract, k=kind, p=int(project_id): _judge(
+                    ctx, k, p, contract, prereq, known.get(str(contract["id"]))),
+                    label=lambda contract: contract.get("number") or "")
+                edits += [c for c in judged if isinstance(c, _Edit)]
+                creates += [c for c in judged if not isinstance(c, _Edit)]
+    send()
     window.close()
 
 
@@ -254,8 +260,8 @@ def _judge(ctx, kind: str, project_id, contract: dict, prereq: dict, existing: L
     link = admit(ctx, KIND, item, existing)
     if link is None or ctx.dry_run:
         return None
-    # Only now are its lines worth a call: it may be written in this run.
-    lines = ctx.procore.commitment(kind, project_id, contract["id"]).get("line_items") or []
+    # Only now are its lines worth a call: it may be written in this run. Read between commits (Window.judge).
+    lines = (yield lambda: ctx.procore.commitment(kind, project_id, contract["id"])).get("line_items") or []
     problem = lines_problem(lines, prereq["items"])
     if problem:
         if link.state == State.SYNCED:
@@ -300,6 +306,8 @@ def _export_edits(ctx, edits: list[_Edit], window) -> None:
                     if isinstance(po, Exception):
                         raise po
                     candidate = _updated(ctx, po, edit)
+                except RUN_STOPS:
+                    raise
                 except Exception as exc:  # one record: log it, the run goes on, the window stays open
                     window.hold(edit.link.project_id)
                     message, hint = explain_exception(exc)

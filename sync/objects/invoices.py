@@ -168,20 +168,21 @@ def run(ctx) -> None:
         connection=ctx.connection, kind=Kind.PROJECT, state=State.SYNCED)}
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     candidates = []
-    for project_id in window.projects:
-        requisitions = window.read(lambda q, p=int(project_id): ctx.procore.requisitions(p, query=q), project_id,
-                                   "requisitions")
-        if requisitions:
-            run_progress(ctx.run, len(requisitions))
-        known = records_by_procore_id(ctx.connection, KIND, [requisition["id"] for requisition in requisitions])
-        candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
-            ctx, p, requisition, commitments, lines, vendors, projects.get(str(p), ""),
-            known.get(str(requisition["id"]))),
-            label=lambda requisition: str(requisition.get("invoice_number") or ""))
-        if len(candidates) >= EXPORT_EVERY:  # whole batches only: a part batch would cost a call of its own
-            whole = len(candidates) - len(candidates) % BATCH
-            _export(ctx, candidates[:whole])
-            candidates = candidates[whole:]
+    with window.sending_before_a_pause(lambda: _export(ctx, candidates)):
+        for project_id in window.projects:
+            requisitions = window.read(lambda q, p=int(project_id): ctx.procore.requisitions(p, query=q),
+                                       project_id, "requisitions")
+            if requisitions:
+                run_progress(ctx.run, len(requisitions))
+            known = records_by_procore_id(ctx.connection, KIND, [r["id"] for r in requisitions])
+            candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
+                ctx, p, requisition, commitments, lines, vendors, projects.get(str(p), ""),
+                known.get(str(requisition["id"]))),
+                label=lambda requisition: str(requisition.get("invoice_number") or ""))
+            if len(candidates) >= EXPORT_EVERY:  # whole batches only: a part batch would cost a call of its own
+                whole = len(candidates) - len(candidates) % BATCH
+                _export(ctx, candidates[:whole])
+                candidates = candidates[whole:]
     _export(ctx, candidates)
     window.close()
 

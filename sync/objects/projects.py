@@ -29,6 +29,7 @@ from connector.services.records import (
 from ..cursors import cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
 from ..runs import run_log, run_progress
+from ..stops import RUN_STOPS
 from ..tracking import project_category
 
 KIND = Kind.PROJECT
@@ -139,6 +140,8 @@ def _move(ctx, link: Link, to: str, message: str, **fields) -> None:
 def _update_option(ctx, category, link, *, message: str, name: str | None = None, status: str | None = None) -> bool:
     try:
         ctx.xero.update_tracking_option(category.tracking_category_id, link.xero_id, name=name, status=status)
+    except RUN_STOPS:
+        raise
     except Exception as exc:  # one record: log it, the run goes on
         text, hint = explain_exception(exc)
         run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
@@ -171,6 +174,8 @@ def _export_ready(ctx, category, options: dict) -> None:
             continue
         try:
             option = ctx.xero.create_tracking_option(category.tracking_category_id, link.label, idempotency_key=key)
+        except RUN_STOPS:  # left exporting: the next task finds the option by the name sent
+            raise
         except Exception as exc:
             text, hint = explain_exception(exc)
             if getattr(exc, "status", None) == 400 or type(exc).__name__ == "XeroValidationError":
@@ -204,6 +209,8 @@ def _stamp_pending(ctx) -> None:
     try:
         result = ctx.procore.sync_projects([{"id": int(link.procore_id), "origin_id": link.engine_data["stamp"]}
                                             for link in pending])
+    except RUN_STOPS:
+        raise
     except Exception as exc:  # kept pending: the next run stamps them
         text, hint = explain_exception(exc)
         for link in pending:

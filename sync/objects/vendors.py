@@ -41,6 +41,7 @@ from ..cursors import OVERLAP, cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
 from ..export import Candidate, export, resolve_in_flight
 from ..runs import run_log, run_progress
+from ..stops import RUN_STOPS
 
 KIND = Kind.VENDOR
 State, Action = Link.State, SyncRecord.Action
@@ -288,6 +289,8 @@ def _procore_write(ctx, todo: list[tuple[Link, dict]], action: str, message: str
         chunk = todo[start:start + CHUNK]
         try:
             result = ctx.procore.sync_vendors([item for _, item in chunk])
+        except RUN_STOPS:
+            raise
         except Exception as exc:  # the call failed as a whole: links keep their state, the run goes on
             text, hint = explain_exception(exc)
             for link, _ in chunk:
@@ -422,6 +425,8 @@ def _stamp_origin(ctx) -> None:
         return
     try:
         result = ctx.procore.sync_vendors([item for _, item in todo])
+    except RUN_STOPS:
+        raise
     except Exception as exc:  # retried on the next run: the link already holds both ids
         text, hint = explain_exception(exc)
         run_log(ctx.run, Action.SKIPPED, message=f"Could not record the Xero ids in Procore yet: {text}",

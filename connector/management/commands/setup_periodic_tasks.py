@@ -24,4 +24,16 @@ class Command(BaseCommand):
                 "description": "Proves that beat schedules and a worker runs (Admin → Worker heartbeats).",
             },
         )
+        every_two_minutes, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.update_or_create(
+            name="Stranded runs",
+            defaults={
+                "task": "sync.sweep",
+                "interval": every_two_minutes,
+                "kwargs": "{}",
+                "enabled": True,
+                "description": "Continues runs whose worker stopped mid-run, and paused runs whose continuation "
+                               "was lost.",
+            },
+        )
         self.stdout.write("Periodic tasks are set up.")

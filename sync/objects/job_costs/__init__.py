@@ -19,19 +19,15 @@ origin_id is unique per company), each line "<Xero document id>:<line id or posi
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from connector.models import Kind, Link
 from connector.services.project_settings import job_cost_projects
 
 from ...cursors import cursor_get, cursor_set
 from ...runs import run_progress
 from ...spend import SOURCES, SpendDocument, spend_pages
-from ...windows import COMMIT_EVERY
 from ..invoices import target_from_url
 from .importer import Importer
 from .mapper import ProjectCodes, cost_origin, line_key, map_lines  # noqa: F401 - the kind's mapper, for callers
-from .writer import chunks
 
 KIND = Kind.JOB_COST
 State = Link.State
@@ -50,12 +46,11 @@ def run(ctx) -> None:
         for documents in spend_pages(ctx.xero, source, since):
             run_progress(ctx.run, len(documents))
             importer.prefetch(documents)
-            # Intents committed a few dozen at a time (some reads happen meanwhile: keep the lock short), all
-            # before any of them is sent: a full project batch goes after the page.
-            for chunk in chunks(documents, COMMIT_EVERY):
-                with transaction.atomic():
-                    for doc in chunk:
-                        importer.follow(doc)
+            # Intents are stored before any of them is sent (a full project batch goes after the page). No
+            # transaction around them: following a document may read a project's cost codes or remove a
+            # direct cost in Procore, and no remote call may hold the database's write lock.
+            for doc in documents:
+                importer.follow(doc)
             importer.flush(full_only=True)
             changed = [d.updated for d in documents if d.updated]
             if changed and not ctx.dry_run:

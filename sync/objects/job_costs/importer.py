@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from connector.models import Kind, Link, SyncRecord, SyncRun
@@ -89,9 +88,8 @@ class Importer:
                .order_by("pk").values_list("pk", flat=True) if pk not in self.touched]
         for chunk in chunks(pks, COMMIT_EVERY):  # each link carries its document's copy: a few dozen at a time
             found = Link.objects.in_bulk(chunk)
-            with transaction.atomic():
-                for link in (found[pk] for pk in chunk if pk in found):
-                    self._retry(link)
+            for link in (found[pk] for pk in chunk if pk in found):  # no transaction: a retry may call Procore
+                self._retry(link)
             self.flush(full_only=True)
 
     def remove_ours(self) -> None:

@@ -30,3 +30,22 @@ def test_the_record_page_tells_its_decision_history(client):
 
     listing = client.get("/admin/connector/decision/").content.decode()
     assert listing.count("SC-0042 Framing") == 3
+
+
+def test_a_paused_run_says_in_the_list_when_it_goes_on(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connector.models import SyncRun
+    from sync.runs import run_pause
+
+    run = SyncRun.objects.create(connection=ConnectionFactory(), kind=Kind.COMMITMENT, direction="export",
+                                 trigger="schedule")
+    at = timezone.now() + timedelta(minutes=40)
+    run_pause(run, resume_at=at, why="Procore's hourly call limit is used up for now")
+    client.force_login(UserFactory(role="Accountant"))
+    page = client.get("/admin/connector/syncrun/").content.decode()
+    assert f"Paused — continues at {timezone.localtime(at):%H:%M}" in page
+    detail = client.get(f"/admin/connector/syncrun/{run.pk}/change/").content.decode()
+    assert "hourly call limit is used up for now" in detail and "Worker tasks this run has taken" not in page

@@ -42,7 +42,12 @@ def test_procore_duplicate_delivery_is_processed_once(client, django_capture_on_
     assert len(queued) == 1, "one task queued for three deliveries of one event"
     event = WebhookEvent.objects.get()
     assert (event.resource_name, event.resource_id, event.event_type) == ("Projects", "77", "update")
-    assert event.state == WebhookEvent.State.PROCESSED  # the queued task ran (eager in tests) once
+    # The queued task ran (eager in tests) once: one run, which fails here (the factory's connection holds no
+    # tokens), so the event is not marked processed: it waits until a run has judged its record.
+    from connector.models import SyncRun
+
+    assert SyncRun.objects.filter(connection=connection).count() == 1
+    assert event.state == WebhookEvent.State.QUEUED and "failed; judged again" in event.message
 
 
 def sign(body: bytes, key: str) -> str:

@@ -1,0 +1,183 @@
+"""A run stopped by the rate budget or the task's time limit goes on by itself, in the same run, to the end."""
+
+from collections import Counter
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+
+from connector import pacing
+from connector.models import Kind, Link, SyncRun
+from sync import tasks
+from tests.sync.objects.test_commitments import financial_prerequisites, purchase_orders, set_settings
+
+State = Link.State
+
+
+class HandClock(pacing.Clock):
+    """The budget's time: moves only when the test says (or when a caller sleeps)."""
+
+    def __init__(self):
+        self.value = 1_900_000_000.0
+
+    def now(self):
+        return self.value
+
+    def sleep(self, seconds):
+        self.value += seconds
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """The broker: continuations queued with their eta, run when the test lets time pass."""
+    queued = []
+    monkeypatch.setattr(tasks.sync_kind_task, "apply_async",
+                        lambda args, kwargs, eta: queued.append((args, kwargs, eta)))
+    return queued
+
+
+@pytest.fixture
+def prerequisites(connection, procore_sandbox, xero_sandbox):
+    financial_prerequisites(connection, procore_sandbox)
+    set_settings(connection, approve_commitments=False, po_status="AUTHORISED")
+    return connection
+
+
+@pytest.mark.django_db
+def test_a_run_whose_hourly_budget_runs_out_goes_on_by_itself_and_ends_with_everything_sent_once(
+        prerequisites, xero_sandbox, settings, queue):
+    connection = prerequisites
+    clock = HandClock()
+    old = pacing.use_clock(clock)
+    try:
+        # An hour's budget too small for the run (the benchmark company's day one at Procore's real limit,
+        # in miniature), and no waiting: the run pauses at once when it is spent.
+        settings.PROCORE_CALLS_PER_HOUR, settings.PROCORE_CALLS_PER_10S = 5, 1000
+        settings.RATE_BUDGET_MAX_WAIT_S = 0
+        tasks.sync_kind_task(connection.pk, Kind.COMMITMENT, "schedule")
+        run = SyncRun.objects.get(connection=connection, kind=Kind.COMMITMENT)
+        assert run.status == SyncRun.Status.PAUSED and len(queue) == 1
+        assert run.message.startswith("Paused — continues at ") and "Procore's hourly call limit" in run.message
+        assert queue[0][2] == run.resume_at > timezone.now()
+        for _ in range(30):  # the broker hands each continuation over at its time
+            if not queue:
+                break
+            args, kwargs, eta = queue.pop(0)
+            clock.value += (eta - timezone.now()).total_seconds() + 1
+            tasks.sync_kind_task(*args, **kwargs)
+    finally:
+        pacing.use_clock(old)
+
+    run = SyncRun.objects.get(connection=connection, kind=Kind.COMMITMENT)  # one run the accountant sees
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert run.tasks > 2 and run.finished_at and not queue
+    numbers = Counter(po["PurchaseOrderNumber"] for po in purchase_orders(xero_sandbox, connection))
+    assert sorted(numbers) == ["PO-0002", "SC-0001", "SC-0008"] and set(numbers.values()) == {1}
+    links = Link.objects.filter(connection=connection, kind=Kind.COMMITMENT)
+    assert not links.filter(state__in=[State.READY, State.EXPORTING]).exists()
+    assert links.filter(state=State.SYNCED).count() == 3 and run.created == 3
+
+
+@pytest.mark.django_db
+def test_the_soft_time_limit_pauses_the_run_which_goes_on_at_once(prerequisites, xero_sandbox, queue, monkeypatch):
+    connection = prerequisites
+    from sync.objects import commitments
+
+    real, calls = commitments._judge, []
+
+    def judge_until_the_time_limit(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SoftTimeLimitExceeded()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commitments, "_judge", judge_until_the_time_limit)
+    tasks.sync_kind_task(connection.pk, Kind.COMMITMENT, "schedule")
+    run = SyncRun.objects.get(connection=connection, kind=Kind.COMMITMENT)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message
+    args, kwargs, eta = queue.pop(0)
+    assert eta <= timezone.now()
+    tasks.sync_kind_task(*args, **kwargs)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and run.tasks == 2 and run.created == 3
+    numbers = Counter(po["PurchaseOrderNumber"] for po in purchase_orders(xero_sandbox, connection))
+    assert set(numbers.values()) == {1} and len(numbers) == 3
+
+
+@pytest.mark.django_db
+def test_an_outage_of_redis_stops_the_run_and_says_so_not_blaming_the_record_or_the_other_system(
+        prerequisites, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from connector.models import SyncRecord
+    from sync.objects import commitments
+
+    def judge(*args, **kwargs):
+        raise RedisDown("Error 111 connecting to localhost:6379. Connection refused.")
+
+    monkeypatch.setattr(commitments, "_judge", judge)
+    tasks.sync_kind_task(prerequisites.pk, Kind.COMMITMENT, "schedule")
+    run = SyncRun.objects.get(connection=prerequisites, kind=Kind.COMMITMENT)
+    assert run.status == SyncRun.Status.FAILED and "Redis server" in run.message
+    assert "Could not reach the other system" not in run.message
+    assert not SyncRecord.objects.filter(run=run, action=SyncRecord.Action.FAILED).exists()
+
+
+def test_the_database_failing_is_said_in_words():
+    from django.db import OperationalError
+
+    from sync.explain import explain_exception
+
+    message, hint = explain_exception(OperationalError("database is locked"))
+    assert "connector's own database" in message and "database" in hint
+
+
+@pytest.mark.django_db
+def test_the_time_limit_inside_a_xero_call_pauses_the_run_and_frees_the_calls_place(connection, xero_sandbox,
+                                                                                     monkeypatch, queue):
+    """The soft time limit arrives while a call is on the wire: the run pauses (it is not a Xero error) and the
+    call's place in the budget is given back at once."""
+    import urllib3
+
+    from connector.pacing import Pacer
+
+    ended = []
+    real_after = Pacer.after_response
+    monkeypatch.setattr(Pacer, "after_response", lambda self, headers: (ended.append(headers),
+                                                                       real_after(self, headers)))
+
+    def cut(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(urllib3.PoolManager, "urlopen", cut)
+    tasks.sync_kind_task(connection.pk, Kind.COST_CODE, "schedule")
+    run = SyncRun.objects.get(connection=connection, kind=Kind.COST_CODE)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message, run.message
+    assert ended and ended[-1] == {} and len(queue) == 1
+
+
+@pytest.mark.django_db
+def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch):
+    """The company scope pauses at projects: the kinds before it are not run again, the ones after it wait."""
+    from connector.pacing import BudgetExhausted
+    from sync.objects import projects
+
+    queued = []
+    monkeypatch.setattr(tasks.sync_scope_task, "apply_async", lambda args, kwargs, eta: queued.append((args, kwargs)))
+    real, calls = projects.run, []
+
+    def run_until_the_budget_is_spent(ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise BudgetExhausted(f"procore:{connection.procore_company_id}", 30, "10 seconds")
+        return real(ctx)
+
+    monkeypatch.setattr(projects, "run", run_until_the_budget_is_spent)
+    first = tasks.sync_scope_task(connection.pk, "company", "schedule")
+    assert first[Kind.COST_CODE] in ("succeeded", "partial") and first[Kind.PROJECT] == "paused"
+    assert Kind.VENDOR not in first and queued[0][1]["resume_kind"] == Kind.PROJECT
+    args, kwargs = queued.pop(0)
+    second = tasks.sync_scope_task(*args, **kwargs)
+    assert Kind.COST_CODE not in second and second[Kind.PROJECT] == "succeeded" and Kind.VENDOR in second
+    project_run = SyncRun.objects.get(connection=connection, kind=Kind.PROJECT)
+    assert project_run.tasks == 2 and SyncRun.objects.filter(connection=connection, kind=Kind.COST_CODE).count() == 1
