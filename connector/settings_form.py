@@ -74,6 +74,16 @@ class ConnectionSettingsForm(forms.ModelForm):
                                   f"in {self.connection.xero_country or 'another country'}.")
         return value
 
+    def clean(self):
+        cleaned = super().clean()
+        # Xero needs an account on every line of an approved bill (Xero's line items page); items carry it only
+        # when they were made with a purchase account.
+        if (cleaned.get("bill_status") == ConnectionSettings.DocumentStatus.AUTHORISED
+                and not cleaned.get("purchase_account_code")):
+            self.add_error("bill_status", "Approved bills need an account on every line: choose a default "
+                                          "purchase account first (Xero refuses an approved bill without one).")
+        return cleaned
+
     def save(self, commit=True):
         from .services.settings import connection_settings_apply
 

@@ -24,6 +24,7 @@ from connector.models import Kind, Link, SyncRecord
 from connector.services.records import record_update, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
+from ..ledger import Dating, dating, day_words
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
@@ -139,15 +140,26 @@ def bill_lines(requisition: dict, items: dict[str, str], tracking: list, *, acco
     return out
 
 
-def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, status: str, tax_type: str = "") -> dict:
-    billed = requisition.get("billing_date") or (requisition.get("created_at") or "")[:10] or date.today().isoformat()
-    due = requisition.get("payment_date") or (date.fromisoformat(billed) + timedelta(days=DUE_DAYS)).isoformat()
+def billed_on(requisition: dict) -> date:
+    return date.fromisoformat((requisition.get("billing_date") or (requisition.get("created_at") or "")[:10]
+                               or date.today().isoformat())[:10])
+
+
+def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, status: str, tax_type: str = "",
+                 dated: Dating | None = None) -> dict:
+    """`dated`: the date against Xero's lock dates; a bill moved to the first open day says its Procore date on
+    its first line (a bill's Reference is its number in Xero: `Reference` itself is for sales invoices only)."""
+    day = dated.date if dated else billed_on(requisition)
+    due = requisition.get("payment_date") or (billed_on(requisition) + timedelta(days=DUE_DAYS)).isoformat()
+    due = max(date.fromisoformat(due[:10]), day).isoformat()
+    if dated and dated.moved_from and lines:
+        lines = [{**lines[0], "Description": f"{dated.note()} {lines[0]['Description']}"[:4000]}, *lines[1:]]
     return {
         "Type": "ACCPAY",
         "Contact": {"ContactID": contact_id},
         "InvoiceNumber": requisition.get("invoice_number") or f"{requisition.get('contract_name')} #"
                                                               f"{requisition.get('number')}",
-        "Date": billed,
+        "Date": day.isoformat(),
         "DueDate": due,
         "Url": procore_url(requisition),
         "LineAmountTypes": "Exclusive" if tax_type else "NoTax",
@@ -203,8 +215,10 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     content = content_of(requisition, project_name=project_name)
     # Xero takes no edit of an approved or paid bill: a change in Procore is said once, and the bill stays.
     frozen = existing is not None and existing.state == State.SYNCED and existing.remote_status not in EDITABLE
-    item = Judged(procore_id=str(requisition["id"]), label=label, content=content,
-                  problem=invoice_problem(requisition, commitment_link, contact_id, bill),
+    problem = invoice_problem(requisition, commitment_link, contact_id, bill)
+    dated = None if problem else _dating(ctx, requisition, existing)
+    problem = problem or (dated.problem if dated else None)
+    item = Judged(procore_id=str(requisition["id"]), label=label, content=content, problem=problem,
                   needs_approval=settings.approve_invoices, project_id=str(project_id), source_list="requisitions",
                   parent_id=str(requisition.get("commitment_id") or ""), updates=not frozen)
     if frozen and content.fingerprint not in (existing.content_fingerprint, existing.refused_fingerprint):
@@ -217,19 +231,46 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     if link is None or ctx.dry_run:
         return None
     payload = bill_payload(requisition, bill, contact_id=contact_id, status=settings.bill_status,
-                           tax_type=settings.tax_type)
+                           tax_type=settings.tax_type, dated=dated)
     # The status setting applies to new bills only: an update never sends one (nor demotes an approved bill).
     sent = without_status(payload) if link.xero_id else payload
     # The bill's Url names the Procore invoice: our marker, and where its payments go (sync.objects.payments).
     return Candidate(link, sent, reference=payload["Url"], label=label, needs_approval=item.needs_approval,
                      content=content.fingerprint, compared=without_status(payload),
-                     sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"]})
+                     sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"],
+                           **_moved(dated)})
+
+
+def _dating(ctx, requisition: dict, existing: Link | None) -> Dating:
+    """A new bill is dated against Xero's lock dates (read once per run); a bill already in Xero keeps the date
+    it was given there while its Procore date is unchanged (an update never sends it into a locked period)."""
+    day = billed_on(requisition)
+    sent = (existing.engine_data.get("sent") or {}) if existing is not None else {}
+    if existing is not None and existing.xero_id:
+        if sent.get("moved_from") == day.isoformat() and sent.get("date"):
+            return Dating(date.fromisoformat(sent["date"]), moved_from=day)
+        return Dating(day)
+    settings = ctx.settings
+    return dating(day, ctx.lock_dates, posted=settings.bill_status == settings.DocumentStatus.AUTHORISED,
+                  first_open_day=settings.first_open_day_for_locked_bills)
+
+
+def _moved(dated: Dating | None) -> dict:
+    return {"moved_from": dated.moved_from.isoformat(), "date": dated.date.isoformat()} if (
+        dated and dated.moved_from) else {}
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:
-    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
+    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds. A bill dated on
+    the first open day says so on its record."""
     status = str(bill.status)
     record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
+    moved = candidate.sent.get("moved_from")
+    if moved and "Status" in candidate.payload:  # a new bill (an update sends no status)
+        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
+                message=f"Dated {day_words(date.fromisoformat(candidate.sent['date']))} in Xero, the first open "
+                        f"day after its lock date; the Procore date, {day_words(date.fromisoformat(moved))}, is "
+                        "written on the bill.")
     wanted = candidate.payload.get("Status")
     if wanted and status != wanted:
         run_log(ctx.run, Action.SKIPPED, link=candidate.link,

@@ -57,3 +57,13 @@ def test_switching_payments_on_records_when(monkeypatch):
     form = form_for(connection, monkeypatch, [], payments_cadence="daily")
     assert form.is_valid(), form.errors
     assert form.save().payments_enabled_at is not None
+
+
+def test_approved_bills_need_a_purchase_account_first(monkeypatch):
+    connection = ConnectionFactory()
+    form = form_for(connection, monkeypatch, [], bill_status="AUTHORISED", purchase_account_code="")
+    assert not form.is_valid()
+    assert "choose a default purchase account first" in form.errors["bill_status"][0]
+    form = form_for(connection, monkeypatch, [], bill_status="AUTHORISED", purchase_account_code="500")
+    assert form.is_valid(), form.errors
+    assert "created from now on" in form.fields["bill_status"].help_text

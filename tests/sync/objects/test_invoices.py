@@ -325,3 +325,50 @@ def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisi
     bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
     assert (bill["InvoiceNumber"], bill["Status"]) == ("INV-100001-A", "DRAFT")
     assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0
+
+
+@pytest.mark.django_db
+def test_a_bill_dated_in_a_locked_period_waits_then_takes_the_first_open_day(prerequisites, procore_sandbox,
+                                                                            xero_sandbox):
+    from datetime import date, timedelta
+
+    from tests.sandbox.xero.helpers import control
+    from tests.sandboxes import calls, calls_reset
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="AUTHORISED")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    exported = (3600000, 3600001, 3600002, 3600006, 3600007)
+    billed = {r["id"]: date.fromisoformat(r["billing_date"]) for r in sandbox_rows(procore_sandbox, "requisitions")
+              if r["id"] in exported}
+    first = min(billed, key=billed.get)
+    lock = billed[first]  # the accountant closed the books up to the earliest invoice's day
+    control(xero_sandbox, "organisation", {"tenant_id": connection.xero_tenant_id, "PeriodLockDate": lock.isoformat()})
+    locked = {i for i, day in billed.items() if day <= lock}
+
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (len(exported) - len(locked), len(locked) + 1)  # + the negative one
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id=str(first))
+    words = f"{lock.day} {lock:%b %Y}"
+    assert link.state == State.FAILED and link.last_error == (
+        f"Waiting: the bill is dated {words}, in a period closed in Xero (the period lock date is {words}). "
+        "Xero takes no approved bill dated on or before it.")
+    assert "move the lock date in Xero" in link.hint and "first open day" in link.hint
+    calls_reset(xero_sandbox)
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)  # checked before writing: never sent
+    assert (again.created, again.failed) == (0, 0) and "POST /api.xro/2.0/Invoices" not in calls(xero_sandbox)
+
+    set_settings(connection, first_open_day_for_locked_bills=True)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (len(locked), 0)
+    link.refresh_from_db()
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
+    assert bill["Status"] == "AUTHORISED" and bill["InvoiceNumber"] == link.document_number
+    from datetime import datetime, timezone
+    moved = datetime.fromtimestamp(int(bill["Date"][6:19]) / 1000, tz=timezone.utc).date()  # /Date(ms+0000)/
+    assert moved == lock + timedelta(days=1)
+    assert bill["LineItems"][0]["Description"].startswith(f"Dated {words} in Procore; Xero's books are locked up "
+                                                          f"to {words}.")
+    assert "the first open day after its lock date" in " ".join(run.records.filter(link=link)
+                                                                .values_list("message", flat=True))
+    assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0  # the date stays put
