@@ -83,9 +83,10 @@ FLOORS = {
     "change_order": lambda n, w, inc: (
         _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
         n.get("synced_projects", 0) + w["xero"]),
-    # Procore: requisitions per synced project (1 each); Xero: bills in batches.
+    # Procore: requisitions per synced project (1 each); Xero: the lock dates before new bills (1), bills in
+    # batches.
     "invoice": lambda n, w, inc: (
-        batches(w["xero"], XERO_BATCH),
+        (1 if w["xero"] > w["updated"] else 0) + batches(w["xero"], XERO_BATCH),
         n.get("synced_projects", 0)),
     # Xero spend: bills, spend money and manual journals (pages each); Procore, when a document is mapped:
     # line item types (1) and the cost codes of each project it maps on (1: the ids lines need, and whether

@@ -30,6 +30,8 @@ def test_floors_follow_the_batch_and_page_limits():
         {"xero": 3 + 1 + 1, "procore": 1 + 9 + 2 * 7}
     assert floors.floor("job_cost", counts, {}, incremental=True) == {"xero": 3, "procore": 0}
     assert floors.floor("payment", counts, {"procore": 3}, incremental=True) == {"xero": 1 + 1, "procore": 3}
+    assert floors.floor("invoice", counts, {"xero": 60}) == {"xero": 1 + 2, "procore": counts["synced_projects"]}
+    assert floors.floor("invoice", counts, {"xero": 3, "updated": 3})["xero"] == 1  # no new bill: no lock dates
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 
