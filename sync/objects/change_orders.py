@@ -39,6 +39,7 @@ from xero_client.errors import XeroValidationError
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception, explain_xero
 from ..export import BATCH, send_batch
+from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, total
 from ..runs import run_log, run_progress
 from ..windows import Window, synced_projects
@@ -123,7 +124,8 @@ def appended_lines(package: dict, changes: list[dict], items: dict[str, str], tr
                    account_code: str = "", tax_type: str = "") -> list[dict]:
     out = []
     for change in changes:
-        line = {"Description": f"{tag(package)} {change['description'] or package.get('title') or ''}".strip(),
+        line = {"Description": shortened(f"{tag(package)} {change['description'] or package.get('title') or ''}"
+                                         .strip(), DESCRIPTION),
                 "Quantity": 1, "UnitAmount": change["amount"], "ItemCode": items[change["line_id"]],
                 "Tracking": tracking or []}
         coded(line, account_code, tax_type)

@@ -38,6 +38,7 @@ from xero_client.errors import XeroNotFound
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
 from ..windows import Window, synced_projects
@@ -128,7 +129,8 @@ def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], 
     out = []
     for line in sorted(lines, key=lambda li: li.get("position") or 0):
         quantity, unit = quantity_and_unit(line.get("quantity"), line.get("unit_cost"), line.get("amount"))
-        mapped = {"Description": (line.get("description") or "").strip() or items[line_item_key(line)],
+        mapped = {"Description": shortened((line.get("description") or "").strip() or items[line_item_key(line)],
+                                           DESCRIPTION),
                   "Quantity": quantity, "UnitAmount": unit, "ItemCode": items[line_item_key(line)],
                   "Tracking": tracking}
         coded(mapped, account_code, tax_type)

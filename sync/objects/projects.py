@@ -28,20 +28,30 @@ from connector.services.records import (
 
 from ..cursors import cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
+from ..limits import OPTION_NAME, shortened, shortened_words
 from ..runs import run_log, run_progress
 from ..tracking import project_category
 
 KIND = Kind.PROJECT
 State, Action = Link.State, SyncRecord.Action
-NAME_LIMIT = 50  # the spec allows 100, older docs say 50 on create: stay safe
+NAME_LIMIT = OPTION_NAME  # the spec allows 100, Xero's tracking page 50: stay safe
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
-def option_name(project: dict) -> str:
+def option_text(project: dict) -> str:
     number = (project.get("project_number") or "").strip()
     name = (project.get("name") or "").strip()
-    text = f"{number} {name}".strip() if number and not name.startswith(number) else name
-    return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
+    return f"{number} {name}".strip() if number and not name.startswith(number) else name
+
+
+def option_name(project: dict) -> str:
+    return shortened(option_text(project), NAME_LIMIT)
+
+
+def name_note(snapshot: dict) -> str:
+    """Said on the record when the option's name is shorter than the project's (never cut silently)."""
+    text = option_text({"project_number": snapshot.get("number"), "name": snapshot.get("name")})
+    return " " + shortened_words("project's number and name", text, NAME_LIMIT) if len(text) > NAME_LIMIT else ""
 
 
 def project_snapshot(project: dict) -> dict:
@@ -101,7 +111,8 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
             return
         link, made = record_new(connection, KIND, procore_id=project["id"], state=State.AWAITING_APPROVAL, **fields)
         if made:
-            run_log(run, Action.SKIPPED, link=link, message="New project: waiting for an accountant to accept it.")
+            run_log(run, Action.SKIPPED, link=link,
+                    message="New project: waiting for an accountant to accept it." + name_note(snapshot))
         return
     if ctx.dry_run:
         return
@@ -126,7 +137,7 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
         if _update_option(ctx, category, link, status="ACTIVE", message="Project is active again: option restored."):
             record_transition(link, State.SYNCED, leaving=[State.ARCHIVED])
     elif active and option.name != label:
-        _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”.")
+        _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”." + name_note(snapshot))
 
 
 def _move(ctx, link: Link, to: str, message: str, **fields) -> None:
@@ -180,7 +191,8 @@ def _export_ready(ctx, category, options: dict) -> None:
             run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         by_name[link.label.lower()] = option.tracking_option_id
-        _bind(ctx, link, option.tracking_option_id, Action.CREATED, f"Added to “{category.name}”.")
+        _bind(ctx, link, option.tracking_option_id, Action.CREATED,
+              f"Added to “{category.name}”." + name_note(link.procore_snapshot or {}))
 
 
 def _bind(ctx, link: Link, option_id: str, action: str, message: str) -> None:
