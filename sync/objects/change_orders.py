@@ -42,6 +42,7 @@ from ..export import BATCH, send_batch
 from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, total
 from ..runs import run_log, run_progress
+from ..stamps import one_by_one, stamp_keep, stamps_send
 from ..windows import Window, synced_projects
 from .commitments import (
     CLOSED,
@@ -178,6 +179,8 @@ def run(ctx) -> None:
         by_po[one.commitment.xero_id].append(one)
     if by_po:
         _write_pos(ctx, by_po, window)
+    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+        ctx.procore.stamp_change_order_package(int(link.project_id), int(link.procore_id), **stamp))))
     window.close()
 
 
@@ -346,8 +349,12 @@ def _resolve_in_flight(ctx, commitments: dict[str, Link]) -> None:
 
 def _bind(run, link: Link, po, new_lines, changes: list[dict], action, message) -> None:
     ids = [str(li.line_item_id) for li in new_lines]
-    if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING],
-                   engine_data={**link.engine_data, "po": str(po.purchase_order_id)}):
+    data = {**link.engine_data, "po": str(po.purchase_order_id)}
+    if ids:  # Procore shows the package is in Xero: its first line's id (unique), the PO's number (sync.stamps)
+        number = po.purchase_order_number or ""
+        data = stamp_keep(data, {"origin_id": ids[0], "origin_code": number,
+                                 "origin_data": f"Lines added to Xero purchase order {number}".strip()})
+    if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING], engine_data=data):
         record_lines_set(link, [LinkLine(procore_line_id=c["line_id"], xero_line_id=i, position=n)
                                 for n, (c, i) in enumerate(zip(changes, ids))])
         run_log(run, action, link=link, xero_id=str(po.purchase_order_id), message=message)

@@ -41,6 +41,8 @@ from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
 from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
+from ..stamps import KEY as STAMP
+from ..stamps import stamp_keep, stamps_send, sync_refusals
 from ..windows import Window, synced_projects
 
 KIND = Kind.COMMITMENT
@@ -228,6 +230,8 @@ def run(ctx) -> None:
            dry_run=ctx.dry_run, on_written=_remember_lines)
     for start in range(0, len(edits), BATCH):
         _export_edits(ctx, edits[start:start + BATCH], window)
+    stamps_send(ctx, KIND, lambda link: (link.source_list, link.project_id), lambda key, links: sync_refusals(
+        ctx.procore.stamp_commitments(key[0], int(key[1]), [link.engine_data[STAMP] for link in links]), links))
     window.close()
 
 
@@ -384,8 +388,12 @@ def _remember_lines(candidate: _Lined, po) -> None:
     for line, line_id in zip(candidate.lines, returned):
         line.xero_line_id = line_id
     record_lines_set(link, candidate.lines)
-    record_update(link, remote_status=str(po.status), refused_fingerprint="",
-                  engine_data={**link.engine_data, **candidate.keep})
+    data = {**link.engine_data, **candidate.keep}
+    if not isinstance(candidate, _Update):  # a new PO: Procore shows the commitment is in Xero (sync.stamps)
+        number = po.purchase_order_number or ""
+        data = stamp_keep(data, {"id": int(link.procore_id), "origin_id": str(po.purchase_order_id),
+                                 "origin_code": number, "origin_data": f"Xero purchase order {number}".strip()})
+    record_update(link, remote_status=str(po.status), refused_fingerprint="", engine_data=data)
 
 
 def commitment_lines(link_ids) -> dict[int, dict[str, str]]:

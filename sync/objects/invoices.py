@@ -24,10 +24,11 @@ from connector.models import Kind, Link, SyncRecord
 from connector.services.records import record_update, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
-from ..ledger import Dating, dating, day_words
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..ledger import Dating, dating, day_words
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
+from ..stamps import one_by_one, stamp_keep, stamps_send
 from ..windows import Window, synced_projects
 from .commitments import commitment_lines
 
@@ -195,6 +196,8 @@ def run(ctx) -> None:
             _export(ctx, candidates[:whole])
             candidates = candidates[whole:]
     _export(ctx, candidates)
+    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+        ctx.procore.stamp_requisition(int(link.project_id), int(link.parent_id), int(link.procore_id), **stamp))))
     window.close()
 
 
@@ -264,9 +267,14 @@ def _read_back(ctx, candidate: Candidate, bill) -> None:
     """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds. A bill dated on
     the first open day says so on its record."""
     status = str(bill.status)
-    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
+    new = "Status" in candidate.payload  # an update sends no status
+    data = candidate.link.engine_data
+    if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
+        data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
+                                 "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
+    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total), engine_data=data)
     moved = candidate.sent.get("moved_from")
-    if moved and "Status" in candidate.payload:  # a new bill (an update sends no status)
+    if moved and new:
         run_log(ctx.run, Action.SKIPPED, link=candidate.link,
                 message=f"Dated {day_words(date.fromisoformat(candidate.sent['date']))} in Xero, the first open "
                         f"day after its lock date; the Procore date, {day_words(date.fromisoformat(moved))}, is "

@@ -12,6 +12,7 @@ from connector.services.approvals import approval_accept
 from sync.objects.commitments import commitment_problem, po_payload
 from sync.services import sync_kind_run
 from sync.tracking import project_category
+from tests.sandboxes import calls, calls_reset
 
 State = Link.State
 UNLINKED_VENDOR = 3100014  # the vendor of SC-0003 (commitment 8100001) is left without a Xero contact
@@ -152,9 +153,15 @@ def test_accepted_commitments_become_purchase_orders_and_the_unlinked_vendor_is_
         assert sent["AccountCode"] == "500" and sent["Tracking"][0]["TrackingOptionID"] == option
     assert line_ids(link) == {str(l["id"]): s["LineItemID"] for l, s in zip(contract["line_items"],
                                                                              po["LineItems"])}
+    # Procore shows it is in Xero: origin_id = the PO's id, origin_code/origin_data its number.
+    stamped = next(c for c in sandbox_rows(procore_sandbox, "work_order_contracts") if c["id"] == SC1)
+    assert (stamped["origin_id"], stamped["origin_code"], stamped["origin_data"]) == (
+        po["PurchaseOrderID"], "SC-0001", "Xero purchase order SC-0001")
 
+    calls_reset(procore_sandbox)
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert not [c for c in calls(procore_sandbox) if c.startswith("PATCH")]  # each stamped once
     assert len(purchase_orders(xero_sandbox, connection)) == 3
 
     # Once its vendor is linked, the waiting commitment moves on by itself, to the approval queue.

@@ -29,6 +29,16 @@ def bills(xero_sandbox, connection):
             if b["Type"] == "ACCPAY" and "/invoices/" in (b.get("Url") or "")]
 
 
+def edited_before_the_stamp(procore_sandbox, requisition_id: int, **fields):
+    """Procore locks an invoice once it shows it is in Xero (its origin_id): an edit a person made before the
+    stamp landed, written straight into the emulator."""
+    from sandbox.procore.state import utc_iso
+
+    state = procore_sandbox.state
+    with state.lock:
+        state.table("requisitions")[requisition_id].update(fields, updated_at=utc_iso())
+
+
 # -- pure mapper -----------------------------------------------------------------------------------
 REQUISITION = {
     "id": 5, "project_id": 2, "commitment_id": 3, "status": "approved", "invoice_number": "INV-7",
@@ -110,6 +120,8 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
     # Where its payments go in Procore, so the payment sync never reads the bill back.
     assert (link.project_id, link.parent_id) == ("2800000", str(requisition["commitment_id"]))
     assert (link.document_number, link.amount) == ("INV-100001", Decimal(requisition["summary"]["current_payment_due"]))
+    stamped = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600000)
+    assert (stamped["origin_id"], stamped["origin_data"]) == (bill["InvoiceID"], "Xero bill INV-100001")
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
@@ -300,8 +312,7 @@ def test_the_bill_status_setting_applies_to_new_bills_and_never_demotes_one(prer
 
     # Changed in Procore after Xero approved it: said once, the bill left as Xero keeps it.
     link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
-    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
-                                                      {"invoice_number": "INV-100001-A"})
+    edited_before_the_stamp(procore_sandbox, 3600000, invoice_number="INV-100001-A")
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (run.updated, run.failed) == (0, 0)
     assert "approved in Xero and cannot be updated" in run.records.get(link=link).message
@@ -311,15 +322,14 @@ def test_the_bill_status_setting_applies_to_new_bills_and_never_demotes_one(prer
 
 
 @pytest.mark.django_db
-def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisites, xero_sandbox):
+def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisites, procore_sandbox, xero_sandbox):
     connection = prerequisites
     set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="DRAFT")
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     set_settings(connection, bill_status="AUTHORISED")  # for new bills from now on
     link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
-    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
-                                                      {"invoice_number": "INV-100001-A"})
+    edited_before_the_stamp(procore_sandbox, 3600000, invoice_number="INV-100001-A")
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (run.updated, run.failed) == (1, 0)
     bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
