@@ -20,6 +20,7 @@ from .explain import explain_exception
 from .runs import run_log
 
 KEY = "origin_stamp"
+STAMPED = "stamped_at"
 Action = SyncRecord.Action
 
 
@@ -29,9 +30,21 @@ def stamp_keep(engine_data: dict, stamp: dict) -> dict:
 
 
 def sync_refusals(result, links: list[Link]) -> dict[int, str]:
-    """{link pk: words} from a sync action's per-item errors."""
+    """{link pk: words} from a sync action's per-item errors; the records it took are done."""
     by_id = {str(error.get("id")): error.get("errors") for error in result.errors}
+    taken = {str(entity.get("id")): entity for entity in result.entities}
+    for link in links:
+        if link.procore_id in taken:
+            _done(link, taken[link.procore_id])
     return {link.pk: refusal_words(by_id[link.procore_id]) for link in links if link.procore_id in by_id}
+
+
+def stamped_times(connection, kind: str) -> dict[str, str]:
+    """Procore id → `updated_at` our own stamp gave the record: a list row still at that time has not changed
+    since (sync.windows leaves it out of a run that reads only changes)."""
+    rows = Link.objects.filter(connection=connection, kind=kind, engine_data__has_key=STAMPED).values_list(
+        "procore_id", "engine_data")
+    return {procore_id: data.get(STAMPED) for procore_id, data in rows if data.get(STAMPED)}
 
 
 def refusal_words(errors: dict | str) -> str:
@@ -77,9 +90,12 @@ def stamps_send(ctx, kind: str, group: Callable[[Link], Hashable],
             _done(link)
 
 
-def _done(link: Link) -> None:
+def _done(link: Link, answer: dict | None = None) -> None:
     if KEY in link.engine_data:
-        record_update(link, engine_data={k: v for k, v in link.engine_data.items() if k != KEY})
+        data = {k: v for k, v in link.engine_data.items() if k != KEY}
+        if isinstance(answer, dict) and answer.get("updated_at"):
+            data[STAMPED] = answer["updated_at"]
+        record_update(link, engine_data=data)
 
 
 def one_by_one(patch: Callable[[Link, dict], object]) -> Callable[[Hashable, list[Link]], dict[int, str]]:
@@ -88,10 +104,10 @@ def one_by_one(patch: Callable[[Link, dict], object]) -> Callable[[Hashable, lis
         refused = {}
         for link in links:
             try:
-                patch(link, link.engine_data[KEY])
+                answer = patch(link, link.engine_data[KEY])
             except ProcoreValidationError as exc:
                 refused[link.pk] = refusal_words(exc.fields or exc.message)
                 continue
-            _done(link)  # at once: a later failure of the group never sends this one twice
+            _done(link, answer)  # at once: a later failure of the group never sends this one twice
         return refused
     return send

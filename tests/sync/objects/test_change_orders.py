@@ -259,8 +259,7 @@ def test_a_scheduled_run_with_nothing_changed_reads_only_the_package_lists(
                   timeout=10).raise_for_status()
     calls_reset(xero_sandbox)
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER, trigger=SyncRun.Trigger.SCHEDULE)
-    # Read: the package approved since, and those whose origin stamp (a change in Procore) landed in the window.
-    assert run.updated == 1 and co_link(connection, CO_PO2).state == State.SYNCED
+    assert (run.total, run.updated) == (1, 1) and co_link(connection, CO_PO2).state == State.SYNCED
     assert calls(xero_sandbox) == {"GET /api.xro/2.0/PurchaseOrders/<record_id>": 1,
                                    "POST /api.xro/2.0/PurchaseOrders": 1}
 
