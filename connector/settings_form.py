@@ -9,11 +9,22 @@ from django.core.exceptions import ValidationError
 
 from .models import ConnectionSettings
 from .selectors import xero_reference_data
+from .services.projects import MAX_ACTIVE_OPTIONS
 
 logger = logging.getLogger(__name__)
 
 CREATE_JOB = "__create__"
 MAX_ACTIVE_CATEGORIES = 2
+
+
+def room_words(name: str, used: int) -> str:
+    """The room left in the projects' category: Xero keeps at most 100 active options in one."""
+    left = max(0, MAX_ACTIVE_OPTIONS - used)
+    words = f"“{name}” has {used} of Xero's {MAX_ACTIVE_OPTIONS} active options in use: room for {left} more projects."
+    if left <= 10:
+        words += (" Use the “Retire closed projects” action on the connections list to archive the options of "
+                  "inactive projects.")
+    return words
 
 
 class ConnectionSettingsForm(forms.ModelForm):
@@ -47,6 +58,9 @@ class ConnectionSettingsForm(forms.ModelForm):
             current.purchase_account_code, current.purchase_account_code, accounts)
         taxes = [(t["type"], t["name"]) for t in self.reference["tax_rates"]]
         self.fields["tax_type"].choices = [("", "—")] + taxes + self._keep(current.tax_type, current.tax_type, taxes)
+        chosen = next((c for c in active if c["id"] == current.tracking_category_id), None)
+        if chosen is not None and "active_options" in chosen:
+            self.fields["tracking_category_id"].help_text += " " + room_words(chosen["name"], chosen["active_options"])
         if self.reference["error"]:
             self.fields["tracking_category_id"].help_text += f" (Could not read Xero: {self.reference['error']})"
 

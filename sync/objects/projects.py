@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 
 from connector.models import Kind, Link, SyncRecord
-from connector.services.projects import project_content
+from connector.services.projects import MAX_ACTIVE_OPTIONS, project_content
 from connector.services.records import (
     record_accepted_for,
     record_bind,
@@ -163,6 +163,7 @@ def _export_ready(ctx, category, options: dict) -> None:
     ready = list(Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id="",
                                      state__in=[State.READY, State.EXPORTING]).exclude(procore_id=""))
     by_name = {o.name.lower(): o.tracking_option_id for o in options.values()}
+    active = sum(1 for o in options.values() if str(o.status) == "ACTIVE")
     for link in ready:
         if ctx.dry_run:
             run_log(ctx.run, Action.CREATED, link=link, message="Would be added as a tracking option (preview).")
@@ -175,6 +176,14 @@ def _export_ready(ctx, category, options: dict) -> None:
         if link.state == State.READY and not record_accepted_for(link, link.content_fingerprint):
             run_log(ctx.run, Action.SKIPPED, link=link,
                     message="Not sent: its current name has not been accepted in the approval queue.")
+            continue
+        if active >= MAX_ACTIVE_OPTIONS:  # said before Xero refuses it; a person re-sends it once there is room
+            text = (f"“{category.name}” already has Xero's {MAX_ACTIVE_OPTIONS} active tracking options: this "
+                    "project cannot have one until some are archived.")
+            hint = ("Use “Retire closed projects” on the connections list (or archive options in Xero), then "
+                    "re-send the project.")
+            if record_fail(link, message=text, hint=hint, leaving=[State.READY, State.EXPORTING]):
+                run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"option-{uuid.uuid4()}"
         if not record_mark_exporting([link], key, references={link.pk: link.label}):
@@ -191,6 +200,7 @@ def _export_ready(ctx, category, options: dict) -> None:
             run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         by_name[link.label.lower()] = option.tracking_option_id
+        active += 1
         _bind(ctx, link, option.tracking_option_id, Action.CREATED,
               f"Added to “{category.name}”." + name_note(link.procore_snapshot or {}))
 

@@ -209,3 +209,40 @@ def test_a_long_project_name_goes_to_xero_shortened_and_its_record_says_so(
     said = [m for m in link.records.values_list("message", flat=True) if m.startswith("Added to")]
     assert said == [f"Added to “Job”. The project's number and name has 261 characters, more than the 50 Xero "
                     f"takes: it is shown in Xero as “{option['Name']}”."]
+
+
+@pytest.mark.django_db
+def test_a_full_tracking_category_is_explained_before_xero_refuses(connection, new_project, xero_sandbox,
+                                                                    django_capture_on_commit_callbacks, monkeypatch):
+    from sync.objects import projects
+
+    active = [o for o in job_options(xero_sandbox, connection.xero_tenant_id).values() if o["Status"] == "ACTIVE"]
+    monkeypatch.setattr(projects, "MAX_ACTIVE_OPTIONS", len(active))  # Xero's 100, reached
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    link.refresh_from_db()
+    assert link.state == State.FAILED and link.last_error == (
+        f"“Job” already has Xero's {len(active)} active tracking options: this project cannot have one until "
+        "some are archived.")
+    assert "Retire closed projects" in link.hint
+    assert "26-101 Reno Fire Station" not in job_options(xero_sandbox, connection.xero_tenant_id)
+
+
+@pytest.mark.django_db
+def test_retire_closed_projects_archives_their_options_in_one_action(connection, new_project, procore_sandbox,
+                                                                      xero_sandbox, django_capture_on_commit_callbacks):
+    from connector.services.projects import projects_retire
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    procore_client_for(connection).update_project(new_project["id"], {"active": False})  # closed in Procore
+
+    retired = projects_retire(connection)
+    link.refresh_from_db()
+    assert [l.pk for l in retired] == [link.pk] and link.state == State.ARCHIVED
+    assert job_options(xero_sandbox, connection.xero_tenant_id)["26-101 Reno Fire Station"]["Status"] == "ARCHIVED"
+    assert projects_retire(connection) == []  # nothing left to retire
