@@ -24,6 +24,7 @@ from connector.models import Kind, Link, SyncRecord
 from connector.services.records import record_update, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
+from ..backup import attach_keep, attach_pending
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
 from ..ledger import Dating, dating, day_words
 from ..money import cents, coded, dec, total
@@ -196,6 +197,8 @@ def run(ctx) -> None:
             _export(ctx, candidates[:whole])
             candidates = candidates[whole:]
     _export(ctx, candidates)
+    attach_pending(ctx, KIND, lambda link: ctx.procore.requisition_attachments(int(link.project_id),
+                                                                               int(link.procore_id)))
     stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
         ctx.procore.stamp_requisition(int(link.project_id), int(link.parent_id), int(link.procore_id), **stamp))))
     window.close()
@@ -241,7 +244,7 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     return Candidate(link, sent, reference=payload["Url"], label=label, needs_approval=item.needs_approval,
                      content=content.fingerprint, compared=without_status(payload),
                      sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"],
-                           **_moved(dated)})
+                           **_moved(dated), **_files(requisition, link)})
 
 
 def _dating(ctx, requisition: dict, existing: Link | None) -> Dating:
@@ -258,6 +261,11 @@ def _dating(ctx, requisition: dict, existing: Link | None) -> Dating:
                   first_open_day=settings.first_open_day_for_locked_bills)
 
 
+def _files(requisition: dict, link: Link) -> dict:
+    """The invoice's files (the list carries them), for a new bill only."""
+    return {"files": requisition["attachments"]} if requisition.get("attachments") and not link.xero_id else {}
+
+
 def _moved(dated: Dating | None) -> dict:
     return {"moved_from": dated.moved_from.isoformat(), "date": dated.date.isoformat()} if (
         dated and dated.moved_from) else {}
@@ -272,6 +280,7 @@ def _read_back(ctx, candidate: Candidate, bill) -> None:
     if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
         data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
                                  "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
+        data = attach_keep(data, candidate.sent.get("files") or [])  # its backup, onto the bill (sync.backup)
     record_update(candidate.link, remote_status=status, remote_total=cents(bill.total), engine_data=data)
     moved = candidate.sent.get("moved_from")
     if moved and new:

@@ -122,10 +122,18 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
     assert (link.document_number, link.amount) == ("INV-100001", Decimal(requisition["summary"]["current_payment_due"]))
     stamped = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600000)
     assert (stamped["origin_id"], stamped["origin_data"]) == (bill["InvoiceID"], "Xero bill INV-100001")
+    # Its backup is on the bill in Xero: the pay application Procore lists on the invoice.
+    from connector.clients import xero_client_for
+
+    files = xero_client_for(connection).invoice_attachments(bill["InvoiceID"])
+    assert [f.file_name for f in files] == ["Pay Application INV-100001.pdf"]
+    assert "“Pay Application INV-100001.pdf” attached to the bill in Xero." in link.records.values_list(
+        "message", flat=True)
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert len(bills(xero_sandbox, connection)) == 5
+    assert len(xero_client_for(connection).invoice_attachments(bill["InvoiceID"])) == 1  # attached once
     assert Link.objects.get(pk=negative.pk).state == State.FAILED  # stays visible
 
 
