@@ -390,3 +390,32 @@ def test_a_bill_dated_in_a_locked_period_waits_then_takes_the_first_open_day(pre
     assert "the first open day after its lock date" in " ".join(run.records.filter(link=link)
                                                                 .values_list("message", flat=True))
     assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0  # the date stays put
+
+
+@pytest.mark.django_db
+def test_a_negative_invoice_becomes_a_supplier_credit_note_allocated_to_its_commitments_bill(
+        prerequisites, procore_sandbox, xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="AUTHORISED",
+                 negative_invoices_as_credit_notes=True)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (6, 0)
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600005")
+    sibling = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600001")  # same commitment
+    [note] = [n for n in sandbox_rows(xero_sandbox, "CreditNotes", connection.xero_tenant_id)
+              if n["CreditNoteID"] == link.xero_id]
+    # All of it went onto the bill: Xero marks a credit note with nothing left PAID.
+    assert (note["Type"], note["Status"], amount(note["Total"])) == ("ACCPAYCREDIT", "PAID", Decimal("514.04"))
+    assert note["CreditNoteNumber"] == link.document_number and amount(note["RemainingCredit"]) == 0
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == sibling.xero_id)
+    assert amount(bill["AmountDue"]) == amount(bill["Total"]) - Decimal("514.04")
+    said = " ".join(link.records.values_list("message", flat=True))
+    assert f"allocated to bill {sibling.document_number} in Xero" in said
+    stamped = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600005)
+    assert stamped["origin_id"] == note["CreditNoteID"]  # Procore shows it is in Xero
+
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert [n["CreditNoteNumber"] for n in sandbox_rows(xero_sandbox, "CreditNotes", connection.xero_tenant_id)
+            if n["Type"] == "ACCPAYCREDIT"].count(note["CreditNoteNumber"]) == 1  # made once
