@@ -38,7 +38,7 @@ from xero_client.errors import XeroNotFound
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
-from ..limits import DESCRIPTION, shortened
+from ..limits import DESCRIPTION, NUMBER, shortened
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
 from ..stamps import KEY as STAMP
@@ -86,6 +86,10 @@ def header_problem(contract: dict, *, contact_id: str | None, option_id: str | N
         return Problem("Waiting: the project is not in Xero yet (no tracking option).",
                        "Send the project to Xero and accept it in the approval queue; this commitment follows.",
                        (Kind.PROJECT, project))
+    if len(reference(contract)) > NUMBER:  # the number plus our marker is the PO's Reference (sync.limits)
+        return Problem(f"Not sent to Xero: the commitment's number has {len(contract.get('number') or '')} "
+                       f"characters; with the connector's marker it is longer than the {NUMBER} Xero takes for a "
+                       "purchase order's reference.", "Shorten the number in Procore, then sync again.")
     return None
 
 

@@ -35,6 +35,8 @@ def test_each_unmet_condition_is_named():
     bare = {**LINE, "line_item_type": None}
     assert "standard cost code and cost type" in commitment_problem(CONTRACT, [bare], **ok)[0]
     assert "not in Xero yet" in commitment_problem(CONTRACT, [LINE], **{**ok, "items": {}})[0]
+    long = commitment_problem({**CONTRACT, "number": "SC-" + "9" * 247}, [LINE], **ok)
+    assert long[0].startswith("Not sent to Xero: the commitment's number has 250 characters") and "Shorten" in long[1]
 
 
 def test_po_payload_is_exact_and_uses_the_contract_number():
