@@ -49,7 +49,7 @@ def attach_pending(ctx, kind: str, fresh) -> None:
                         message=f"“{attachment['filename']}” is not attached to the bill in Xero yet: {message}")
                 break
             else:
-                run_log(ctx.run, Action.UPDATED, link=link,
+                run_log(ctx.run, Action.SKIPPED, link=link,  # a note: the bill's creation is the write counted
                         message=f"“{attachment['filename']}” attached to the bill in Xero.")
             done.append(attachment)
             left.remove(attachment)

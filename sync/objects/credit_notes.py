@@ -59,5 +59,5 @@ def allocate(ctx, link: Link, credit_note) -> None:
                         f"{message}")
         return
     record_update(link, engine_data={**link.engine_data, "allocated_to": bill.xero_id})
-    run_log(ctx.run, Action.UPDATED, link=link,
+    run_log(ctx.run, Action.SKIPPED, link=link,  # a note: the credit note's creation is the write counted
             message=f"Credit note {number} ({amount}) allocated to bill {bill.document_number} in Xero.")
