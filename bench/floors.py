@@ -40,7 +40,7 @@ def floor(kind: str, n: dict, w: dict, incremental: bool = False) -> dict | None
     fn = FLOORS.get(kind)
     if fn is None:
         return None
-    xero, procore = fn(n, {"xero": 0, "procore": 0, "updated": 0, "documents": 0, "projects": 0,
+    xero, procore = fn(n, {"xero": 0, "procore": 0, "updated": 0, "documents": 0, "projects": 0, "attachments": 0,
                            "judged_projects": 0, **w}, incremental)
     return {"xero": xero, "procore": procore}
 
@@ -87,9 +87,10 @@ FLOORS = {
         n.get("synced_projects", 0) + 2 * w["xero"]),  # + each package stamped with its origin (one PATCH each)
     # Procore: requisitions per synced project (1 each); Xero: the lock dates before new bills (1), bills in
     # batches.
+    # Each file attached to a new bill: its download from Procore's storage and one Xero upload.
     "invoice": lambda n, w, inc: (
-        (1 if w["xero"] > w["updated"] else 0) + batches(w["xero"], XERO_BATCH),
-        n.get("synced_projects", 0) + w["xero"] - w["updated"]),  # + each new bill's origin stamp (PATCH each)
+        (1 if w["xero"] > w["updated"] else 0) + batches(w["xero"], XERO_BATCH) + w["attachments"],
+        n.get("synced_projects", 0) + w["xero"] - w["updated"] + w["attachments"]),  # + each new bill's stamp
     # Xero spend: bills, spend money and manual journals (pages each); Procore, when a document is mapped:
     # line item types (1) and the cost codes of each project it maps on (1: the ids lines need, and whether
     # its Item codes exist there), then per project written two sync calls (headers, then their lines).
