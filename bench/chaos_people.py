@@ -117,6 +117,7 @@ class People:
 
     def _renumber(self, connection) -> None:
         from connector.clients import procore_client_for
+        from procore_client.errors import ProcoreValidationError
 
         pc = procore_client_for(connection)
         rows = {c["id"]: (table, c) for table in ("work_order_contracts", "purchase_order_contracts")
@@ -129,9 +130,12 @@ class People:
         requisitions = {q["id"]: q for q in self.procore.data("requisitions")}
         for requisition_id in list(self.todo["renumber_invoice"]):
             q = requisitions[requisition_id]
-            pc.update_requisition(int(q["project_id"]), int(q["commitment_id"]), requisition_id,
-                                  {"invoice_number": f"{q['invoice_number']}-R"})
-            self.done["invoices renumbered"] += 1
+            try:
+                pc.update_requisition(int(q["project_id"]), int(q["commitment_id"]), requisition_id,
+                                      {"invoice_number": f"{q['invoice_number']}-R"})
+                self.done["invoices renumbered"] += 1
+            except ProcoreValidationError:  # already in Xero: Procore locks an invoice once it shows that
+                self.done["invoice edits Procore refused (in Xero)"] += 1
             self.todo["renumber_invoice"].discard(requisition_id)
 
     def _job_costs(self, connection) -> None:

@@ -40,7 +40,7 @@ def floor(kind: str, n: dict, w: dict, incremental: bool = False) -> dict | None
     fn = FLOORS.get(kind)
     if fn is None:
         return None
-    xero, procore = fn(n, {"xero": 0, "procore": 0, "updated": 0, "documents": 0, "projects": 0,
+    xero, procore = fn(n, {"xero": 0, "procore": 0, "updated": 0, "documents": 0, "projects": 0, "attachments": 0,
                            "judged_projects": 0, **w}, incremental)
     return {"xero": xero, "procore": procore}
 
@@ -54,7 +54,9 @@ def _po_reads(n: dict, documents: int) -> int:
     return min(documents, pages(n.get("PurchaseOrders", 0), XERO_PAGE)) if documents else 0
 
 
-# Each: (counts, written, incremental) → (xero floor, procore floor).
+# Each: (counts, written, incremental) → (xero floor, procore floor). Records new in Xero are stamped in
+# Procore with their origin (sync.stamps): commitments by sync action (one call per project and type at
+# least), packages and invoices one PATCH each.
 FLOORS = {
     # Procore: the ERP cost code list (1) + its codes (pages) + line item types (1), every run (a company-wide
     # list with no change filter); Xero: items in batches.
@@ -76,17 +78,19 @@ FLOORS = {
     # only with its detail (1 each). Xero: edits read their POs, then purchase orders in batches.
     "commitment": lambda n, w, inc: (
         _po_reads(n, w["updated"]) + batches(w["xero"], XERO_BATCH),
-        2 * n.get("synced_projects", 0) + w["xero"]),
+        2 * n.get("synced_projects", 0) + w["xero"] + (1 if w["xero"] > w["updated"] else 0)),  # + origin stamps
     # Procore: change order packages per synced project (1 each), and a written package's lines, which come
     # only with its detail (1 each: the list carries none); Xero: the POs they extend, read (an append
     # resends the PO's lines) and written in batches, one write per PO.
     "change_order": lambda n, w, inc: (
         _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
-        n.get("synced_projects", 0) + w["xero"]),
-    # Procore: requisitions per synced project (1 each); Xero: bills in batches.
+        n.get("synced_projects", 0) + 2 * w["xero"]),  # + each package stamped with its origin (one PATCH each)
+    # Procore: requisitions per synced project (1 each); Xero: the lock dates before new bills (1), bills in
+    # batches.
+    # Each file attached to a new bill: its download from Procore's storage and one Xero upload.
     "invoice": lambda n, w, inc: (
-        batches(w["xero"], XERO_BATCH),
-        n.get("synced_projects", 0)),
+        (1 if w["xero"] > w["updated"] else 0) + batches(w["xero"], XERO_BATCH) + w["attachments"],
+        n.get("synced_projects", 0) + w["xero"] - w["updated"] + w["attachments"]),  # + each new bill's stamp
     # Xero spend: bills, spend money and manual journals (pages each); Procore, when a document is mapped:
     # line item types (1) and the cost codes of each project it maps on (1: the ids lines need, and whether
     # its Item codes exist there), then per project written two sync calls (headers, then their lines).

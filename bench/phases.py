@@ -126,8 +126,10 @@ def written(run) -> dict:
         run=run, action__in=actions).select_related("link") if r.link} - {None, ""}
         for action, actions in (("written", (Action.CREATED, Action.UPDATED)),
                                 ("judged", (Action.CREATED, Action.UPDATED, Action.FAILED)))}
+    attached = SyncRecord.objects.filter(run=run, action=Action.SKIPPED,
+                                         message__endswith="attached to the bill in Xero.").count()
     return {side: count, "updated": run.updated, "projects": len(projects["written"]),
-            "judged_projects": len(projects["judged"]),
+            "judged_projects": len(projects["judged"]), "attachments": attached,
             "documents": records.exclude(xero_id="").values("xero_id").distinct().count()}
 
 

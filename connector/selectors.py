@@ -39,7 +39,9 @@ def xero_reference_data(connection: Connection, *, max_age: int = 300) -> dict:
         accounts = [xero_as_dict(a) for a in client.accounts()]
         taxes = [xero_as_dict(t) for t in client.tax_rates()]
         data = {
-            "tracking_categories": [{"id": c["TrackingCategoryID"], "name": c["Name"], "status": c.get("Status", "")}
+            "tracking_categories": [{"id": c["TrackingCategoryID"], "name": c["Name"], "status": c.get("Status", ""),
+                                     "active_options": sum(1 for o in c.get("Options") or []
+                                                           if o.get("Status", "ACTIVE") == "ACTIVE")}
                                     for c in categories],
             "accounts": [{"code": a["Code"], "name": a["Name"]} for a in accounts
                          if a.get("Status") == "ACTIVE" and a.get("Class") in ("EXPENSE", "ASSET") and a.get("Code")],

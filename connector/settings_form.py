@@ -9,11 +9,22 @@ from django.core.exceptions import ValidationError
 
 from .models import ConnectionSettings
 from .selectors import xero_reference_data
+from .services.projects import MAX_ACTIVE_OPTIONS
 
 logger = logging.getLogger(__name__)
 
 CREATE_JOB = "__create__"
 MAX_ACTIVE_CATEGORIES = 2
+
+
+def room_words(name: str, used: int) -> str:
+    """The room left in the projects' category: Xero keeps at most 100 active options in one."""
+    left = max(0, MAX_ACTIVE_OPTIONS - used)
+    words = f"“{name}” has {used} of Xero's {MAX_ACTIVE_OPTIONS} active options in use: room for {left} more projects."
+    if left <= 10:
+        words += (" Use the “Retire closed projects” action on the connections list to archive the options of "
+                  "inactive projects.")
+    return words
 
 
 class ConnectionSettingsForm(forms.ModelForm):
@@ -55,6 +66,9 @@ class ConnectionSettingsForm(forms.ModelForm):
             current.purchase_account_code, current.purchase_account_code, accounts)
         taxes = [(t["type"], t["name"]) for t in self.reference["tax_rates"]]
         self.fields["tax_type"].choices = [("", "—")] + taxes + self._keep(current.tax_type, current.tax_type, taxes)
+        chosen = next((c for c in active if c["id"] == current.tracking_category_id), None)
+        if chosen is not None and "active_options" in chosen:
+            self.fields["tracking_category_id"].help_text += " " + room_words(chosen["name"], chosen["active_options"])
         if self.reference["error"]:  # the detail is in the log; people read what it means for them
             self.fields["tracking_category_id"].help_text += (" Xero could not be read just now, so only the saved "
                                                               "choices are listed.")
@@ -78,6 +92,7 @@ class ConnectionSettingsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._clean_account(cleaned)
         if self.instance.pk is None or cleaned.get("confirm_exported_change"):
             return cleaned
         from .selectors_job_costs import exported_documents
@@ -109,6 +124,14 @@ class ConnectionSettingsForm(forms.ModelForm):
             raise ValidationError("Bill payments sync only for US Xero organisations; this one is "
                                   f"in {self.connection.xero_country or 'another country'}.")
         return value
+
+    def _clean_account(self, cleaned) -> None:
+        # Xero needs an account on every line of an approved bill (Xero's line items page); items carry it only
+        # when they were made with a purchase account.
+        if (cleaned.get("bill_status") == ConnectionSettings.DocumentStatus.AUTHORISED
+                and not cleaned.get("purchase_account_code")):
+            self.add_error("bill_status", "Approved bills need an account on every line: choose a default "
+                                          "purchase account first (Xero refuses an approved bill without one).")
 
     def save(self, commit=True):
         from .services.settings import connection_settings_apply

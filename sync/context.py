@@ -31,3 +31,10 @@ class SyncContext:
         from connector.clients import xero_client_for
 
         return xero_client_for(self.connection)  # paced by the organisation's shared budget
+
+    @cached_property
+    def lock_dates(self):
+        """Xero's lock dates, read once per run and only when a run asks (one call)."""
+        from .ledger import read_lock_dates
+
+        return read_lock_dates(self.xero)

@@ -28,8 +28,26 @@ XERO_MESSAGES = [
 ]
 
 
+# The SDK's own checks, before anything is sent ("not sent: Invalid value for `name`, length must be less than or
+# equal to `255`"): said in words, never as the SDK's text.
+SDK_LENGTH = re.compile(r"(?:not sent: )?Invalid value for `(\w+)`, length must be less than or equal to `(\d+)`")
+SDK_OTHER = re.compile(r"^not sent: .*")
+
+
+def _plain(message: str) -> str:
+    found = SDK_LENGTH.search(message)
+    if found:
+        field = found.group(1).replace("_", " ")
+        return f"The {field} is longer than the {found.group(2)} characters Xero takes; it was not sent"
+    if SDK_OTHER.match(message):
+        return "A value is not in a form Xero takes; it was not sent"
+    return message
+
+
 def explain_xero(messages: list[str]) -> tuple[str, str]:
-    text = "; ".join(m for m in messages if m) or "Xero refused the record without saying why."
+    text = "; ".join(_plain(m) for m in messages if m) or "Xero refused the record without saying why."
+    if "characters Xero takes" in text:
+        return f"{text}.", "Shorten it in Procore, then sync again."
     for pattern, words, hint in XERO_MESSAGES:
         if re.search(pattern, text):
             return f"{words} Xero said: {text}", hint

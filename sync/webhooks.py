@@ -26,6 +26,9 @@ WEBHOOK_KINDS = {
     ("procore", "change order packages"): (Kind.CHANGE_ORDER, True),
     ("xero", "contact"): (Kind.VENDOR, False),
     ("xero", "invoice"): (Kind.PAYMENT, False),
+    # A supplier credit allocated to a bill changes what is due on it, as a payment does: the payment sync
+    # reads what changed (Procore's payments issued take payments only; credit notes are not copied).
+    ("xero", "creditnote"): (Kind.PAYMENT, False),
 }
 
 

@@ -28,7 +28,8 @@ class ConnectionSettingsInline(ScopedInline, admin.StackedInline):
     fieldsets = [
         ("Xero defaults", {"fields": ["tracking_category_id", "purchase_account_code", "tax_type",
                                       "po_status", "bill_status", "use_contract_number_as_po_number",
-                                      "confirm_exported_change"]}),
+                                      "confirm_exported_change", "first_open_day_for_locked_bills",
+                                      "negative_invoices_as_credit_notes"]}),
         ("Approval required before export", {"fields": ["approve_commitments", "approve_change_orders",
                                                          "approve_invoices", "approve_companies"],
                                              "description": "Projects always need an accountant's acceptance."}),
@@ -58,6 +59,23 @@ class ConnectionAdmin(ConnectionScoped, admin.ModelAdmin):
     inlines = [ConnectionSettingsInline]
     change_form_template = "admin/connector/connection/change_form.html"
     change_list_template = "admin/connector/connection/change_list.html"
+    actions = ["retire_closed_projects"]
+
+    @admin.action(description="Retire closed projects (archive their Xero tracking options)")
+    def retire_closed_projects(self, request, queryset):
+        from ..selectors import connections_for
+        from ..services.projects import projects_retire
+
+        allowed = connections_for(request.user, "change_connectionsettings")
+        for connection in queryset.filter(pk__in=allowed.values("pk"), status=Connection.Status.ACTIVE):
+            try:
+                retired = projects_retire(connection, user=request.user)
+            except Exception as exc:  # noqa: BLE001 - said to the person, in words
+                self.message_user(request, f"{connection}: could not retire projects ({exc}).", messages.ERROR)
+                continue
+            names = ", ".join(link.label for link in retired[:10]) + ("…" if len(retired) > 10 else "")
+            self.message_user(request, f"{connection}: {len(retired)} closed project(s) retired"
+                                       + (f" ({names})." if retired else "; none is inactive in Procore."))
 
     @admin.display(description="Plan")
     def plan(self, obj):

@@ -34,6 +34,8 @@ def result_words(run: SyncRun) -> str:
         done = "Preview running" if run.status == SyncRun.Status.RUNNING else "Preview (nothing written)"
         return f"{done}: would create {run.created}, update {run.updated}, link {run.linked}"
     words = run.get_status_display()
+    if run.status == SyncRun.Status.PAUSED and run.message:  # "Paused — continues at 14:05"
+        return run.message.split(". ")[0]
     if run.status == SyncRun.Status.RUNNING:
         return f"{words}: {run.created + run.updated + run.linked + run.skipped + run.failed} of {run.total} done"
     return words

@@ -102,9 +102,22 @@ class ConnectionSettings(models.Model):
     tracking_category_name = models.CharField(max_length=100, blank=True, default="Job")
     purchase_account_code = models.CharField(max_length=32, blank=True)
     tax_type = models.CharField(max_length=64, blank=True)
-    po_status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT)
-    bill_status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT)
+    po_status = models.CharField(
+        max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT,
+        help_text="For purchase orders created from now on; those already in Xero keep the status they have there.")
+    bill_status = models.CharField(
+        max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT,
+        help_text="For bills created from now on; those already in Xero keep the status they have there (Xero "
+                  "never takes an approved bill back to draft). Approved needs a default purchase account.")
     use_contract_number_as_po_number = models.BooleanField(default=True)
+    negative_invoices_as_credit_notes = models.BooleanField(
+        "Export negative invoices as supplier credit notes", default=False,
+        help_text="A negative subcontractor invoice becomes a Xero supplier credit note allocated to the latest "
+                  "approved bill of its commitment. Off: negative invoices are refused, with the reason.")
+    first_open_day_for_locked_bills = models.BooleanField(
+        "Date back-dated bills on the first open day", default=False,
+        help_text="A bill dated in a period locked in Xero is dated the day after the lock date (the Procore date "
+                  "is written on the bill). Off: such a bill waits, with the reason, until the lock date moves.")
 
     # Projects always need an accountant's acceptance (DESIGN.md); the others default to on, as in Procore.
     approve_commitments = models.BooleanField(default=True)

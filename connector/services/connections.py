@@ -17,14 +17,25 @@ from .credentials import credential_store
 logger = logging.getLogger(__name__)
 
 SUPPORTED_COUNTRIES = {"US": "United States", "CA": "Canada"}
-# Organisation.Class values of the smallest plans ("Early"/starter), which cap bills and are refused.
-REFUSED_PLANS = {"STARTER", "LITE", "BASICLITE", "IGNITE", "SIMPLE", "DEMO"}
-PLAN_NAMES = {"STANDARD": "Growing", "PREMIUM": "Established", "STARTER": "Early", "GROW": "Grow",
-              "COMPREHENSIVE": "Comprehensive", "ULTIMATE": "Ultimate"}
+# Every Organisation.Class of Xero's current enum (specs/xero/xero_accounting.yaml): its plan's name and whether
+# the connector serves it. Refused: the plans that cap or lack bills and purchase orders (Early/starter, the
+# cashbook and ledger plans) and the demo company. A class newer than this table is served under its own name.
+PLANS: dict[str, tuple[str, bool]] = {
+    "DEMO": ("Demo company", False), "TRIAL": ("Trial", True), "STARTER": ("Early", False),
+    "STANDARD": ("Growing", True), "PREMIUM": ("Established", True), "PREMIUM_20": ("Established (20)", True),
+    "PREMIUM_50": ("Established (50)", True), "PREMIUM_100": ("Established (100)", True),
+    "LEDGER": ("Ledger", False), "GST_CASHBOOK": ("Cashbook", False), "NON_GST_CASHBOOK": ("Cashbook", False),
+    "ULTIMATE": ("Ultimate", True), "ULTIMATE_10": ("Ultimate (10)", True), "ULTIMATE_20": ("Ultimate (20)", True),
+    "ULTIMATE_50": ("Ultimate (50)", True), "ULTIMATE_100": ("Ultimate (100)", True), "LITE": ("Lite", False),
+    "IGNITE": ("Ignite", False), "GROW": ("Grow", True), "COMPREHENSIVE": ("Comprehensive", True),
+    "SIMPLE": ("Simple", False), "BASICLITE": ("Basic Lite", False), "ULTRA": ("Ultra", True),
+}
+REFUSED_PLANS = {plan for plan, (_name, served) in PLANS.items() if not served}
+PLAN_NAMES = {plan: name for plan, (name, _served) in PLANS.items()}
 
 
 def plan_name(plan_class: str) -> str:
-    return PLAN_NAMES.get(plan_class, plan_class.title() if plan_class else "")
+    return PLAN_NAMES.get(plan_class, plan_class.replace("_", " ").title() if plan_class else "")
 
 
 def connection_start(*, user, procore_tokens) -> Connection:

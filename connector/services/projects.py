@@ -131,3 +131,41 @@ def project_send_to_queue(connection, project_id: int, user=None) -> Link:
         audit_links(user=user, action=AuditEntry.Action.EXPORT, verb="Sent to the approval queue", links=[link])
         run_request(connection_id=connection.pk, kind=Kind.PROJECT, trigger="manual", record_id=str(project_id))
     return link
+
+
+# Xero keeps at most this many active options per tracking category (Xero's tracking categories page; the
+# figure comes from third-party help): archived options free a slot.
+MAX_ACTIVE_OPTIONS = 100
+
+
+def projects_retire(connection, user=None) -> list[Link]:
+    """Archive, in one action, the tracking options of projects that are inactive in Procore now (or were when
+    last read): their slots go to new projects. Returns the links retired."""
+    from ..clients import WEB_WAIT_S, xero_client_for
+    from .audit import audit_record
+
+    synced = {link.procore_id: link for link in Link.objects.filter(
+        connection=connection, kind=Kind.PROJECT, state=State.SYNCED).exclude(xero_id="").exclude(procore_id="")}
+    if not synced:
+        return []
+    with _said_plainly():
+        inactive = {str(p["id"]) for p in _client(connection).projects({"filters[by_status]": "All"})
+                    if not p.get("active", True)}
+    closed = [link for procore_id, link in synced.items()
+              if procore_id in inactive or (link.procore_snapshot or {}).get("active") is False]
+    from ..models import ConnectionSettings
+
+    category = ConnectionSettings.objects.filter(connection=connection).values_list(
+        "tracking_category_id", flat=True).first()
+    if not closed or not category:
+        return []
+    xero = xero_client_for(connection, max_wait_s=WEB_WAIT_S)
+    retired = []
+    for link in closed:
+        xero.archive_tracking_option(category, link.xero_id)
+        if record_transition(link, State.ARCHIVED, leaving=[State.SYNCED]):
+            retired.append(link)
+    if retired:
+        audit_record(user=user, action="archive", connection=connection, links=retired,
+                     summary=f"Retired {len(retired)} closed project(s): their Xero tracking options archived.")
+    return retired

@@ -22,7 +22,11 @@ from .run_requests import webhook_event_request
 logger = logging.getLogger(__name__)
 
 PROCORE_NAMESPACE = "procore-xero-connector"
-# What the engine follows in Procore (resource name, event types).
+# The payload Procore delivers today (plan_your_app/webhooks): string ids, `reason` and `resource_type`, a ULID
+# `id`; deliveries of hooks registered before (v2.0 `event_type` / `resource_name`, numeric ids) still read.
+PAYLOAD_VERSION = "v4.0"
+# What the engine follows in Procore (resource name, event types): Company Vendors, since Procore stopped
+# Project Vendors update events on 2026-06-30.
 PROCORE_TRIGGERS = [
     ("Projects", ("create", "update")),
     ("Company Vendors", ("create", "update")),
@@ -48,7 +52,7 @@ def procore_hook_register(*, connection: Connection, base_url: str | None = None
     client = procore_client_for(connection, max_wait_s=WEB_WAIT_S)
     url = (base_url or settings.SITE_URL).rstrip("/") + reverse("procore_webhook", args=[connection.pk])
     hook = {
-        "api_version": "v2",
+        "api_version": PAYLOAD_VERSION,
         "namespace": PROCORE_NAMESPACE,
         "destination_url": url,
         "destination_headers": {"Authorization": f"Bearer {secret or connection.webhook_secret}"},
@@ -66,7 +70,7 @@ def procore_hook_register(*, connection: Connection, base_url: str | None = None
         for event_type in event_types:
             client.post(f"/rest/v1.0/webhooks/hooks/{created['id']}/triggers", json={
                 "company_id": connection.procore_company_id,
-                "api_version": "v2",
+                "api_version": PAYLOAD_VERSION,
                 "trigger": {"resource_name": resource_name, "event_type": event_type},
             })
     connection.procore_hook_id = created["id"]

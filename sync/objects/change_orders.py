@@ -39,8 +39,11 @@ from xero_client.errors import XeroValidationError
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception, explain_xero
 from ..export import BATCH, send_batch
+from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, total
 from ..runs import run_log, run_progress
+from ..stamps import one_by_one, stamp_keep, stamps_send
+from ..stops import RUN_STOPS
 from ..windows import Window, synced_projects
 from .commitments import (
     CLOSED,
@@ -123,7 +126,8 @@ def appended_lines(package: dict, changes: list[dict], items: dict[str, str], tr
                    account_code: str = "", tax_type: str = "") -> list[dict]:
     out = []
     for change in changes:
-        line = {"Description": f"{tag(package)} {change['description'] or package.get('title') or ''}".strip(),
+        line = {"Description": shortened(f"{tag(package)} {change['description'] or package.get('title') or ''}"
+                                         .strip(), DESCRIPTION),
                 "Quantity": 1, "UnitAmount": change["amount"], "ItemCode": items[change["line_id"]],
                 "Tracking": tracking or []}
         coded(line, account_code, tax_type)
@@ -181,6 +185,8 @@ def run(ctx) -> None:
                 projects.get(str(p), ""), items, cost_items),
                 label=lambda package: str(package.get("number") or ""))
     send()
+    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+        ctx.procore.stamp_change_order_package(int(link.project_id), int(link.procore_id), **stamp))))
     window.close()
 
 
@@ -332,6 +338,8 @@ def _resolve_in_flight(ctx, commitments: dict[str, Link]) -> None:
               or getattr(commitments.get(link.parent_id), "xero_id", "") for link in links}
     try:
         pos = purchase_orders_now(ctx, sorted({po_id for po_id in po_ids.values() if po_id}))
+    except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+        raise
     except Exception as exc:  # noqa: BLE001 - cannot look now: they stay exporting, the next run looks again
         _log_failed(ctx.run, [Due(link, {}, [], None, {}) for link in links], *explain_exception(exc))
         return
@@ -357,8 +365,12 @@ def _line_amount(line):
 
 def _bind(run, link: Link, po, new_lines, changes: list[dict], action, message) -> None:
     ids = [str(li.line_item_id) for li in new_lines]
-    if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING],
-                   engine_data={**link.engine_data, "po": str(po.purchase_order_id)}):
+    data = {**link.engine_data, "po": str(po.purchase_order_id)}
+    if ids:  # Procore shows the package is in Xero: its first line's id (unique), the PO's number (sync.stamps)
+        number = po.purchase_order_number or ""
+        data = stamp_keep(data, {"origin_id": ids[0], "origin_code": number,
+                                 "origin_data": f"Lines added to Xero purchase order {number}".strip()})
+    if record_bind(link, xero_id=ids[0] if ids else "", leaving=[State.EXPORTING], engine_data=data):
         record_lines_set(link, [LinkLine(procore_line_id=c["line_id"], xero_line_id=str(li.line_item_id),
                                          item_code=li.item_code or "", amount=_line_amount(li), position=n)
                                 for n, (c, li) in enumerate(zip(changes, new_lines))])

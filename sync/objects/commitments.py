@@ -38,8 +38,11 @@ from xero_client.errors import XeroNotFound
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..limits import DESCRIPTION, NUMBER, shortened
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
+from ..stamps import KEY as STAMP
+from ..stamps import stamp_keep, stamps_send, sync_refusals
 from ..stops import RUN_STOPS
 from ..windows import Window, synced_projects
 
@@ -84,6 +87,10 @@ def header_problem(contract: dict, *, contact_id: str | None, option_id: str | N
         return Problem("Waiting: the project is not in Xero yet (no tracking option).",
                        "Send the project to Xero and accept it in the approval queue; this commitment follows.",
                        (Kind.PROJECT, project))
+    if len(reference(contract)) > NUMBER:  # the number plus our marker is the PO's Reference (sync.limits)
+        return Problem(f"Not sent to Xero: the commitment's number has {len(contract.get('number') or '')} "
+                       f"characters; with the connector's marker it is longer than the {NUMBER} Xero takes for a "
+                       "purchase order's reference.", "Shorten the number in Procore, then sync again.")
     return None
 
 
@@ -129,7 +136,8 @@ def po_lines(lines: list[dict], *, items: dict[str, str], tracking: list[dict], 
     out = []
     for line in sorted(lines, key=lambda li: li.get("position") or 0):
         quantity, unit = quantity_and_unit(line.get("quantity"), line.get("unit_cost"), line.get("amount"))
-        mapped = {"Description": (line.get("description") or "").strip() or items[line_item_key(line)],
+        mapped = {"Description": shortened((line.get("description") or "").strip() or items[line_item_key(line)],
+                                           DESCRIPTION),
                   "Quantity": quantity, "UnitAmount": unit, "ItemCode": items[line_item_key(line)],
                   "Tracking": tracking}
         coded(mapped, account_code, tax_type)
@@ -232,6 +240,8 @@ def run(ctx) -> None:
                 edits += [c for c in judged if isinstance(c, _Edit)]
                 creates += [c for c in judged if not isinstance(c, _Edit)]
     send()
+    stamps_send(ctx, KIND, lambda link: (link.source_list, link.project_id), lambda key, links: sync_refusals(
+        ctx.procore.stamp_commitments(key[0], int(key[1]), [link.engine_data[STAMP] for link in links]), links))
     window.close()
 
 
@@ -391,8 +401,12 @@ def _remember_lines(candidate: _Lined, po) -> None:
     for line, line_id in zip(candidate.lines, returned):
         line.xero_line_id = line_id
     record_lines_set(link, candidate.lines)
-    record_update(link, remote_status=str(po.status), refused_fingerprint="",
-                  engine_data={**link.engine_data, **candidate.keep})
+    data = {**link.engine_data, **candidate.keep}
+    if not isinstance(candidate, _Update):  # a new PO: Procore shows the commitment is in Xero (sync.stamps)
+        number = po.purchase_order_number or ""
+        data = stamp_keep(data, {"id": int(link.procore_id), "origin_id": str(po.purchase_order_id),
+                                 "origin_code": number, "origin_data": f"Xero purchase order {number}".strip()})
+    record_update(link, remote_status=str(po.status), refused_fingerprint="", engine_data=data)
 
 
 def commitment_lines(link_ids) -> dict[int, dict[str, str]]:

@@ -10,10 +10,11 @@ from connector.models import Kind, Link
 from connector.services.records import record_fail, record_new, record_update, records_by_procore_id
 
 from ..export import Candidate, export, resolve_in_flight
+from ..limits import ITEM_CODE, ITEM_NAME, shortened, shortened_words
 from ..runs import run_log, run_progress
 
 KIND = Kind.COST_CODE
-CODE_LIMIT, NAME_LIMIT = 30, 50
+CODE_LIMIT, NAME_LIMIT = ITEM_CODE, ITEM_NAME
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ def item_payload(cost_code: dict, cost_type: dict, *, account_code: str = "", ta
         purchase["TaxType"] = tax_type
     payload = {
         "Code": item_code(cost_code, cost_type),
-        "Name": description if len(description) <= NAME_LIMIT else description[: NAME_LIMIT - 1] + "…",
+        "Name": shortened(description, NAME_LIMIT),
         "PurchaseDescription": f"{description} ({cost_type['name']})",
         "IsPurchased": True,
         "IsSold": False,
@@ -78,7 +79,16 @@ def run(ctx) -> None:
                 continue
             candidates.append(Candidate(link, payload, reference=payload["Code"], label=payload["Code"]))
     export(ctx.run, client=ctx.xero, kind="items", id_field="ItemID", candidates=candidates,
-           dry_run=ctx.dry_run)
+           dry_run=ctx.dry_run, on_written=lambda c, _item: _say_shortened(ctx, c))
+
+
+def _say_shortened(ctx, candidate: Candidate) -> None:
+    """An item name longer than Xero's 50 goes shortened (the whole text is its purchase description): said."""
+    full = candidate.payload["PurchaseDescription"].rsplit(" (", 1)[0]
+    if candidate.payload["Name"] != full:
+        run_log(ctx.run, "skipped", link=candidate.link,
+                message=shortened_words("cost code's name", full, NAME_LIMIT) + " The whole name is its purchase "
+                                                                               "description.")
 
 
 def _link(ctx, link: Link | None, procore_id: str, label: str) -> Link:

@@ -24,11 +24,16 @@ from connector.models import Kind, Link, LinkLine, SyncRecord
 from connector.services.records import record_lines_set, record_update, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
+from ..backup import attach_keep, attach_pending
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..ledger import Dating, dating, day_words
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
+from ..stamps import one_by_one, stamp_keep, stamps_send
 from ..windows import Window, synced_projects
 from .commitments import commitment_lines
+from .credit_notes import TYPE as CREDIT_TYPE
+from .credit_notes import allocate, credit_note_payload
 
 KIND = Kind.INVOICE
 EXPORT_EVERY = 500  # bills held before they are sent (whole batches of 50): memory stays flat on big runs
@@ -63,14 +68,15 @@ def procore_url(requisition: dict) -> str:
 
 
 def invoice_problem(requisition: dict, commitment_link: Link | None, contact_id: str | None,
-                    lines: list[dict] | None) -> Problem | None:
+                    lines: list[dict] | None, *, credit_notes: bool = False) -> Problem | None:
     """Why the invoice cannot be a bill now, or None; `wait_for` names the link whose sync ends the wait."""
     if requisition.get("status") not in EXPORTABLE:
         return Problem(f"Status is “{requisition.get('status')}”; only approved, approved as noted or pending "
                        "owner approval invoices are exported.", "Approve the invoice in Procore.", quiet=True)
-    if amount_due(requisition) < 0:
+    if amount_due(requisition) < 0 and not credit_notes:
         return Problem("Negative invoices are not exported to Xero.",
-                       "Enter it in Xero as a supplier credit note, or correct the invoice in Procore.")
+                       "Enter it in Xero as a supplier credit note, or choose “Export negative invoices as "
+                       "supplier credit notes” in the connection settings.")
     if commitment_link is None or commitment_link.state != State.SYNCED or not commitment_link.xero_id:
         return Problem("Waiting: its commitment is not in Xero yet.",
                        "Export the commitment first (accept it in the approval queue); this invoice follows.",
@@ -139,15 +145,26 @@ def bill_lines(requisition: dict, items: dict[str, str], tracking: list, *, acco
     return out
 
 
-def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, status: str, tax_type: str = "") -> dict:
-    billed = requisition.get("billing_date") or (requisition.get("created_at") or "")[:10] or date.today().isoformat()
-    due = requisition.get("payment_date") or (date.fromisoformat(billed) + timedelta(days=DUE_DAYS)).isoformat()
+def billed_on(requisition: dict) -> date:
+    return date.fromisoformat((requisition.get("billing_date") or (requisition.get("created_at") or "")[:10]
+                               or date.today().isoformat())[:10])
+
+
+def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, status: str, tax_type: str = "",
+                 dated: Dating | None = None) -> dict:
+    """`dated`: the date against Xero's lock dates; a bill moved to the first open day says its Procore date on
+    its first line (a bill's Reference is its number in Xero: `Reference` itself is for sales invoices only)."""
+    day = dated.date if dated else billed_on(requisition)
+    due = requisition.get("payment_date") or (billed_on(requisition) + timedelta(days=DUE_DAYS)).isoformat()
+    due = max(date.fromisoformat(due[:10]), day).isoformat()
+    if dated and dated.moved_from and lines:
+        lines = [{**lines[0], "Description": f"{dated.note()} {lines[0]['Description']}"[:4000]}, *lines[1:]]
     return {
         "Type": "ACCPAY",
         "Contact": {"ContactID": contact_id},
         "InvoiceNumber": requisition.get("invoice_number") or f"{requisition.get('contract_name')} #"
                                                               f"{requisition.get('number')}",
-        "Date": billed,
+        "Date": day.isoformat(),
         "DueDate": due,
         "Url": procore_url(requisition),
         "LineAmountTypes": "Exclusive" if tax_type else "NoTax",
@@ -184,12 +201,33 @@ def run(ctx) -> None:
                 _export(ctx, candidates[:whole])
                 candidates = candidates[whole:]
     _export(ctx, candidates)
+    attach_pending(ctx, KIND, lambda link: ctx.procore.requisition_attachments(int(link.project_id),
+                                                                               int(link.procore_id)))
+    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+        ctx.procore.stamp_requisition(int(link.project_id), int(link.parent_id), int(link.procore_id), **stamp))))
     window.close()
 
 
 def _export(ctx, candidates: list[Candidate]) -> None:
-    export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
+    """Bills first: a credit note goes onto a bill of its commitment that is in Xero."""
+    bills = [c for c in candidates if not c.sent.get("credit")]
+    credits = [c for c in candidates if c.sent.get("credit")]
+    export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=bills,
            dry_run=ctx.dry_run, on_written=lambda c, bill: _read_back(ctx, c, bill))
+    if credits:
+        export(ctx.run, client=ctx.xero, kind="credit_notes", id_field="CreditNoteID", candidates=credits,
+               dry_run=ctx.dry_run, on_written=lambda c, note: _credit_read_back(ctx, c, note))
+
+
+def _credit_read_back(ctx, candidate: Candidate, note) -> None:
+    new = "Status" in candidate.payload
+    data = {**candidate.link.engine_data, "credit_note": True}
+    if new and getattr(note, "credit_note_id", None):  # Procore shows it is in Xero (sync.stamps)
+        data = stamp_keep(data, {"origin_id": str(note.credit_note_id),
+                                 "origin_data": f"Xero supplier credit note {note.credit_note_number or ''}".strip()})
+    record_update(candidate.link, remote_status=str(note.status), remote_total=cents(note.total), engine_data=data)
+    if new:
+        allocate(ctx, candidate.link, note)
 
 
 def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dict, vendors: dict,
@@ -204,8 +242,12 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     content = content_of(requisition, project_name=project_name)
     # Xero takes no edit of an approved or paid bill: a change in Procore is said once, and the bill stays.
     frozen = existing is not None and existing.state == State.SYNCED and existing.remote_status not in EDITABLE
-    item = Judged(procore_id=str(requisition["id"]), label=label, content=content,
-                  problem=invoice_problem(requisition, commitment_link, contact_id, bill),
+    credit = settings.negative_invoices_as_credit_notes and amount_due(requisition) < 0
+    problem = invoice_problem(requisition, commitment_link, contact_id, bill,
+                              credit_notes=settings.negative_invoices_as_credit_notes)
+    dated = None if problem else _dating(ctx, requisition, existing, "credit note" if credit else "bill")
+    problem = problem or (dated.problem if dated else None)
+    item = Judged(procore_id=str(requisition["id"]), label=label, content=content, problem=problem,
                   needs_approval=settings.approve_invoices, project_id=str(project_id), source_list="requisitions",
                   parent_id=str(requisition.get("commitment_id") or ""), updates=not frozen)
     if frozen and content.fingerprint not in (existing.content_fingerprint, existing.refused_fingerprint):
@@ -218,19 +260,56 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     if link is None or ctx.dry_run:
         return None
     payload = bill_payload(requisition, bill, contact_id=contact_id, status=settings.bill_status,
-                           tax_type=settings.tax_type)
+                           tax_type=settings.tax_type, dated=dated)
+    if credit:  # a supplier credit note of the same amount (sync.objects.credit_notes)
+        payload = {**credit_note_payload(payload), "Url": payload["Url"]}
     # The status setting applies to new bills only: an update never sends one (nor demotes an approved bill).
     sent = without_status(payload) if link.xero_id else payload
+    if credit:
+        sent = {k: v for k, v in sent.items() if k != "Url"}  # credit notes carry no Url
     # The bill's Url names the Procore invoice: our marker, and where its payments go (sync.objects.payments).
+    number = payload.get("CreditNoteNumber") or payload["InvoiceNumber"]
     return Candidate(link, sent, reference=payload["Url"], label=label, needs_approval=item.needs_approval,
                      content=content.fingerprint, compared=without_status(payload),
-                     sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"]})
+                     sent={"number": number, "contact": payload["Contact"]["ContactID"], **_moved(dated),
+                           **({"credit": True} if credit else _files(requisition, link))})
+
+
+def _dating(ctx, requisition: dict, existing: Link | None, what: str = "bill") -> Dating:
+    """A new bill is dated against Xero's lock dates (read once per run); a bill already in Xero keeps the date
+    it was given there while its Procore date is unchanged (an update never sends it into a locked period)."""
+    day = billed_on(requisition)
+    sent = (existing.engine_data.get("sent") or {}) if existing is not None else {}
+    if existing is not None and existing.xero_id:
+        if sent.get("moved_from") == day.isoformat() and sent.get("date"):
+            return Dating(date.fromisoformat(sent["date"]), moved_from=day)
+        return Dating(day)
+    settings = ctx.settings
+    return dating(day, ctx.lock_dates, posted=settings.bill_status == settings.DocumentStatus.AUTHORISED,
+                  first_open_day=settings.first_open_day_for_locked_bills, what=what)
+
+
+def _files(requisition: dict, link: Link) -> dict:
+    """The invoice's files (the list carries them), for a new bill only."""
+    return {"files": requisition["attachments"]} if requisition.get("attachments") and not link.xero_id else {}
+
+
+def _moved(dated: Dating | None) -> dict:
+    return {"moved_from": dated.moved_from.isoformat(), "date": dated.date.isoformat()} if (
+        dated and dated.moved_from) else {}
 
 
 def _read_back(ctx, candidate: Candidate, bill) -> None:
-    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
+    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds. A bill dated on
+    the first open day says so on its record."""
     status = str(bill.status)
-    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
+    new = "Status" in candidate.payload  # an update sends no status
+    data = candidate.link.engine_data
+    if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
+        data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
+                                 "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
+        data = attach_keep(data, candidate.sent.get("files") or [])  # its backup, onto the bill (sync.backup)
+    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total), engine_data=data)
     # A bill has one line per item code (bill_lines): kept with what Xero holds, for the job cost report.
     lines = [li for li in (getattr(bill, "line_items", None) or []) if getattr(li, "item_code", None)]
     if lines:
@@ -238,6 +317,12 @@ def _read_back(ctx, candidate: Candidate, bill) -> None:
             LinkLine(procore_line_id=f"item:{li.item_code}", xero_line_id=str(li.line_item_id or ""),
                      item_code=li.item_code, amount=cents(li.line_amount) if li.line_amount is not None else None,
                      position=n) for n, li in enumerate(lines)])
+    moved = candidate.sent.get("moved_from")
+    if moved and new:
+        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
+                message=f"Dated {day_words(date.fromisoformat(candidate.sent['date']))} in Xero, the first open "
+                        f"day after its lock date; the Procore date, {day_words(date.fromisoformat(moved))}, is "
+                        "written on the bill.")
     wanted = candidate.payload.get("Status")
     if wanted and status != wanted:
         run_log(ctx.run, Action.SKIPPED, link=candidate.link,
@@ -248,14 +333,29 @@ def _read_back(ctx, candidate: Candidate, bill) -> None:
 def _bills_by_what_was_sent(xero, links: list[Link]) -> dict[int, str]:
     """Interrupted creates: a bill with the number and contact we sent that carries our Url."""
     sent = {link.pk: link.engine_data.get("sent") or {} for link in links}
-    numbers = sorted({s["number"] for s in sent.values() if s.get("number")})
+    found = _credit_notes_by_what_was_sent(xero, [link for link in links if sent[link.pk].get("credit")], sent)
+    links = [link for link in links if not sent[link.pk].get("credit")]
+    numbers = sorted({sent[link.pk]["number"] for link in links if sent[link.pk].get("number")})
     contacts = sorted({s["contact"] for s in sent.values() if s.get("contact")})
     by_url = {link.reference: link.pk for link in links if link.reference}
-    found = {}
     if not numbers or not by_url:
         return found
     for page in xero.iter_pages("invoices", where='Type=="ACCPAY"', invoice_numbers=numbers, contact_i_ds=contacts):
         for bill in page.records:
             if bill.url in by_url and str(bill.status) not in ("DELETED", "VOIDED"):
                 found[by_url[bill.url]] = str(bill.invoice_id)
+    return found
+
+
+def _credit_notes_by_what_was_sent(xero, links: list[Link], sent: dict) -> dict[int, str]:
+    """Interrupted creates of credit notes: one with the number and contact sent (a credit note has no Url)."""
+    wanted = {(sent[link.pk].get("number"), sent[link.pk].get("contact")): link.pk for link in links}
+    found = {}
+    if not wanted:
+        return found
+    for page in xero.iter_pages("credit_notes", where=f'Type=="{CREDIT_TYPE}"'):
+        for note in page.records:
+            key = (note.credit_note_number, str(getattr(note.contact, "contact_id", "")))
+            if key in wanted and str(note.status) not in ("DELETED", "VOIDED"):
+                found[wanted[key]] = str(note.credit_note_id)
     return found

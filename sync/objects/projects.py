@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 
 from connector.models import Kind, Link, SyncRecord
-from connector.services.projects import project_content
+from connector.services.projects import MAX_ACTIVE_OPTIONS, project_content
 from connector.services.records import (
     record_accepted_for,
     record_bind,
@@ -28,21 +28,31 @@ from connector.services.records import (
 
 from ..cursors import cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
+from ..limits import OPTION_NAME, shortened, shortened_words
 from ..runs import run_log, run_progress
 from ..stops import RUN_STOPS
 from ..tracking import project_category
 
 KIND = Kind.PROJECT
 State, Action = Link.State, SyncRecord.Action
-NAME_LIMIT = 50  # the spec allows 100, older docs say 50 on create: stay safe
+NAME_LIMIT = OPTION_NAME  # the spec allows 100, Xero's tracking page 50: stay safe
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
-def option_name(project: dict) -> str:
+def option_text(project: dict) -> str:
     number = (project.get("project_number") or "").strip()
     name = (project.get("name") or "").strip()
-    text = f"{number} {name}".strip() if number and not name.startswith(number) else name
-    return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
+    return f"{number} {name}".strip() if number and not name.startswith(number) else name
+
+
+def option_name(project: dict) -> str:
+    return shortened(option_text(project), NAME_LIMIT)
+
+
+def name_note(snapshot: dict) -> str:
+    """Said on the record when the option's name is shorter than the project's (never cut silently)."""
+    text = option_text({"project_number": snapshot.get("number"), "name": snapshot.get("name")})
+    return " " + shortened_words("project's number and name", text, NAME_LIMIT) if len(text) > NAME_LIMIT else ""
 
 
 def project_snapshot(project: dict) -> dict:
@@ -102,7 +112,8 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
             return
         link, made = record_new(connection, KIND, procore_id=project["id"], state=State.AWAITING_APPROVAL, **fields)
         if made:
-            run_log(run, Action.SKIPPED, link=link, message="New project: waiting for an accountant to accept it.")
+            run_log(run, Action.SKIPPED, link=link,
+                    message="New project: waiting for an accountant to accept it." + name_note(snapshot))
         return
     if ctx.dry_run:
         return
@@ -127,7 +138,7 @@ def _follow(ctx, project: dict, category, options: dict) -> None:
         if _update_option(ctx, category, link, status="ACTIVE", message="Project is active again: option restored."):
             record_transition(link, State.SYNCED, leaving=[State.ARCHIVED])
     elif active and option.name != label:
-        _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”.")
+        _update_option(ctx, category, link, name=label, message=f"Renamed to “{label}”." + name_note(snapshot))
 
 
 def _move(ctx, link: Link, to: str, message: str, **fields) -> None:
@@ -155,6 +166,7 @@ def _export_ready(ctx, category, options: dict) -> None:
     ready = list(Link.objects.filter(connection=ctx.connection, kind=KIND, xero_id="",
                                      state__in=[State.READY, State.EXPORTING]).exclude(procore_id=""))
     by_name = {o.name.lower(): o.tracking_option_id for o in options.values()}
+    active = sum(1 for o in options.values() if str(o.status) == "ACTIVE")
     for link in ready:
         if ctx.dry_run:
             run_log(ctx.run, Action.CREATED, link=link, message="Would be added as a tracking option (preview).")
@@ -167,6 +179,14 @@ def _export_ready(ctx, category, options: dict) -> None:
         if link.state == State.READY and not record_accepted_for(link, link.content_fingerprint):
             run_log(ctx.run, Action.SKIPPED, link=link,
                     message="Not sent: its current name has not been accepted in the approval queue.")
+            continue
+        if active >= MAX_ACTIVE_OPTIONS:  # said before Xero refuses it; a person re-sends it once there is room
+            text = (f"“{category.name}” already has Xero's {MAX_ACTIVE_OPTIONS} active tracking options: this "
+                    "project cannot have one until some are archived.")
+            hint = ("Use “Retire closed projects” on the connections list (or archive options in Xero), then "
+                    "re-send the project.")
+            if record_fail(link, message=text, hint=hint, leaving=[State.READY, State.EXPORTING]):
+                run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"option-{uuid.uuid4()}"
         if not record_mark_exporting([link], key, references={link.pk: link.label}):
@@ -185,7 +205,9 @@ def _export_ready(ctx, category, options: dict) -> None:
             run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         by_name[link.label.lower()] = option.tracking_option_id
-        _bind(ctx, link, option.tracking_option_id, Action.CREATED, f"Added to “{category.name}”.")
+        active += 1
+        _bind(ctx, link, option.tracking_option_id, Action.CREATED,
+              f"Added to “{category.name}”." + name_note(link.procore_snapshot or {}))
 
 
 def _bind(ctx, link: Link, option_id: str, action: str, message: str) -> None:

@@ -40,6 +40,7 @@ from connector.services.records import (
 from ..cursors import OVERLAP, cursor_get, cursor_set, now, procore_window
 from ..explain import explain_exception
 from ..export import Candidate, export, resolve_in_flight
+from ..limits import contact_too_long
 from ..runs import run_log, run_progress
 from ..stops import RUN_STOPS
 
@@ -85,7 +86,7 @@ def contact_payload(snapshot: dict, vendor_id) -> dict:
     if snapshot.get("email"):
         payload["EmailAddress"] = snapshot["email"]
     if snapshot.get("tax_number"):
-        payload["TaxNumber"] = snapshot["tax_number"][:50]
+        payload["TaxNumber"] = snapshot["tax_number"]  # never cut: checked by contact_too_long
     if snapshot.get("address") or snapshot.get("city"):
         payload["Addresses"] = [{
             "AddressType": "STREET", "AddressLine1": snapshot.get("address", ""),
@@ -347,7 +348,7 @@ def _export(ctx, owner: str, changed_vendors: dict[str, dict]) -> None:
                                                                     "in the approval queue.")
             continue
         names = _contact_names(ctx) if names is None else names
-        clash = contact_clash(payload, names, link.xero_id)
+        clash = contact_too_long(payload) or contact_clash(payload, names, link.xero_id)
         if clash:
             if not ctx.dry_run and (link.state != State.FAILED or link.last_error != clash[0]):
                 record_fail(link, message=clash[0], hint=clash[1])

@@ -18,11 +18,12 @@ def test_floors_follow_the_batch_and_page_limits():
     assert floors.floor("vendor", counts, {"xero": 50}) == {"xero": 1 + 1, "procore": 2 + 1}
     assert floors.floor("vendor", counts, {}, incremental=True) == {"xero": 1, "procore": 1}
     # Two lists per project in Xero, one detail per contract written; 20 edits read their POs by page (2).
-    assert floors.floor("commitment", counts, {"xero": 120, "updated": 20}) == {"xero": 2 + 3, "procore": 190 + 120}
+    assert floors.floor("commitment", counts, {"xero": 120, "updated": 20}) == {"xero": 2 + 3,
+                                                                                         "procore": 190 + 120 + 1}
     # 130 change orders on 70 POs: the POs read by page (2), written 50 a call (2).
     assert floors.floor("change_order", counts, {"xero": 130, "documents": 70}) == {"xero": 2 + 2,
-                                                                                    "procore": 95 + 130}
-    assert floors.floor("change_order", counts, {"xero": 1, "documents": 1}) == {"xero": 1 + 1, "procore": 95 + 1}
+                                                                                    "procore": 95 + 130 + 130}
+    assert floors.floor("change_order", counts, {"xero": 1, "documents": 1}) == {"xero": 1 + 1, "procore": 95 + 2}
     # Direct costs on 7 projects, 2 more with documents waiting for a mapping: line item types, each project's
     # cost codes, then headers and lines per project written.
     assert floors.floor("job_cost", {**counts, "Invoices": 2500}, {"procore": 900, "projects": 7,
@@ -30,6 +31,11 @@ def test_floors_follow_the_batch_and_page_limits():
         {"xero": 3 + 1 + 1, "procore": 1 + 9 + 2 * 7}
     assert floors.floor("job_cost", counts, {}, incremental=True) == {"xero": 3, "procore": 0}
     assert floors.floor("payment", counts, {"procore": 3}, incremental=True) == {"xero": 1 + 1, "procore": 3}
+    assert floors.floor("invoice", counts, {"xero": 60}) == {"xero": 1 + 2,
+                                                                "procore": counts["synced_projects"] + 60}
+    assert floors.floor("invoice", counts, {"xero": 3, "updated": 3})["xero"] == 1  # no new bill: no lock dates
+    assert floors.floor("invoice", counts, {"xero": 2, "attachments": 2}) == {"xero": 1 + 1 + 2,
+                                                                              "procore": 95 + 2 + 2}
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 

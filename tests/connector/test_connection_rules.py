@@ -48,3 +48,22 @@ def test_unsupported_organisations_are_refused_with_a_reason(organisation, messa
 @pytest.mark.parametrize("country, plan", [("US", "STANDARD"), ("CA", "PREMIUM"), ("US", "PREMIUM")])
 def test_us_and_canadian_growing_and_established_are_accepted(country, plan):
     organisation_check({"Name": "Ok", "CountryCode": country, "Class": plan})
+
+
+def test_every_class_of_xeros_enum_is_named_and_judged_and_a_newer_one_never_crashes():
+    import yaml
+    from django.conf import settings
+
+    from connector.services.connections import PLANS, plan_name
+
+    spec = yaml.safe_load((settings.BASE_DIR / "specs" / "xero" / "xero_accounting.yaml").read_text())
+    assert set(spec["components"]["schemas"]["Organisation"]["properties"]["Class"]["enum"]) == set(PLANS)
+    for plan, (name, served) in PLANS.items():
+        assert plan_name(plan) == name
+        if served:
+            organisation_check({"Name": "Ok", "CountryCode": "US", "Class": plan})
+        else:
+            with pytest.raises(ConnectionRefused, match=f"Xero's {name} plan"):
+                organisation_check({"Name": "Small", "CountryCode": "CA", "Class": plan})
+    organisation_check({"Name": "Ok", "CountryCode": "US", "Class": "NEXT_GEN_PLAN"})  # newer than the table
+    assert plan_name("NEXT_GEN_PLAN") == "Next Gen Plan"

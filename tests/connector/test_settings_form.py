@@ -57,3 +57,22 @@ def test_switching_payments_on_records_when(monkeypatch):
     form = form_for(connection, monkeypatch, [], payments_cadence="daily")
     assert form.is_valid(), form.errors
     assert form.save().payments_enabled_at is not None
+
+
+def test_approved_bills_need_a_purchase_account_first(monkeypatch):
+    connection = ConnectionFactory()
+    form = form_for(connection, monkeypatch, [], bill_status="AUTHORISED", purchase_account_code="")
+    assert not form.is_valid()
+    assert "choose a default purchase account first" in form.errors["bill_status"][0]
+    form = form_for(connection, monkeypatch, [], bill_status="AUTHORISED", purchase_account_code="500")
+    assert form.is_valid(), form.errors
+    assert "created from now on" in form.fields["bill_status"].help_text
+
+
+def test_the_room_left_in_the_projects_category_is_shown(monkeypatch):
+    connection = ConnectionFactory()
+    ConnectionSettings.objects.filter(connection=connection).update(tracking_category_id="a")
+    form = form_for(connection, monkeypatch, [{"id": "a", "name": "Job", "status": "ACTIVE", "active_options": 93}])
+    text = form.fields["tracking_category_id"].help_text
+    assert "“Job” has 93 of Xero's 100 active options in use: room for 7 more projects." in text
+    assert "Retire closed projects" in text

@@ -101,6 +101,16 @@ def test_a_record_that_could_not_be_read_keeps_the_window_open(
     before = po_date()
     procore_client_for(connection).update_commitment("work_order_contracts", 2800000, SC1,
                                                      {"contract_date": "2026-03-02"})
+    # Procore stamps whole seconds: an edit in the very second of our origin stamp looks like the stamp and
+    # waits for the daily whole read (sync.windows). This one is a second later.
+    from datetime import datetime
+
+    from sandbox.procore.state import utc_iso
+
+    with procore_sandbox.state.lock:
+        row = procore_sandbox.state.table("work_order_contracts")[SC1]
+        row["updated_at"] = utc_iso(datetime.fromisoformat(row["updated_at"].replace("Z", "+00:00"))
+                                    + timedelta(seconds=1))
 
     def unavailable(*args, **kwargs):
         raise ProcoreServerError(503, "Service Unavailable")

@@ -89,3 +89,45 @@ def test_xero_events_are_recorded_once_and_the_answer_is_empty(client, settings)
         assert response.status_code == 200 and response.content == b""
     assert WebhookEvent.objects.filter(connection=connection, source="xero").count() == 2
     assert set(WebhookEvent.objects.values_list("event_type", flat=True)) == {"update"}
+
+
+def test_a_procore_v4_delivery_of_a_company_vendor_is_read_and_followed(client, django_capture_on_commit_callbacks,
+                                                                        monkeypatch):
+    """Procore's v4.0 payload: a ULID `id`, string ids, `reason` and `resource_type` (plan_your_app/webhooks)."""
+    from sync import services
+
+    connection = ConnectionFactory()
+    ran = []
+    monkeypatch.setattr(services, "sync_kind_run", lambda **kw: ran.append((kw["kind"], kw["record_id"])))
+    body = json.dumps({"id": "01JD5V6W7X8Y9Z0ABCDEFGHJKM", "timestamp": "2026-11-21T10:00:00Z", "reason": "update",
+                       "user_id": "5101", "resource_type": "Company Vendors", "resource_id": "3100007",
+                       "company_id": "1", "project_id": None, "api_version": "v4.0"})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_procore(client, connection, body, secret=connection.webhook_secret).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.event_id, event.resource_name, event.resource_id, event.event_type) == (
+        "01JD5V6W7X8Y9Z0ABCDEFGHJKM", "Company Vendors", "3100007", "update")
+    assert ran == [("vendor", "3100007")]
+
+
+def test_a_xero_credit_note_event_is_followed_not_ignored(client, settings, django_capture_on_commit_callbacks,
+                                                          monkeypatch):
+    from sync import services
+
+    connection = ConnectionFactory()
+    ran = []
+    monkeypatch.setattr(services, "sync_kind_run", lambda **kw: ran.append(kw["kind"]))
+    body = xero_payload(connection.xero_tenant_id).replace(b'"CONTACT"', b'"CREDITNOTE"')
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_xero(client, body, sign(body, settings.XERO_WEBHOOK_KEY)).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.resource_name == "CREDITNOTE" and event.state == WebhookEvent.State.PROCESSED
+    assert ran == ["payment"]
+
+
+def test_the_procore_hook_asks_for_todays_payload_and_company_vendors():
+    from connector.services.webhooks import PAYLOAD_VERSION, PROCORE_TRIGGERS
+
+    assert PAYLOAD_VERSION == "v4.0"
+    names = [name for name, _types in PROCORE_TRIGGERS]
+    assert "Company Vendors" in names and "Project Vendors" not in names

@@ -20,6 +20,7 @@ from tests.sync.objects.test_commitments import (
     financial_prerequisites,
     line_ids,
     purchase_orders,
+    sandbox_rows,
     set_settings,
 )
 
@@ -83,6 +84,9 @@ def test_change_order_waits_then_appends_lines_keeping_line_ids(
     assert new[0]["Tracking"] == before["LineItems"][0]["Tracking"]
     assert amount(after["Total"]) == amount(before["Total"]) + Decimal("2800.00")
     assert line_ids(link) == {"9000000": new[0]["LineItemID"]}
+    package = next(p for p in sandbox_rows(procore_sandbox, "change_order_packages") if p["id"] == 4400000)
+    assert (package["origin_id"], package["origin_code"], package["origin_data"]) == (
+        new[0]["LineItemID"], "SC-0001", "Lines added to Xero purchase order SC-0001")  # Procore shows it
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.CHANGE_ORDER)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)

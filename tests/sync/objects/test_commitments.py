@@ -12,6 +12,7 @@ from connector.services.approvals import approval_accept
 from sync.objects.commitments import commitment_problem, po_payload
 from sync.services import sync_kind_run
 from sync.tracking import project_category
+from tests.sandboxes import calls, calls_reset
 
 State = Link.State
 UNLINKED_VENDOR = 3100014  # the vendor of SC-0003 (commitment 8100001) is left without a Xero contact
@@ -34,6 +35,8 @@ def test_each_unmet_condition_is_named():
     bare = {**LINE, "line_item_type": None}
     assert "standard cost code and cost type" in commitment_problem(CONTRACT, [bare], **ok)[0]
     assert "not in Xero yet" in commitment_problem(CONTRACT, [LINE], **{**ok, "items": {}})[0]
+    long = commitment_problem({**CONTRACT, "number": "SC-" + "9" * 247}, [LINE], **ok)
+    assert long[0].startswith("Not sent to Xero: the commitment's number has 250 characters") and "Shorten" in long[1]
 
 
 def test_po_payload_is_exact_and_uses_the_contract_number():
@@ -152,9 +155,15 @@ def test_accepted_commitments_become_purchase_orders_and_the_unlinked_vendor_is_
         assert sent["AccountCode"] == "500" and sent["Tracking"][0]["TrackingOptionID"] == option
     assert line_ids(link) == {str(l["id"]): s["LineItemID"] for l, s in zip(contract["line_items"],
                                                                              po["LineItems"])}
+    # Procore shows it is in Xero: origin_id = the PO's id, origin_code/origin_data its number.
+    stamped = next(c for c in sandbox_rows(procore_sandbox, "work_order_contracts") if c["id"] == SC1)
+    assert (stamped["origin_id"], stamped["origin_code"], stamped["origin_data"]) == (
+        po["PurchaseOrderID"], "SC-0001", "Xero purchase order SC-0001")
 
+    calls_reset(procore_sandbox)
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert not [c for c in calls(procore_sandbox) if c.startswith("PATCH")]  # each stamped once
     assert len(purchase_orders(xero_sandbox, connection)) == 3
 
     # Once its vendor is linked, the waiting commitment moves on by itself, to the approval queue.

@@ -82,3 +82,18 @@ def test_items_xero_refused_wait_for_a_change_instead_of_being_resent_every_run(
     ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="500")  # the fix
     fixed = sync_kind_run(connection_id=connection.pk, kind=Kind.COST_CODE)
     assert fixed.created == Link.objects.filter(pk__in=refused, state=Link.State.SYNCED).count() == len(refused)
+
+
+def test_an_item_name_longer_than_xero_takes_is_shortened_and_said(monkeypatch):
+    from types import SimpleNamespace
+
+    from sync.objects import cost_codes
+
+    said = []
+    monkeypatch.setattr(cost_codes, "run_log", lambda run, action, **kw: said.append(kw["message"]))
+    name = "Structural steel erection including connections and shop drawings"
+    payload = cost_codes.item_payload({"code": "05-120", "name": name}, {"code": "S", "name": "Subcontract"})
+    assert len(payload["Name"]) <= 50 and payload["Name"].endswith("…") and name in payload["PurchaseDescription"]
+    cost_codes._say_shortened(SimpleNamespace(run=None), SimpleNamespace(payload=payload, link=None))
+    assert said == [f"The cost code's name has {len(name)} characters, more than the 50 Xero takes: it is shown in "
+                    f"Xero as “{payload['Name']}”. The whole name is its purchase description."]

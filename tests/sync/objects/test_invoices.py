@@ -29,6 +29,16 @@ def bills(xero_sandbox, connection):
             if b["Type"] == "ACCPAY" and "/invoices/" in (b.get("Url") or "")]
 
 
+def edited_before_the_stamp(procore_sandbox, requisition_id: int, **fields):
+    """Procore locks an invoice once it shows it is in Xero (its origin_id): an edit a person made before the
+    stamp landed, written straight into the emulator."""
+    from sandbox.procore.state import utc_iso
+
+    state = procore_sandbox.state
+    with state.lock:
+        state.table("requisitions")[requisition_id].update(fields, updated_at=utc_iso())
+
+
 # -- pure mapper -----------------------------------------------------------------------------------
 REQUISITION = {
     "id": 5, "project_id": 2, "commitment_id": 3, "status": "approved", "invoice_number": "INV-7",
@@ -110,10 +120,20 @@ def test_approved_invoices_become_bills_and_the_negative_one_is_refused(
     # Where its payments go in Procore, so the payment sync never reads the bill back.
     assert (link.project_id, link.parent_id) == ("2800000", str(requisition["commitment_id"]))
     assert (link.document_number, link.amount) == ("INV-100001", Decimal(requisition["summary"]["current_payment_due"]))
+    stamped = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600000)
+    assert (stamped["origin_id"], stamped["origin_data"]) == (bill["InvoiceID"], "Xero bill INV-100001")
+    # Its backup is on the bill in Xero: the pay application Procore lists on the invoice.
+    from connector.clients import xero_client_for
+
+    files = xero_client_for(connection).invoice_attachments(bill["InvoiceID"])
+    assert [f.file_name for f in files] == ["Pay Application INV-100001.pdf"]
+    assert "“Pay Application INV-100001.pdf” attached to the bill in Xero." in link.records.values_list(
+        "message", flat=True)
 
     again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert len(bills(xero_sandbox, connection)) == 5
+    assert len(xero_client_for(connection).invoice_attachments(bill["InvoiceID"])) == 1  # attached once
     assert Link.objects.get(pk=negative.pk).state == State.FAILED  # stays visible
 
 
@@ -306,8 +326,7 @@ def test_the_bill_status_setting_applies_to_new_bills_and_never_demotes_one(prer
 
     # Changed in Procore after Xero approved it: said once, the bill left as Xero keeps it.
     link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
-    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
-                                                      {"invoice_number": "INV-100001-A"})
+    edited_before_the_stamp(procore_sandbox, 3600000, invoice_number="INV-100001-A")
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (run.updated, run.failed) == (0, 0)
     assert "approved in Xero and cannot be updated" in run.records.get(link=link).message
@@ -317,17 +336,92 @@ def test_the_bill_status_setting_applies_to_new_bills_and_never_demotes_one(prer
 
 
 @pytest.mark.django_db
-def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisites, xero_sandbox):
+def test_a_draft_bill_changed_in_procore_is_updated_and_stays_a_draft(prerequisites, procore_sandbox, xero_sandbox):
     connection = prerequisites
     set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="DRAFT")
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     set_settings(connection, bill_status="AUTHORISED")  # for new bills from now on
     link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600000")
-    procore_client_for(connection).update_requisition(2800000, int(link.parent_id), 3600000,
-                                                      {"invoice_number": "INV-100001-A"})
+    edited_before_the_stamp(procore_sandbox, 3600000, invoice_number="INV-100001-A")
     run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     assert (run.updated, run.failed) == (1, 0)
     bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
     assert (bill["InvoiceNumber"], bill["Status"]) == ("INV-100001-A", "DRAFT")
     assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0
+
+
+@pytest.mark.django_db
+def test_a_bill_dated_in_a_locked_period_waits_then_takes_the_first_open_day(prerequisites, procore_sandbox,
+                                                                            xero_sandbox):
+    from datetime import date, timedelta
+
+    from tests.sandbox.xero.helpers import control
+    from tests.sandboxes import calls, calls_reset
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="AUTHORISED")
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    exported = (3600000, 3600001, 3600002, 3600006, 3600007)
+    billed = {r["id"]: date.fromisoformat(r["billing_date"]) for r in sandbox_rows(procore_sandbox, "requisitions")
+              if r["id"] in exported}
+    first = min(billed, key=billed.get)
+    lock = billed[first]  # the accountant closed the books up to the earliest invoice's day
+    control(xero_sandbox, "organisation", {"tenant_id": connection.xero_tenant_id, "PeriodLockDate": lock.isoformat()})
+    locked = {i for i, day in billed.items() if day <= lock}
+
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (len(exported) - len(locked), len(locked) + 1)  # + the negative one
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id=str(first))
+    words = f"{lock.day} {lock:%b %Y}"
+    assert link.state == State.FAILED and link.last_error == (
+        f"Waiting: the bill is dated {words}, in a period closed in Xero (the period lock date is {words}). "
+        "Xero takes no approved bill dated on or before it.")
+    assert "move the lock date in Xero" in link.hint and "first open day" in link.hint
+    calls_reset(xero_sandbox)
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)  # checked before writing: never sent
+    assert (again.created, again.failed) == (0, 0) and "POST /api.xro/2.0/Invoices" not in calls(xero_sandbox)
+
+    set_settings(connection, first_open_day_for_locked_bills=True)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (len(locked), 0)
+    link.refresh_from_db()
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == link.xero_id)
+    assert bill["Status"] == "AUTHORISED" and bill["InvoiceNumber"] == link.document_number
+    from datetime import datetime, timezone
+    moved = datetime.fromtimestamp(int(bill["Date"][6:19]) / 1000, tz=timezone.utc).date()  # /Date(ms+0000)/
+    assert moved == lock + timedelta(days=1)
+    assert bill["LineItems"][0]["Description"].startswith(f"Dated {words} in Procore; Xero's books are locked up "
+                                                          f"to {words}.")
+    assert "the first open day after its lock date" in " ".join(run.records.filter(link=link)
+                                                                .values_list("message", flat=True))
+    assert sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE).updated == 0  # the date stays put
+
+
+@pytest.mark.django_db
+def test_a_negative_invoice_becomes_a_supplier_credit_note_allocated_to_its_commitments_bill(
+        prerequisites, procore_sandbox, xero_sandbox):
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, bill_status="AUTHORISED",
+                 negative_invoices_as_credit_notes=True)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (run.created, run.failed) == (6, 0)
+    link = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600005")
+    sibling = Link.objects.get(connection=connection, kind=Kind.INVOICE, procore_id="3600001")  # same commitment
+    [note] = [n for n in sandbox_rows(xero_sandbox, "CreditNotes", connection.xero_tenant_id)
+              if n["CreditNoteID"] == link.xero_id]
+    # All of it went onto the bill: Xero marks a credit note with nothing left PAID.
+    assert (note["Type"], note["Status"], amount(note["Total"])) == ("ACCPAYCREDIT", "PAID", Decimal("514.04"))
+    assert note["CreditNoteNumber"] == link.document_number and amount(note["RemainingCredit"]) == 0
+    bill = next(b for b in bills(xero_sandbox, connection) if b["InvoiceID"] == sibling.xero_id)
+    assert amount(bill["AmountDue"]) == amount(bill["Total"]) - Decimal("514.04")
+    said = " ".join(link.records.values_list("message", flat=True))
+    assert f"allocated to bill {sibling.document_number} in Xero" in said
+    stamped = next(r for r in sandbox_rows(procore_sandbox, "requisitions") if r["id"] == 3600005)
+    assert stamped["origin_id"] == note["CreditNoteID"]  # Procore shows it is in Xero
+
+    again = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert [n["CreditNoteNumber"] for n in sandbox_rows(xero_sandbox, "CreditNotes", connection.xero_tenant_id)
+            if n["Type"] == "ACCPAYCREDIT"].count(note["CreditNoteNumber"]) == 1  # made once

@@ -180,3 +180,69 @@ def test_accepted_projects_are_recorded_in_procore_together_and_a_cut_off_record
     sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
     assert procore_project(procore_sandbox, int(last.procore_id))["origin_id"] == last.xero_id
     assert {p["id"] for p in made} == {int(l.procore_id) for l in queued}
+
+
+def test_a_325_character_project_name_is_shortened_visibly():
+    from sync.objects.projects import name_note
+
+    name = ("Reno Fire Station No. 3 seismic retrofit, apparatus bay extension and training tower " * 4)[:324] + "X"
+    shown = option_name({"name": name})
+    assert len(shown) <= 50 and shown.endswith("…")
+    assert name_note({"name": name}) == (f" The project's number and name has 325 characters, more than the 50 Xero "
+                                         f"takes: it is shown in Xero as “{shown}”.")
+    assert name_note({"name": "Library", "number": "24-017"}) == ""
+
+
+@pytest.mark.django_db
+def test_a_long_project_name_goes_to_xero_shortened_and_its_record_says_so(
+        connection, procore_sandbox, xero_sandbox, django_capture_on_commit_callbacks):
+    long_name = ("Reno Fire Station No. 3 seismic retrofit, apparatus bay extension and training tower " * 4)[:255]
+    project = procore_client_for(connection).create_project({"name": long_name, "project_number": "26-102"})
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(project["id"]))
+    assert "261 characters, more than the 50 Xero takes" in link.records.get().message  # before it is accepted
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    link.refresh_from_db()
+    option = next(o for n, o in job_options(xero_sandbox, connection.xero_tenant_id).items() if n.startswith("26-102"))
+    assert len(option["Name"]) <= 50 and option["Name"].endswith("…") and link.xero_id == option["TrackingOptionID"]
+    said = [m for m in link.records.values_list("message", flat=True) if m.startswith("Added to")]
+    assert said == [f"Added to “Job”. The project's number and name has 261 characters, more than the 50 Xero "
+                    f"takes: it is shown in Xero as “{option['Name']}”."]
+
+
+@pytest.mark.django_db
+def test_a_full_tracking_category_is_explained_before_xero_refuses(connection, new_project, xero_sandbox,
+                                                                    django_capture_on_commit_callbacks, monkeypatch):
+    from sync.objects import projects
+
+    active = [o for o in job_options(xero_sandbox, connection.xero_tenant_id).values() if o["Status"] == "ACTIVE"]
+    monkeypatch.setattr(projects, "MAX_ACTIVE_OPTIONS", len(active))  # Xero's 100, reached
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    link.refresh_from_db()
+    assert link.state == State.FAILED and link.last_error == (
+        f"“Job” already has Xero's {len(active)} active tracking options: this project cannot have one until "
+        "some are archived.")
+    assert "Retire closed projects" in link.hint
+    assert "26-101 Reno Fire Station" not in job_options(xero_sandbox, connection.xero_tenant_id)
+
+
+@pytest.mark.django_db
+def test_retire_closed_projects_archives_their_options_in_one_action(connection, new_project, procore_sandbox,
+                                                                      xero_sandbox, django_capture_on_commit_callbacks):
+    from connector.services.projects import projects_retire
+
+    sync_kind_run(connection_id=connection.pk, kind=Kind.PROJECT)
+    link = Link.objects.get(connection=connection, kind=Kind.PROJECT, procore_id=str(new_project["id"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_accept(links=[link])
+    procore_client_for(connection).update_project(new_project["id"], {"active": False})  # closed in Procore
+
+    retired = projects_retire(connection)
+    link.refresh_from_db()
+    assert [l.pk for l in retired] == [link.pk] and link.state == State.ARCHIVED
+    assert job_options(xero_sandbox, connection.xero_tenant_id)["26-101 Reno Fire Station"]["Status"] == "ARCHIVED"
+    assert projects_retire(connection) == []  # nothing left to retire

@@ -408,3 +408,41 @@ def test_under_faults_repeated_runs_converge_with_no_duplicate_contact(connectio
     by_number = {c.get("ContactNumber"): c["ContactID"] for c in rows}
     assert all(Link.objects.get(pk=l.pk).xero_id == by_number[l.procore_id] for l in asked)
     assert stats["drops_injected"] and stats["errors_injected"]  # the faults really fired
+
+
+def test_over_long_contact_fields_are_said_in_words_never_cut():
+    from sync.limits import contact_too_long
+
+    payload = contact_payload({"name": "N" * 300, "tax_number": "9" * 60}, 1)
+    message, hint = contact_too_long(payload)
+    assert message == ("Not sent to Xero: The company name has 300 characters (Xero takes at most 255); the tax "
+                       "number has 60 characters (Xero takes at most 50).")
+    assert payload["TaxNumber"] == "9" * 60 and "directory" in hint  # nothing cut behind anyone's back
+    assert contact_too_long(contact_payload({"name": "Apex Steel"}, 1)) is None
+
+
+def test_the_sdks_own_length_check_is_said_in_words():
+    from sync.explain import explain_xero
+
+    message, hint = explain_xero(["not sent: Invalid value for `name`, length must be less than or equal to `255`"])
+    assert message == "The name is longer than the 255 characters Xero takes; it was not sent."
+    assert "Invalid value" not in message and "`" not in message and hint
+
+
+@pytest.mark.django_db
+def test_a_300_character_company_name_is_refused_in_plain_words_and_the_rest_exports(connection, xero_sandbox):
+    set_settings(connection, approve_companies=False)
+    sync(connection)
+    long, fine = procore_link(connection, "Westside Roofing"), procore_link(connection, "Apex Steel")
+    name = "Westside Roofing and General Contracting of the Greater Treasure Valley " * 5
+    name = name[:300]
+    Link.objects.filter(pk=long.pk).update(procore_snapshot={**long.procore_snapshot, "name": name})
+    export_vendor([long, fine])
+    run = sync(connection)
+
+    long.refresh_from_db(), fine.refresh_from_db()
+    assert long.state == State.FAILED and long.last_error == (
+        "Not sent to Xero: The company name has 300 characters (Xero takes at most 255).")
+    assert "Shorten it" in long.hint and "Invalid value" not in run.records.get(link=long).message
+    assert fine.state == State.SYNCED and (run.created, run.failed) == (1, 1)
+    assert not [c for c in contacts(xero_sandbox, connection) if c["Name"].startswith(name[:200])]

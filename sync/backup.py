@@ -1,0 +1,80 @@
+"""The subcontractor invoice's backup (its pay application PDF and any other file Procore lists on it) goes
+onto its Xero bill through Xero's Attachments API, so the accountant sees it in Xero.
+
+Attached once, right after the bill is made: the files to attach are kept on the link and sent at the end of
+the run; one that cannot be attached now (an outage, the rate limit) is tried by the next run; one Procore or
+Xero refuses (too large, a file type Xero does not take) is said once on the record. Xero keeps at most 10
+files per document, each at most 10 MB (Xero's attachments page)."""
+
+from __future__ import annotations
+
+from connector.models import Link, SyncRecord
+from connector.services.records import record_update
+from procore_client.errors import ProcoreError, ProcoreValidationError
+from xero_client.errors import XeroValidationError
+
+from .explain import explain_exception
+from .runs import run_log
+from .stops import RUN_STOPS
+
+KEY = "attach"
+MAX_FILES = 10
+Action = SyncRecord.Action
+
+
+def attach_keep(engine_data: dict, attachments: list[dict]) -> dict:
+    files = [{k: a.get(k) for k in ("id", "filename", "content_type", "url")} for a in attachments or []
+             if a.get("url")]
+    return {**engine_data, KEY: files} if files else engine_data
+
+
+def attach_pending(ctx, kind: str, fresh) -> None:
+    """Every bill of `kind` with files still to attach; `fresh(link)` reads the record's files again (Procore's
+    storage links expire)."""
+    if ctx.dry_run:
+        return
+    for link in Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY).exclude(
+            xero_id=""):
+        files = link.engine_data[KEY]
+        done, left = [], list(files)
+        for attachment in files[:MAX_FILES]:
+            try:
+                _attach(ctx, link, attachment, fresh)
+            except (ProcoreValidationError, XeroValidationError) as exc:  # this file never goes: said once
+                run_log(ctx.run, Action.FAILED, link=link, message=f"Could not attach “{attachment['filename']}” "
+                        f"to the bill in Xero: {getattr(exc, 'message', None) or exc}.",
+                        hint="Attach it in Xero by hand.")
+            except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+                raise
+            except Exception as exc:  # noqa: BLE001 - kept: the next run tries again
+                message, hint = explain_exception(exc)
+                run_log(ctx.run, Action.FAILED, link=link, hint=hint,
+                        message=f"“{attachment['filename']}” is not attached to the bill in Xero yet: {message}")
+                break
+            else:
+                run_log(ctx.run, Action.SKIPPED, link=link,  # a note: the bill's creation is the write counted
+                        message=f"“{attachment['filename']}” attached to the bill in Xero.")
+            done.append(attachment)
+            left.remove(attachment)
+        if len(files) > MAX_FILES and len(done) == MAX_FILES:
+            run_log(ctx.run, Action.SKIPPED, link=link, hint="Attach the others in Xero by hand if needed.",
+                    message=f"Xero keeps {MAX_FILES} files per bill: {len(files) - MAX_FILES} were not attached.")
+            left = []
+        data = {k: v for k, v in link.engine_data.items() if k != KEY}
+        record_update(link, engine_data={**data, KEY: left} if left else data)
+
+
+def _attach(ctx, link: Link, attachment: dict, fresh) -> None:
+    try:
+        file = ctx.procore.download_attachment(attachment)
+    except ProcoreValidationError:
+        raise
+    except ProcoreError as exc:
+        if exc.status not in (403, 404):
+            raise
+        again = next((a for a in fresh(link) if str(a.get("id")) == str(attachment.get("id"))), None)
+        if again is None:
+            raise ProcoreValidationError(404, "it is no longer on the invoice in Procore") from None
+        file = ctx.procore.download_attachment(again)
+    ctx.xero.upload_invoice_attachment(link.xero_id, file.filename, file.content,
+                                       idempotency_key=f"attach-{link.pk}-{attachment.get('id')}")

@@ -1,0 +1,116 @@
+"""Procore shows what is in Xero: a commitment, change order package or subcontractor invoice the connector
+wrote to Xero is stamped in Procore with `origin_id` = the Xero id and `origin_code` / `origin_data` = the
+Xero number, as Procore's ERP tutorial describes (tutorial_financial_tools; `specs/procore`): commitments by
+their sync action, packages and invoices by PATCH (an invoice has no `origin_code`). Procore then shows the
+record as synced and locks it as it locks ERP records.
+
+The stamp is kept on the link when Xero takes the record and sent at the end of the run, in as few calls as
+Procore allows; one Procore cannot take now stays for the next run, one it refuses is said once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+
+from connector.models import Link, SyncRecord
+from connector.services.records import record_update
+from procore_client.errors import ProcoreValidationError
+
+from .explain import explain_exception
+from .runs import run_log
+from .stops import RUN_STOPS
+
+KEY = "origin_stamp"
+STAMPED = "stamped_at"
+Action = SyncRecord.Action
+
+
+def stamp_keep(engine_data: dict, stamp: dict) -> dict:
+    """`engine_data` with the stamp to send (for a record_bind/record_update of the caller's)."""
+    return {**engine_data, KEY: {k: v for k, v in stamp.items() if v not in (None, "")}}
+
+
+def sync_refusals(result, links: list[Link]) -> dict[int, str]:
+    """{link pk: words} from a sync action's per-item errors; the records it took are done."""
+    by_id = {str(error.get("id")): error.get("errors") for error in result.errors}
+    taken = {str(entity.get("id")): entity for entity in result.entities}
+    for link in links:
+        if link.procore_id in taken:
+            _done(link, taken[link.procore_id])
+    return {link.pk: refusal_words(by_id[link.procore_id]) for link in links if link.procore_id in by_id}
+
+
+def stamped_times(connection, kind: str) -> dict[str, str]:
+    """Procore id → `updated_at` our own stamp gave the record: a list row still at that time has not changed
+    since (sync.windows leaves it out of a run that reads only changes)."""
+    rows = Link.objects.filter(connection=connection, kind=kind, engine_data__has_key=STAMPED).values_list(
+        "procore_id", "engine_data")
+    return {procore_id: data.get(STAMPED) for procore_id, data in rows if data.get(STAMPED)}
+
+
+def refusal_words(errors: dict | str) -> str:
+    """Procore's per-field answer in words."""
+    if isinstance(errors, str):
+        return errors
+    words = []
+    for field, messages in (errors or {}).items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if field == "origin_id" and "taken" in str(message):
+                words.append("another Procore record already shows this Xero document")
+            elif field == "base":
+                words.append(str(message))
+            else:
+                words.append(f"{field.replace('_', ' ')} {message}")
+    return "; ".join(words) or "no reason given"
+
+
+def stamps_send(ctx, kind: str, group: Callable[[Link], Hashable],
+                send: Callable[[Hashable, list[Link]], dict[int, str]]) -> None:
+    """Every pending stamp of `kind`, one `send(group key, links)` per group → {link pk: refusal words}."""
+    if ctx.dry_run:
+        return
+    pending = Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY).exclude(
+        procore_id="")
+    groups = defaultdict(list)
+    for link in pending:
+        groups[group(link)].append(link)
+    for key, links in groups.items():
+        try:
+            refused = send(key, links)
+        except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept pending: a later run sends it
+            message, hint = explain_exception(exc)
+            for link in links:
+                run_log(ctx.run, Action.FAILED, link=link, hint=hint,
+                        message=f"In Xero, but not yet shown in Procore: {message}")
+            continue
+        for link in links:
+            if link.pk in refused:
+                run_log(ctx.run, Action.FAILED, link=link,
+                        message=f"In Xero, but Procore refused to show it: {refused[link.pk]}.",
+                        hint="Nothing to do for Xero; check the record in Procore.")
+            _done(link)
+
+
+def _done(link: Link, answer: dict | None = None) -> None:
+    if KEY in link.engine_data:
+        data = {k: v for k, v in link.engine_data.items() if k != KEY}
+        if isinstance(answer, dict) and answer.get("updated_at"):
+            data[STAMPED] = answer["updated_at"]
+        record_update(link, engine_data=data)
+
+
+def one_by_one(patch: Callable[[Link, dict], object]) -> Callable[[Hashable, list[Link]], dict[int, str]]:
+    """A `send` for records Procore stamps one PATCH each: a 422 refuses that record only."""
+    def send(_key, links: list[Link]) -> dict[int, str]:
+        refused = {}
+        for link in links:
+            try:
+                answer = patch(link, link.engine_data[KEY])
+            except ProcoreValidationError as exc:
+                refused[link.pk] = refusal_words(exc.fields or exc.message)
+                continue
+            _done(link, answer)  # at once: a later failure of the group never sends this one twice
+        return refused
+    return send
