@@ -18,6 +18,14 @@ Inputs of one run:
 - `incremental`: the kind read before for this connection (it has a cursor): a listing then costs one
   call (what changed since fits a page), the issue's own measure.
 A kind this module does not know yet gets None (reported as "n/a"), so new kinds never break a run.
+
+Why each floor is the least the platforms allow (specs/procore, specs/xero): every listing below is the only
+endpoint that serves its records, at its largest page; every write goes in the batches of the Limits above.
+Procore serves a commitment's lines one contract at a time only: with the contract's detail, with its
+`…/{contract_id}/line_items` list, or with v2.0's `commitment_contracts/{id}/line_items` — the contract has no
+per-project or per-company list of commitment lines (direct costs have one; commitments do not), and the
+lists' answer schema carries no lines. So one call per written commitment is the floor; a commitment
+that is not written (a draft, one waiting for its vendor or for approval) costs no line read.
 """
 
 from __future__ import annotations
@@ -72,8 +80,10 @@ FLOORS = {
         _listing(n, "Contacts", XERO_PAGE, inc) + batches(w["xero"], XERO_BATCH),
         _listing(n, "vendors", PROCORE_PAGE, inc)
         + batches(w["xero"] - w["updated"] + w["procore"], PROCORE_SYNC)),
-    # Procore lists contracts per project and type (2 per synced project); a written contract's lines come
-    # only with its detail (1 each). Xero: edits read their POs, then purchase orders in batches.
+    # Procore lists contracts per project and type (2 per synced project: the v1.0 lists take one type each;
+    # v2.0's single list of both types is a beta outside our contract); a written contract's lines come one
+    # contract per call (its detail, 1 each: no endpoint serves several contracts' lines). Xero: edits read
+    # their POs, then purchase orders in batches.
     "commitment": lambda n, w, inc: (
         _po_reads(n, w["updated"]) + batches(w["xero"], XERO_BATCH),
         2 * n.get("synced_projects", 0) + w["xero"]),
