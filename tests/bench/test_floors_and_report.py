@@ -1,6 +1,6 @@
 """The benchmark's arithmetic: floors from counts and limits, ratios, the Markdown table."""
 
-from bench import floors, report
+from bench import charts, floors, report
 
 
 def raw_kind(kind, direction="export", **values):
@@ -33,7 +33,7 @@ def test_floors_follow_the_batch_and_page_limits():
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 
-def test_report_totals_ratios_and_unknown_kinds():
+def test_report_totals_ratios_and_unknown_kinds(tmp_path):
     counts = {"standard_cost_codes": 10, "projects": 2}
     phase = {"start_counts": counts, "decisions_s": 0.5, "elapsed_s": 9.0, "endpoints": {},
              "kinds": {"cost_code": raw_kind("cost_code", created=30, xero_calls=1, procore_calls=3, records=30,
@@ -53,3 +53,7 @@ def test_report_totals_ratios_and_unknown_kinds():
     assert "| **initial** | **total** | 30 |" in table and "n/a" in table
     # The goals are measured and said, met or not (never asserted by the benchmark itself).
     assert "connector time over a bare replay ≤ 1.25: 2.0 **not met**" in table
+    # The pictures beside the table: day one per kind, and growth per size.
+    drawn = charts.draw(result, tmp_path, "latest")
+    assert [p.name for p in drawn] == ["latest-kinds.png", "latest-growth.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in drawn)
