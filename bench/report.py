@@ -6,6 +6,8 @@ import os
 import platform
 from datetime import UTC, datetime
 
+from . import budget
+
 XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
 PROCORE_PER_HOUR = 3600  # Procore's default hourly allowance per app and company (reference procore-api §5)
 PHASES = ("initial", "noop", "one_percent")
@@ -71,6 +73,8 @@ def summarise(raws: dict[str, dict]) -> dict:
         "changed_for_one_percent": raws[main]["changed"],
         "endpoints": {p: phases[p]["endpoints"] for p in PHASES},
         "targets": targets(phases, raws, order),
+        "day_budget": (budget.day(phases, raws[main]["changed"], raws[main]["schedule"])
+                       if raws[main].get("schedule") else None),
     }
 
 
@@ -150,6 +154,8 @@ def markdown(result: dict) -> str:
     growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s, peak {g['peak_rss_mb']} MB"
                        for s, g in result["growth"].items())
     lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
+    if result.get("day_budget"):
+        lines.append(budget.line(result["day_budget"]))
     if targets_line(result.get("targets") or {}):
         lines.append(targets_line(result["targets"]))
     return "\n".join(lines) + "\n"
