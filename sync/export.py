@@ -26,6 +26,7 @@ from connector.services.records import (
     fingerprint,
     record_accepted_for,
     record_bind,
+    record_bind_all,
     record_fail,
     record_mark_exporting,
     record_moved_words,
@@ -136,11 +137,15 @@ def _gate(run, batch: list[Candidate]) -> list[Candidate]:
 
 
 def _answered(run, batch: list[Candidate], results, outcome: Outcome, on_written) -> None:
+    updates = {c.link.pk for c in batch if c.link.xero_id}  # before the binds give the creates their ids
+    took = [(c, result) for c, result in zip(batch, results) if result.ok]
+    bound = {link.pk for link in record_bind_all(
+        [(c.link, {"xero_id": result.id, "fingerprint": c.fingerprint, "reference": c.reference})
+         for c, result in took], leaving=[State.EXPORTING])}
     for c, result in zip(batch, results):
-        was_update = bool(c.link.xero_id)
+        was_update = c.link.pk in updates
         if result.ok:
-            if not record_bind(c.link, xero_id=result.id, fingerprint_value=c.fingerprint, reference=c.reference,
-                               leaving=[State.EXPORTING]):
+            if c.link.pk not in bound:
                 run_log(run, Action.FAILED, link=c.link, label=c.label, message=c.link.last_error or
                         record_moved_words(c.link), hint=c.link.hint)
                 continue
