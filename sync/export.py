@@ -80,8 +80,10 @@ def without_status(payload: dict) -> dict:
 
 
 def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate], dry_run: bool = False,
-           on_written: Callable[[Candidate, object], None] | None = None) -> Outcome:
-    """Create or update `candidates` on Xero."""
+           on_written: Callable[[Candidate, object], None] | None = None,
+           on_batch: Callable[[list], None] | None = None) -> Outcome:
+    """Create or update `candidates` on Xero. `on_written(candidate, record)` follows each element Xero took;
+    `on_batch([(candidate, record), …])` each batch's, in the same commit (bookkeeping kept in bulk)."""
     outcome = Outcome()
     todo = [c for c in candidates if _due(c)]
     if dry_run:
@@ -112,7 +114,10 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
         # The answers of a batch, kept in one commit: a crash before it leaves the batch `exporting` under its
         # key, which the next run resolves; one commit per record was most of a large export's time on SQLite.
         with transaction.atomic():
+            before = len(outcome.written)
             _answered(run, batch, results, outcome, on_written)
+            if on_batch is not None and len(outcome.written) > before:
+                on_batch(outcome.written[before:])
     return outcome
 
 

@@ -109,6 +109,23 @@ def record_update(link: Link, **fields) -> bool:
     return True
 
 
+def record_update_all(updates: list[tuple[Link, dict]]) -> int:
+    """`record_update` for many links: what differs is written in one UPDATE per set of fields changed (a CASE
+    per field), not one per record. Returns how many links were written."""
+    now, groups = timezone.now(), {}
+    for link, fields in updates:
+        changed = {name: value for name, value in fields.items() if getattr(link, name) != value}
+        if not changed or link.pk is None:
+            continue
+        for name, value in changed.items():
+            setattr(link, name, value)
+        link.updated_at = now
+        groups.setdefault(tuple(sorted(changed)), []).append(link)
+    for names, links in groups.items():
+        Link.objects.bulk_update(links, [*names, "updated_at"])
+    return sum(len(links) for links in groups.values())
+
+
 def record_moved_words(link: Link) -> str:
     """What happened to a record a run found moved, for the run's log."""
     if link.pk is None:
@@ -187,7 +204,7 @@ def record_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerpr
 
 
 def record_bind_all(binds: list[tuple[Link, dict]], *, leaving=(State.EXPORTING,)) -> list[Link]:
-    """`record_bind` for a batch of Xero's answers: (link, {xero_id, fingerprint, reference}) each, in a few
+    """`record_bind` for a batch of answers: (link, {xero_id or procore_id, fingerprint, reference}) each, in a few
     queries. A remote id already another record's makes the whole batch fall back to one bind per record,
     so only that one fails. Returns the links bound; the others are refreshed for the caller to log."""
     values = {"last_error": "", "hint": "", "synced_at": timezone.now(), "refused_fingerprint": "",
@@ -202,8 +219,9 @@ def record_bind_all(binds: list[tuple[Link, dict]], *, leaving=(State.EXPORTING,
         for link, _given in binds:
             record_refresh(link)
         return [link for link, given in binds
-                if record_bind(link, xero_id=given.get("xero_id", ""), fingerprint_value=given.get("fingerprint", ""),
-                               reference=given.get("reference", ""), leaving=leaving)]
+                if record_bind(link, xero_id=given.get("xero_id", ""), procore_id=given.get("procore_id", ""),
+                               fingerprint_value=given.get("fingerprint", ""), reference=given.get("reference", ""),
+                               leaving=leaving)]
 
 
 def record_fail(link: Link, *, message: str, hint: str = "", refused: str | None = None,
@@ -232,6 +250,20 @@ def record_lines_set(link: Link, lines: list[LinkLine]) -> None:
     for position, line in enumerate(lines):
         line.link, line.position = link, line.position or position
     LinkLine.objects.bulk_create(lines)
+
+
+def record_lines_set_all(lines_of: list[tuple[Link, list[LinkLine]]]) -> None:
+    """`record_lines_set` for many documents: one DELETE and one INSERT per batch."""
+    lines_of = [(link, lines) for link, lines in lines_of if link.pk is not None]
+    if not lines_of:
+        return
+    LinkLine.objects.filter(link__in=[link.pk for link, _ in lines_of]).delete()
+    made = []
+    for link, lines in lines_of:
+        for position, line in enumerate(lines):
+            line.link, line.position = link, line.position or position
+            made.append(line)
+    LinkLine.objects.bulk_create(made)
 
 
 def lines_by_link(link_ids) -> dict[int, list[LinkLine]]:

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, SyncRecord
-from connector.services.records import record_update, records_by_procore_id
+from connector.services.records import record_update, record_update_all, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
 from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
@@ -188,7 +188,7 @@ def run(ctx) -> None:
 
 def _export(ctx, candidates: list[Candidate]) -> None:
     export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=candidates,
-           dry_run=ctx.dry_run, on_written=lambda c, bill: _read_back(ctx, c, bill))
+           dry_run=ctx.dry_run, on_batch=lambda written: _read_back(ctx, written))
 
 
 def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dict, vendors: dict,
@@ -226,15 +226,17 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
                      sent={"number": payload["InvoiceNumber"], "contact": payload["Contact"]["ContactID"]})
 
 
-def _read_back(ctx, candidate: Candidate, bill) -> None:
-    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds."""
-    status = str(bill.status)
-    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total))
-    wanted = candidate.payload.get("Status")
-    if wanted and status != wanted:
-        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
-                message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
-                        "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
+def _read_back(ctx, written: list[tuple[Candidate, object]]) -> None:
+    """What Xero holds of each bill of a batch, kept in bulk. Small plans save approved bills beyond their cap
+    as drafts: say so."""
+    record_update_all([(c.link, {"remote_status": str(bill.status), "remote_total": cents(bill.total)})
+                       for c, bill in written])
+    for candidate, bill in written:
+        status, wanted = str(bill.status), candidate.payload.get("Status")
+        if wanted and status != wanted:
+            run_log(ctx.run, Action.SKIPPED, link=candidate.link,
+                    message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
+                            "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
 
 
 def _bills_by_what_was_sent(xero, links: list[Link]) -> dict[int, str]:
