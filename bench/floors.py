@@ -88,8 +88,9 @@ FLOORS = {
         _po_reads(n, w["updated"]) + batches(w["xero"], XERO_BATCH),
         2 * n.get("synced_projects", 0) + w["xero"]),
     # Procore: change order packages per synced project (1 each), and a written package's lines, which come
-    # only with its detail (1 each: the list carries none); Xero: the POs they extend, read (an append
-    # resends the PO's lines) and written in batches, one write per PO.
+    # only with its detail (1 each: the list carries none, and the contract gives no answer schema for the
+    # project's commitment change order list, so nothing may rely on lines there); Xero: the POs they extend,
+    # read (an append resends the PO's lines) and written in batches, one write per PO.
     "change_order": lambda n, w, inc: (
         _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
         n.get("synced_projects", 0) + w["xero"]),
