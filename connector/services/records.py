@@ -59,9 +59,12 @@ def record_transition_all(links: list[Link], to: str, *, leaving: Iterable[str],
     if not links:
         return []
     now = timezone.now()
-    guard = Q()
+    by_version: dict[int, list[int]] = {}
     for link in links:
-        guard |= Q(pk=link.pk, version=link.version)
+        by_version.setdefault(link.version, []).append(link.pk)
+    guard = Q()
+    for version, pks in by_version.items():  # a handful of versions: the pk index finds the rows
+        guard |= Q(pk__in=pks, version=version)
     with transaction.atomic():
         Link.objects.filter(guard, state__in=leaving).update(state=to, version=F("version") + 1, updated_at=now,
                                                              **fields)
@@ -78,7 +81,7 @@ def record_transition_all(links: list[Link], to: str, *, leaving: Iterable[str],
             groups.setdefault(tuple(sorted(each.get(link.pk, {}))), []).append(link)
         for names, group in groups.items():
             if names:  # one UPDATE per set of fields (a CASE per field), written only where given
-                Link.objects.bulk_update(group, list(names))
+                Link.objects.bulk_update(group, list(names), batch_size=100)
     taken = {link.pk for link in moved}
     for link in links:
         if link.pk not in taken:
@@ -122,7 +125,7 @@ def record_update_all(updates: list[tuple[Link, dict]]) -> int:
         link.updated_at = now
         groups.setdefault(tuple(sorted(changed)), []).append(link)
     for names, links in groups.items():
-        Link.objects.bulk_update(links, [*names, "updated_at"])
+        Link.objects.bulk_update(links, [*names, "updated_at"], batch_size=100)
     return sum(len(links) for links in groups.values())
 
 
