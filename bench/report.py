@@ -151,8 +151,9 @@ def markdown(result: dict) -> str:
     lines.append(f"Connector overhead over a bare replay of the same calls (initial): "
                  f"{_cell(result['overhead_ratio'])} ({result['replay_initial']['calls']} calls replayed in "
                  f"{result['replay_initial']['wall_s']} s).")
-    growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s, peak {g['peak_rss_mb']} MB"
-                       for s, g in result["growth"].items())
+    growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s"
+                       + (f" ({g['initial_wall_s'] / g['records'] * 1000:.2f} ms a record)" if g["records"] else "")
+                       + f", peak {g['peak_rss_mb']} MB" for s, g in result["growth"].items())
     lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
     if result.get("day_budget"):
         lines.append(budget.line(result["day_budget"]))
