@@ -6,7 +6,7 @@ pages ≤ 1000 (the largest per_page the sandbox honours) and sync actions ≤ 1
 
 A phase's floor is the sum of its runs' floors. The initial phase takes several passes (an accountant
 accepts the approval queue between them), so its floor is one full read, then one poll per polled
-resource in each later pass, plus the writes; that is the issue's own measure for incremental runs.
+resource in each later pass, plus the writes; the measure the targets use for incremental runs.
 
 Inputs of one run:
 - `n`: both sandboxes' record counts (table → rows) at the run's start, plus `synced_projects`: the
@@ -16,7 +16,7 @@ Inputs of one run:
   Procore projects written: direct costs are synced per project), `judged_projects` (distinct projects of the
   records written or refused: a job cost is mapped on its project's cost codes).
 - `incremental`: the kind read before for this connection (it has a cursor): a listing then costs one
-  call (what changed since fits a page), the issue's own measure.
+  call (what changed since fits a page), the measure the targets use.
 A kind this module does not know yet gets None (reported as "n/a"), so new kinds never break a run.
 
 Why each floor is the least the platforms allow (specs/procore, specs/xero): every listing below is the only

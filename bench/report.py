@@ -79,7 +79,7 @@ def summarise(raws: dict[str, dict]) -> dict:
 
 
 def targets(phases: dict, raws: dict, order: list[str]) -> dict:
-    """The issue's goals, measured (never asserted)."""
+    """The benchmark's goals, measured (never asserted)."""
     initial = phases["initial"]
     mem = raws[order[-1]]["peak_rss_mb"] / raws["small"]["peak_rss_mb"] if "small" in raws and len(order) > 1 else None
     overhead = raws[order[-1]]["replay_initial"]["wall_s"]
