@@ -65,7 +65,10 @@ def main(size: str, seed: int, out: Path) -> None:
         peak = worker.peak_rss_mb()
         worker.stop()
         bare = replay_initial(recorded, sides, size, seed, connection.xero_tenant_id, env["SITE_URL"])
+        from .budget import cadences
+
         result = {"size": size, "seed": seed, "peak_rss_mb": round(peak, 1), "replay_initial": bare,
+                  "schedule": cadences(),
                   "changed": changed, "phases": {p.name: p.as_dict() for p in (first, noop, one)},
                   "driver_s": round(time.monotonic() - started, 1)}
         out.write_text(json.dumps(result, indent=2, default=str))

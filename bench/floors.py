@@ -6,7 +6,7 @@ pages ≤ 1000 (the largest per_page the sandbox honours) and sync actions ≤ 1
 
 A phase's floor is the sum of its runs' floors. The initial phase takes several passes (an accountant
 accepts the approval queue between them), so its floor is one full read, then one poll per polled
-resource in each later pass, plus the writes; that is the issue's own measure for incremental runs.
+resource in each later pass, plus the writes; the measure the targets use for incremental runs.
 
 Inputs of one run:
 - `n`: both sandboxes' record counts (table → rows) at the run's start, plus `synced_projects`: the
@@ -16,8 +16,16 @@ Inputs of one run:
   Procore projects written: direct costs are synced per project), `judged_projects` (distinct projects of the
   records written or refused: a job cost is mapped on its project's cost codes).
 - `incremental`: the kind read before for this connection (it has a cursor): a listing then costs one
-  call (what changed since fits a page), the issue's own measure.
+  call (what changed since fits a page), the measure the targets use.
 A kind this module does not know yet gets None (reported as "n/a"), so new kinds never break a run.
+
+Why each floor is the least the platforms allow (specs/procore, specs/xero): every listing below is the only
+endpoint that serves its records, at its largest page; every write goes in the batches of the Limits above.
+Procore serves a commitment's lines one contract at a time only: with the contract's detail, with its
+`…/{contract_id}/line_items` list, or with v2.0's `commitment_contracts/{id}/line_items` — the contract has no
+per-project or per-company list of commitment lines (direct costs have one; commitments do not), and the
+lists' answer schema carries no lines. So one call per written commitment is the floor; a commitment
+that is not written (a draft, one waiting for its vendor or for approval) costs no line read.
 """
 
 from __future__ import annotations
@@ -74,14 +82,17 @@ FLOORS = {
         _listing(n, "Contacts", XERO_PAGE, inc) + batches(w["xero"], XERO_BATCH),
         _listing(n, "vendors", PROCORE_PAGE, inc)
         + batches(w["xero"] - w["updated"] + w["procore"], PROCORE_SYNC)),
-    # Procore lists contracts per project and type (2 per synced project); a written contract's lines come
-    # only with its detail (1 each). Xero: edits read their POs, then purchase orders in batches.
+    # Procore lists contracts per project and type (2 per synced project: the v1.0 lists take one type each;
+    # v2.0's single list of both types is a beta outside our contract); a written contract's lines come one
+    # contract per call (its detail, 1 each: no endpoint serves several contracts' lines). Xero: edits read
+    # their POs, then purchase orders in batches.
     "commitment": lambda n, w, inc: (
         _po_reads(n, w["updated"]) + batches(w["xero"], XERO_BATCH),
         2 * n.get("synced_projects", 0) + w["xero"] + (1 if w["xero"] > w["updated"] else 0)),  # + origin stamps
     # Procore: change order packages per synced project (1 each), and a written package's lines, which come
-    # only with its detail (1 each: the list carries none); Xero: the POs they extend, read (an append
-    # resends the PO's lines) and written in batches, one write per PO.
+    # only with its detail (1 each: the list carries none, and the contract gives no answer schema for the
+    # project's commitment change order list, so nothing may rely on lines there); Xero: the POs they extend,
+    # read (an append resends the PO's lines) and written in batches, one write per PO.
     "change_order": lambda n, w, inc: (
         _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
         n.get("synced_projects", 0) + 2 * w["xero"]),  # + each package stamped with its origin (one PATCH each)

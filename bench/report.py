@@ -6,6 +6,8 @@ import os
 import platform
 from datetime import UTC, datetime
 
+from . import budget
+
 XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
 PROCORE_PER_HOUR = 3600  # Procore's default hourly allowance per app and company (reference procore-api §5)
 PHASES = ("initial", "noop", "one_percent")
@@ -71,11 +73,13 @@ def summarise(raws: dict[str, dict]) -> dict:
         "changed_for_one_percent": raws[main]["changed"],
         "endpoints": {p: phases[p]["endpoints"] for p in PHASES},
         "targets": targets(phases, raws, order),
+        "day_budget": (budget.day(phases, raws[main]["changed"], raws[main]["schedule"])
+                       if raws[main].get("schedule") else None),
     }
 
 
 def targets(phases: dict, raws: dict, order: list[str]) -> dict:
-    """The issue's goals, measured (never asserted)."""
+    """The benchmark's goals, measured (never asserted)."""
     initial = phases["initial"]
     mem = raws[order[-1]]["peak_rss_mb"] / raws["small"]["peak_rss_mb"] if "small" in raws and len(order) > 1 else None
     overhead = raws[order[-1]]["replay_initial"]["wall_s"]
@@ -147,9 +151,12 @@ def markdown(result: dict) -> str:
     lines.append(f"Connector overhead over a bare replay of the same calls (initial): "
                  f"{_cell(result['overhead_ratio'])} ({result['replay_initial']['calls']} calls replayed in "
                  f"{result['replay_initial']['wall_s']} s).")
-    growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s, peak {g['peak_rss_mb']} MB"
-                       for s, g in result["growth"].items())
+    growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s"
+                       + (f" ({g['initial_wall_s'] / g['records'] * 1000:.2f} ms a record)" if g["records"] else "")
+                       + f", peak {g['peak_rss_mb']} MB" for s, g in result["growth"].items())
     lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
+    if result.get("day_budget"):
+        lines.append(budget.line(result["day_budget"]))
     if targets_line(result.get("targets") or {}):
         lines.append(targets_line(result["targets"]))
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import report, stack
+from . import charts, report, stack
 
 
 def run_size(size: str, seed: int, keep: bool = False) -> dict:
@@ -45,6 +45,8 @@ def write(result: dict, out: Path, latest: bool = True) -> tuple[Path, str]:
     if latest:
         (out / "latest.json").write_text(json.dumps(result, indent=2))
         (out / "latest.md").write_text(table)
+    # The README shows the latest pictures; a run kept aside (--no-latest) gets its own beside its table.
+    charts.draw(result, out, "latest" if latest else path.stem)
     return path, table
 
 

@@ -26,6 +26,7 @@ from connector.services.records import (
     fingerprint,
     record_accepted_for,
     record_bind,
+    record_bind_all,
     record_fail,
     record_mark_exporting,
     record_moved_words,
@@ -80,8 +81,10 @@ def without_status(payload: dict) -> dict:
 
 
 def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate], dry_run: bool = False,
-           on_written: Callable[[Candidate, object], None] | None = None) -> Outcome:
-    """Create or update `candidates` on Xero."""
+           on_written: Callable[[Candidate, object], None] | None = None,
+           on_batch: Callable[[list], None] | None = None) -> Outcome:
+    """Create or update `candidates` on Xero. `on_written(candidate, record)` follows each element Xero took;
+    `on_batch([(candidate, record), …])` each batch's, in the same commit (bookkeeping kept in bulk)."""
     outcome = Outcome()
     todo = [c for c in candidates if _due(c)]
     if dry_run:
@@ -112,7 +115,10 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
         # The answers of a batch, kept in one commit: a crash before it leaves the batch `exporting` under its
         # key, which the next run resolves; one commit per record was most of a large export's time on SQLite.
         with transaction.atomic():
+            before = len(outcome.written)
             _answered(run, batch, results, outcome, on_written)
+            if on_batch is not None and len(outcome.written) > before:
+                on_batch(outcome.written[before:])
     return outcome
 
 
@@ -137,11 +143,15 @@ def _gate(run, batch: list[Candidate]) -> list[Candidate]:
 
 
 def _answered(run, batch: list[Candidate], results, outcome: Outcome, on_written) -> None:
+    updates = {c.link.pk for c in batch if c.link.xero_id}  # before the binds give the creates their ids
+    took = [(c, result) for c, result in zip(batch, results) if result.ok]
+    bound = {link.pk for link in record_bind_all(
+        [(c.link, {"xero_id": result.id, "fingerprint": c.fingerprint, "reference": c.reference})
+         for c, result in took], leaving=[State.EXPORTING])}
     for c, result in zip(batch, results):
-        was_update = bool(c.link.xero_id)
+        was_update = c.link.pk in updates
         if result.ok:
-            if not record_bind(c.link, xero_id=result.id, fingerprint_value=c.fingerprint, reference=c.reference,
-                               leaving=[State.EXPORTING]):
+            if c.link.pk not in bound:
                 run_log(run, Action.FAILED, link=c.link, label=c.label, message=c.link.last_error or
                         record_moved_words(c.link), hint=c.link.hint)
                 continue

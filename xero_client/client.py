@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
 
 from xero_python.accounting import AccountingApi
 from xero_python.exceptions import AccessTokenExpiredError
@@ -79,6 +81,20 @@ PAGED = {
     "bank_transactions": ("get_bank_transactions", "bank_transactions"),
     "manual_journals": ("get_manual_journals", "manual_journals"),
 }
+
+
+# kind → (JSON envelope, element model): lists a caller may read lean, as models of only the fields it names.
+LEAN = {"payments": ("Payments", "Payment")}
+
+
+def _only(record: dict, fields: dict) -> dict:
+    """The named fields of a Xero JSON record; `fields`: name → True, or the fields wanted of a nested record."""
+    out = {}
+    for name, wanted in fields.items():
+        if name in record:
+            value = record[name]
+            out[name] = _only(value, wanted) if isinstance(wanted, dict) and isinstance(value, dict) else value
+    return out
 
 
 @dataclass
@@ -265,8 +281,10 @@ class XeroClient:
         **filters,
     ) -> Iterator[Page]:
         """Yield page after page (callers advance their cursor per page). Filters use the SDK's names:
-        where, order, statuses=[…], i_ds=[…], contact_i_ds=[…], include_archived=bool, status, …"""
+        where, order, statuses=[…], i_ds=[…], contact_i_ds=[…], include_archived=bool, status, …;
+        `only={"Field": True, "Nested": {"Field": True}}` (kinds in LEAN): models of those fields only."""
         method, attr = PAGED[kind]
+        only = filters.pop("only", None)
         params = {k: sdk.flag(v) if isinstance(v, bool) else v for k, v in filters.items()}
         page = start_page
         while True:
@@ -276,9 +294,13 @@ class XeroClient:
                 page_size=min(page_size, MAX_PAGE_SIZE),
                 if_modified_since=sdk.utc(if_modified_since),
                 **params,
+                **({"_preload_content": False} if only else {}),
             )
-            records = getattr(data, attr) or []
-            box = [Page(page, records, getattr(data, "pagination", None))]
+            if only:
+                records, pagination = self._lean(kind, data, only)
+            else:
+                records, pagination = getattr(data, attr) or [], getattr(data, "pagination", None)
+            box = [Page(page, records, pagination)]
             last = box[0].is_last
             data = records = None
             # Handed over, not kept: a suspended generator would otherwise hold this page's models while
@@ -287,6 +309,20 @@ class XeroClient:
             if last:
                 return
             page += 1
+
+    def _lean(self, kind: str, answer, only: dict) -> tuple[list, object]:
+        """A page read raw through the SDK's api_client, then SDK models of only the fields named (the SDK
+        parses them as it would the whole record: dates, enums, decimals): a payment's bill is a whole invoice
+        with its contact, of which a payment import needs two fields."""
+        envelope, model = LEAN[kind]
+        try:
+            body = json.loads(answer.data, parse_float=Decimal)  # as the SDK reads an answer
+        except ValueError as exc:
+            raise XeroError(f"unreadable Xero response: {exc}") from None
+        finder = self.accounting.get_model_finder()
+        records = [sdk.deserialize(model, _only(record, only), finder) for record in body.get(envelope) or []]
+        count = (body.get("pagination") or {}).get("pageCount")
+        return records, SimpleNamespace(page_count=count) if isinstance(count, int) else None
 
     def invoices_by_ids(self, ids: list[str]) -> list:
         return self._call("get_invoices", i_ds=list(ids)).invoices or [] if ids else []

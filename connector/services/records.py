@@ -14,8 +14,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Decision, Link, LinkLine
@@ -49,6 +49,63 @@ def record_transition(link: Link, to: str, *, leaving: Iterable[str], person: bo
     return True
 
 
+def _write_each(links: list[Link], names: list[str]) -> None:
+    """Write the named fields of each link as its copy holds them: one statement run for every link
+    (executemany), where bulk_update builds a CASE per field and link, which cost more than the rows."""
+    if not links:
+        return
+    db = router.db_for_write(Link)
+    connection = connections[db]
+    fields = [Link._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(Link._meta.db_table)} SET "
+           f"{', '.join(f'{quote(field.column)} = %s' for field in fields)} WHERE {quote(Link._meta.pk.column)} = %s")
+    rows = [[field.get_db_prep_save(getattr(link, field.attname), connection) for field in fields] + [link.pk]
+            for link in links]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def record_transition_all(links: list[Link], to: str, *, leaving: Iterable[str], each: dict[int, dict] | None = None,
+                          **fields) -> list[Link]:
+    """`record_transition` of a run for many links at once, with the same guards: each moves only from one of
+    `leaving` and at the version its copy holds. One conditional UPDATE and one read back instead of a round
+    trip per record; `each`: fields of one link (pk → fields) written with its move. Returns the links that
+    moved; the others are refreshed (or marked gone) as `record_transition` does."""
+    links, leaving, each = [link for link in links if link.pk is not None], list(leaving), each or {}
+    if not links:
+        return []
+    now = timezone.now()
+    by_version: dict[int, list[int]] = {}
+    for link in links:
+        by_version.setdefault(link.version, []).append(link.pk)
+    guard = Q()
+    for version, pks in by_version.items():  # a handful of versions: the pk index finds the rows
+        guard |= Q(pk__in=pks, version=version)
+    with transaction.atomic():
+        Link.objects.filter(guard, state__in=leaving).update(state=to, version=F("version") + 1, updated_at=now,
+                                                             **fields)
+        # Ours are the rows at the next version, in the new state, stamped with this very moment (the rows
+        # stay locked by this transaction until it ends, so nobody moved them in between).
+        now_at = {pk: (state, version, at) for pk, state, version, at in Link.objects.filter(
+            pk__in=[link.pk for link in links]).values_list("pk", "state", "version", "updated_at")}
+        moved = [link for link in links if now_at.get(link.pk) == (to, link.version + 1, now)]
+        groups: dict[tuple, list[Link]] = {}
+        for link in moved:
+            link.state, link.version, link.updated_at = to, link.version + 1, now
+            for name, value in {**fields, **each.get(link.pk, {})}.items():
+                setattr(link, name, value)
+            groups.setdefault(tuple(sorted(each.get(link.pk, {}))), []).append(link)
+        for names, group in groups.items():
+            if names:  # one UPDATE statement per set of fields, written only where given
+                _write_each(group, list(names))
+    taken = {link.pk for link in moved}
+    for link in links:
+        if link.pk not in taken:
+            record_refresh(link)
+    return moved
+
+
 def record_refresh(link: Link) -> Link:
     """The record as it stands now; `link.pk` becomes None when it is gone (merged into another)."""
     fresh = Link.objects.filter(pk=link.pk).first()
@@ -70,6 +127,23 @@ def record_update(link: Link, **fields) -> bool:
     for name, value in changed.items():
         setattr(link, name, value)
     return True
+
+
+def record_update_all(updates: list[tuple[Link, dict]]) -> int:
+    """`record_update` for many links: what differs is written with one UPDATE statement per set of fields
+    changed, run for all of them at once. Returns how many links were written."""
+    now, groups = timezone.now(), {}
+    for link, fields in updates:
+        changed = {name: value for name, value in fields.items() if getattr(link, name) != value}
+        if not changed or link.pk is None:
+            continue
+        for name, value in changed.items():
+            setattr(link, name, value)
+        link.updated_at = now
+        groups.setdefault(tuple(sorted(changed)), []).append(link)
+    for names, links in groups.items():
+        _write_each(links, [*names, "updated_at"])
+    return sum(len(links) for links in groups.values())
 
 
 def record_moved_words(link: Link) -> str:
@@ -114,17 +188,14 @@ def record_mark_exporting(links: list[Link], key: str, references: dict[int, str
     run read them take it; the others (rejected meanwhile, say) are left out of the batch and returned
     refreshed in `link.state` for the caller to log."""
     references, sent = references or {}, sent or {}
-    taken = []
-    with transaction.atomic():
-        for link in links:
-            fields = {"idempotency_key": key}
-            if link.pk in references:
-                fields["reference"] = references[link.pk][:255]
-            if link.pk in sent:
-                fields["engine_data"] = {**link.engine_data, "sent": sent[link.pk]}
-            if record_transition(link, State.EXPORTING, leaving=EXPORTABLE, **fields):
-                taken.append(link)
-    return taken
+    each = {}
+    for link in links:
+        fields = each.setdefault(link.pk, {})
+        if link.pk in references:
+            fields["reference"] = references[link.pk][:255]
+        if link.pk in sent:
+            fields["engine_data"] = {**link.engine_data, "sent": sent[link.pk]}
+    return record_transition_all(links, State.EXPORTING, leaving=EXPORTABLE, each=each, idempotency_key=key)
 
 
 def record_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerprint_value: str = "",
@@ -150,6 +221,27 @@ def record_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerpr
         record_fail(link, message="This record is already linked to another record of the other system.",
                     hint="Check the records of this kind for a duplicate.", leaving=[link.state])
         return False
+
+
+def record_bind_all(binds: list[tuple[Link, dict]], *, leaving=(State.EXPORTING,)) -> list[Link]:
+    """`record_bind` for a batch of answers: (link, {xero_id or procore_id, fingerprint, reference}) each, in a few
+    queries. A remote id already another record's makes the whole batch fall back to one bind per record,
+    so only that one fails. Returns the links bound; the others are refreshed for the caller to log."""
+    values = {"last_error": "", "hint": "", "synced_at": timezone.now(), "refused_fingerprint": "",
+              "waiting_for_kind": "", "waiting_for_id": ""}
+    each = {link.pk: {name: value[:255] if name == "reference" else value
+                      for name, value in given.items() if value} for link, given in binds}
+    try:
+        with transaction.atomic():
+            return record_transition_all([link for link, _ in binds], State.SYNCED, leaving=leaving, each=each,
+                                         **values)
+    except IntegrityError:
+        for link, _given in binds:
+            record_refresh(link)
+        return [link for link, given in binds
+                if record_bind(link, xero_id=given.get("xero_id", ""), procore_id=given.get("procore_id", ""),
+                               fingerprint_value=given.get("fingerprint", ""), reference=given.get("reference", ""),
+                               leaving=leaving)]
 
 
 def record_fail(link: Link, *, message: str, hint: str = "", refused: str | None = None,
@@ -178,6 +270,20 @@ def record_lines_set(link: Link, lines: list[LinkLine]) -> None:
     for position, line in enumerate(lines):
         line.link, line.position = link, line.position or position
     LinkLine.objects.bulk_create(lines)
+
+
+def record_lines_set_all(lines_of: list[tuple[Link, list[LinkLine]]]) -> None:
+    """`record_lines_set` for many documents: one DELETE and one INSERT per batch."""
+    lines_of = [(link, lines) for link, lines in lines_of if link.pk is not None]
+    if not lines_of:
+        return
+    LinkLine.objects.filter(link__in=[link.pk for link, _ in lines_of]).delete()
+    made = []
+    for link, lines in lines_of:
+        for position, line in enumerate(lines):
+            line.link, line.position = link, line.position or position
+            made.append(line)
+    LinkLine.objects.bulk_create(made)
 
 
 def lines_by_link(link_ids) -> dict[int, list[LinkLine]]:

@@ -28,8 +28,9 @@ from connector.services.records import (
     lines_by_link,
     record_bind,
     record_fail,
-    record_lines_set,
+    record_lines_set_all,
     record_update,
+    record_update_all,
     record_wait,
     records_by_procore_id,
 )
@@ -222,7 +223,7 @@ def run(ctx) -> None:
 
     def send():
         export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=creates,
-               dry_run=ctx.dry_run, on_written=_remember_lines)
+               dry_run=ctx.dry_run, on_batch=_remember_lines)
         for start in range(0, len(edits), BATCH):
             _export_edits(ctx, edits[start:start + BATCH], window)
 
@@ -326,7 +327,7 @@ def _export_edits(ctx, edits: list[_Edit], window) -> None:
                 if candidate:
                     candidates.append(candidate)
             export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID",
-                   candidates=candidates, on_written=_remember_lines)
+                   candidates=candidates, on_batch=_remember_lines)
     except LockUnavailable:
         for edit in edits:
             window.hold(edit.link.project_id)
@@ -393,20 +394,24 @@ def purchase_orders_now(ctx, ids: list[str]) -> dict:
     return found
 
 
-def _remember_lines(candidate: _Lined, po) -> None:
+def _remember_lines(written: list[tuple[_Lined, object]]) -> None:
     """Keep each commitment line's LineItemID (Xero answers the lines in the order sent), the tracking and
-    contact change orders reuse, and the PO's status."""
-    link = candidate.link
-    returned = [str(li.line_item_id) for li in (po.line_items or [])]
-    for line, line_id in zip(candidate.lines, returned):
-        line.xero_line_id = line_id
-    record_lines_set(link, candidate.lines)
-    data = {**link.engine_data, **candidate.keep}
-    if not isinstance(candidate, _Update):  # a new PO: Procore shows the commitment is in Xero (sync.stamps)
-        number = po.purchase_order_number or ""
-        data = stamp_keep(data, {"id": int(link.procore_id), "origin_id": str(po.purchase_order_id),
-                                 "origin_code": number, "origin_data": f"Xero purchase order {number}".strip()})
-    record_update(link, remote_status=str(po.status), refused_fingerprint="", engine_data=data)
+    contact change orders reuse, and the PO's status: a batch of POs at a time. A new PO is stamped in
+    Procore so it shows the commitment is in Xero (sync.stamps)."""
+    updates = []
+    for candidate, po in written:
+        returned = [str(li.line_item_id) for li in (po.line_items or [])]
+        for line, line_id in zip(candidate.lines, returned):
+            line.xero_line_id = line_id
+        link = candidate.link
+        data = {**link.engine_data, **candidate.keep}
+        if not isinstance(candidate, _Update):
+            number = po.purchase_order_number or ""
+            data = stamp_keep(data, {"id": int(link.procore_id), "origin_id": str(po.purchase_order_id),
+                                     "origin_code": number, "origin_data": f"Xero purchase order {number}".strip()})
+        updates.append((link, {"remote_status": str(po.status), "refused_fingerprint": "", "engine_data": data}))
+    record_lines_set_all([(candidate.link, candidate.lines) for candidate, _po in written])
+    record_update_all(updates)
 
 
 def commitment_lines(link_ids) -> dict[int, dict[str, str]]:

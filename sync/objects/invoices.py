@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, LinkLine, SyncRecord
-from connector.services.records import record_lines_set, record_update, records_by_procore_id
+from connector.services.records import record_lines_set_all, record_update, record_update_all, records_by_procore_id
 
 from ..admission import Content, Judged, Problem, admit
 from ..backup import attach_keep, attach_pending
@@ -213,7 +213,7 @@ def _export(ctx, candidates: list[Candidate]) -> None:
     bills = [c for c in candidates if not c.sent.get("credit")]
     credits = [c for c in candidates if c.sent.get("credit")]
     export(ctx.run, client=ctx.xero, kind="invoices", id_field="InvoiceID", candidates=bills,
-           dry_run=ctx.dry_run, on_written=lambda c, bill: _read_back(ctx, c, bill))
+           dry_run=ctx.dry_run, on_batch=lambda written: _read_back(ctx, written))
     if credits:
         export(ctx.run, client=ctx.xero, kind="credit_notes", id_field="CreditNoteID", candidates=credits,
                dry_run=ctx.dry_run, on_written=lambda c, note: _credit_read_back(ctx, c, note))
@@ -299,35 +299,41 @@ def _moved(dated: Dating | None) -> dict:
         dated and dated.moved_from) else {}
 
 
-def _read_back(ctx, candidate: Candidate, bill) -> None:
-    """Small plans save approved bills beyond their cap as drafts: say so, keep what Xero holds. A bill dated on
-    the first open day says so on its record."""
-    status = str(bill.status)
-    new = "Status" in candidate.payload  # an update sends no status
-    data = candidate.link.engine_data
-    if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
-        data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
-                                 "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
-        data = attach_keep(data, candidate.sent.get("files") or [])  # its backup, onto the bill (sync.backup)
-    record_update(candidate.link, remote_status=status, remote_total=cents(bill.total), engine_data=data)
-    # A bill has one line per item code (bill_lines): kept with what Xero holds, for the job cost report.
-    lines = [li for li in (getattr(bill, "line_items", None) or []) if getattr(li, "item_code", None)]
-    if lines:
-        record_lines_set(candidate.link, [
-            LinkLine(procore_line_id=f"item:{li.item_code}", xero_line_id=str(li.line_item_id or ""),
-                     item_code=li.item_code, amount=cents(li.line_amount) if li.line_amount is not None else None,
-                     position=n) for n, li in enumerate(lines)])
-    moved = candidate.sent.get("moved_from")
-    if moved and new:
-        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
-                message=f"Dated {day_words(date.fromisoformat(candidate.sent['date']))} in Xero, the first open "
-                        f"day after its lock date; the Procore date, {day_words(date.fromisoformat(moved))}, is "
-                        "written on the bill.")
-    wanted = candidate.payload.get("Status")
-    if wanted and status != wanted:
-        run_log(ctx.run, Action.SKIPPED, link=candidate.link,
-                message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
-                        "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
+def _read_back(ctx, written: list[tuple[Candidate, object]]) -> None:
+    """What Xero holds of each bill of a batch, kept in bulk. Small plans save approved bills beyond their cap
+    as drafts: say so. A bill dated on the first open day says so on its record."""
+    updates, lines_of = [], []
+    for candidate, bill in written:
+        new = "Status" in candidate.payload  # an update sends no status
+        data = candidate.link.engine_data
+        if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
+            data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
+                                     "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
+            data = attach_keep(data, candidate.sent.get("files") or [])  # its backup, onto the bill (sync.backup)
+        updates.append((candidate.link, {"remote_status": str(bill.status), "remote_total": cents(bill.total),
+                                         "engine_data": data}))
+        # A bill has one line per item code (bill_lines): kept with what Xero holds, for the job cost report.
+        lines = [li for li in (getattr(bill, "line_items", None) or []) if getattr(li, "item_code", None)]
+        if lines:
+            lines_of.append((candidate.link, [
+                LinkLine(procore_line_id=f"item:{li.item_code}", xero_line_id=str(li.line_item_id or ""),
+                         item_code=li.item_code, amount=cents(li.line_amount) if li.line_amount is not None else None,
+                         position=n) for n, li in enumerate(lines)]))
+    record_update_all(updates)
+    record_lines_set_all(lines_of)
+    for candidate, bill in written:
+        new = "Status" in candidate.payload
+        moved = candidate.sent.get("moved_from")
+        if moved and new:
+            run_log(ctx.run, Action.SKIPPED, link=candidate.link,
+                    message=f"Dated {day_words(date.fromisoformat(candidate.sent['date']))} in Xero, the first "
+                            f"open day after its lock date; the Procore date, {day_words(date.fromisoformat(moved))}, "
+                            "is written on the bill.")
+        status, wanted = str(bill.status), candidate.payload.get("Status")
+        if wanted and status != wanted:
+            run_log(ctx.run, Action.SKIPPED, link=candidate.link,
+                    message=f"Xero saved the bill as {status}, not {wanted} (the organisation's plan limits "
+                            "approved bills).", hint="Approve it in Xero, or upgrade the Xero plan.")
 
 
 def _bills_by_what_was_sent(xero, links: list[Link]) -> dict[int, str]:

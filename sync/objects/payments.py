@@ -39,6 +39,11 @@ KIND = Kind.PAYMENT
 State, Action = Link.State, SyncRecord.Action
 SOURCE = "payments"
 WHERE = 'PaymentType=="ACCPAYPAYMENT"'
+# What the import reads of a payment (payment_snapshot and the cursor): models of these only, not of the whole
+# bill and contact each payment carries.
+PAYMENT_FIELDS = {"PaymentID": True, "Date": True, "Amount": True, "Reference": True, "Status": True,
+                  "UpdatedDateUTC": True, "Invoice": {"InvoiceID": True, "InvoiceNumber": True},
+                  "Account": {"AccountID": True}}
 
 
 # -- mapper (pure) ---------------------------------------------------------------------------------
@@ -83,7 +88,8 @@ def run(ctx) -> None:
         return
     importer = _Importer(ctx, settings.payments_enabled_at.date())
     since = cursor_get(connection, KIND, SOURCE)
-    for page in ctx.xero.iter_pages("payments", if_modified_since=since, where=WHERE, order="UpdatedDateUTC ASC"):
+    for page in ctx.xero.iter_pages("payments", if_modified_since=since, where=WHERE, order="UpdatedDateUTC ASC",
+                                    only=PAYMENT_FIELDS):
         run_progress(ctx.run, len(page.records))
         importer.follow_page(page.records)
         changed = [_utc(p.updated_date_utc) for p in page.records if p.updated_date_utc]

@@ -14,6 +14,7 @@ def test_the_benchmark_runs_end_to_end_and_writes_its_report(tmp_path, capsys):
     result = run.main(["--sizes", "empty", "--out", str(tmp_path), "--no-latest"])
 
     saved = json.loads(next(tmp_path.glob("bench-empty-*.json")).read_text())
+    assert {p.name.rsplit("-", 1)[1] for p in tmp_path.glob("bench-empty-*.png")} == {"kinds.png", "growth.png"}
     assert saved["dataset"]["size"] == "empty" and not (tmp_path / "latest.json").exists()
     for phase in ("initial", "noop", "one_percent"):
         assert set(saved["phases"][phase]) >= {"records", "xero_calls", "xero_floor", "procore_calls",

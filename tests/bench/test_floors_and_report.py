@@ -1,6 +1,6 @@
 """The benchmark's arithmetic: floors from counts and limits, ratios, the Markdown table."""
 
-from bench import floors, report
+from bench import budget, charts, floors, report
 
 
 def raw_kind(kind, direction="export", **values):
@@ -39,7 +39,7 @@ def test_floors_follow_the_batch_and_page_limits():
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 
-def test_report_totals_ratios_and_unknown_kinds():
+def test_report_totals_ratios_and_unknown_kinds(tmp_path):
     counts = {"standard_cost_codes": 10, "projects": 2}
     phase = {"start_counts": counts, "decisions_s": 0.5, "elapsed_s": 9.0, "endpoints": {},
              "kinds": {"cost_code": raw_kind("cost_code", created=30, xero_calls=1, procore_calls=3, records=30,
@@ -59,3 +59,25 @@ def test_report_totals_ratios_and_unknown_kinds():
     assert "| **initial** | **total** | 30 |" in table and "n/a" in table
     # The goals are measured and said, met or not (never asserted by the benchmark itself).
     assert "connector time over a bare replay ≤ 1.25: 2.0 **not met**" in table
+    # The pictures beside the table: day one per kind, and growth per size.
+    drawn = charts.draw(result, tmp_path, "latest")
+    assert [p.name for p in drawn] == ["latest-kinds.png", "latest-growth.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in drawn)
+
+
+def test_a_days_budget_is_the_schedules_runs_plus_the_days_changes_and_webhooks():
+    def phase(**calls):
+        return {"kinds": {k: {"xero_calls": x, "procore_calls": p} for k, (x, p) in calls.items()}}
+
+    phases = {"noop": phase(vendor=(1, 1), commitment=(0, 190), payment=(1, 0)),
+              "one_percent": phase(vendor=(2, 2), commitment=(2, 200), payment=(2, 49))}
+    schedule = {"runs_per_day": {"vendor": 24, "commitment": 12, "payment": 0},
+                "webhook_kinds": ["vendor", "commitment", "payment"]}
+    changed = {"procore commitments": 10, "xero contacts": 3, "procore requisitions approved": 5}
+    day = budget.day(phases, changed, schedule)
+    # Xero: 24 vendor polls, the changes' extra (1 + 2 + 1), 3 contact events each a vendor run (1).
+    assert day["xero_per_day"] == 24 + 4 + 3
+    # Procore: 24 + 12 × 190 polls; changes 1 + 10 + 49; 10 narrowed commitment runs (2) + 3 vendor runs (1).
+    assert day["procore_per_day"] == 24 + 2280 + 60 + 23
+    assert day["procore_peak_hour"] == round(191 + 83 / 8) and day["xero_met"] and day["procore_met"]
+    assert "Xero 31 calls per organisation per day (goal ≤ 1000) met" in budget.line(day)

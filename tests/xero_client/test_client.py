@@ -360,3 +360,19 @@ def test_a_supplier_credit_note_is_created_and_allocated_to_the_bill(xero_sandbo
         client.allocate_credit_note(str(credit.id), str(bill.invoice_id), Decimal("1"), date(2026, 2, 1))
     notes = [n for p in client.iter_pages("credit_notes") for n in p.records]
     assert [str(n.status) for n in notes] == ["PAID"]
+
+
+def test_a_lean_read_gives_the_same_fields_without_the_whole_bill(xero_sandbox):
+    client, _ = make(xero_sandbox)
+    only = {"PaymentID": True, "Date": True, "Amount": True, "UpdatedDateUTC": True,
+            "Invoice": {"InvoiceID": True, "InvoiceNumber": True}}
+    full = [p for page in client.iter_pages("payments", page_size=3) for p in page.records]
+    lean_pages = list(client.iter_pages("payments", page_size=3, only=only))
+    lean = [p for page in lean_pages for p in page.records]
+    assert full and lean_pages[-1].is_last and len(lean) == len(full)
+
+    def seen(p):
+        return (p.payment_id, p.date, p.amount, p.updated_date_utc, p.invoice.invoice_id, p.invoice.invoice_number)
+
+    assert [seen(p) for p in lean] == [seen(p) for p in full]  # parsed as the SDK parses them: dates, decimals
+    assert full[0].invoice.contact is not None and lean[0].invoice.contact is None  # the bill's rest not built

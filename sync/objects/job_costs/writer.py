@@ -18,9 +18,9 @@ from connector.models import Link, LinkLine, SyncRecord
 from connector.services.records import (
     fingerprint,
     lines_by_link,
-    record_bind,
+    record_bind_all,
     record_fail,
-    record_lines_set,
+    record_lines_set_all,
     record_moved_words,
 )
 from procore_client.client import SYNC_MAX
@@ -96,8 +96,8 @@ class BatchWriter:
             self._send_lines(project_id, chunk, owners, taken)
         before = lines_by_link([write.link.pk for write in taken.values()])
         with transaction.atomic():  # the answers kept in one commit; a crash before it leaves them to be resent
-            for write in taken.values():
-                self._finish(project_id, write, before.get(write.link.pk, []))
+            done = [write for write in taken.values() if self._finish(project_id, write, before.get(write.link.pk, []))]
+            self._bind(done)
 
     def _send_headers(self, project_id: int, writes: list[Write]) -> dict[str, Write]:
         """The writes Procore took, by origin_id, with their direct cost ids; the others are failed."""
@@ -137,14 +137,13 @@ class BatchWriter:
             if origin in taken:
                 self._refused(taken.pop(origin), f"Procore refused a line of the direct cost: {_fields(errors)}")
 
-    def _finish(self, project_id: int, write: Write, written_before: list[LinkLine]) -> None:
+    def _finish(self, project_id: int, write: Write, written_before: list[LinkLine]) -> bool:
         """Lines written before and gone from Xero since (re-coded, deleted) leave the direct cost (one call
-        each: rare); then the document is bound and logged."""
-        link = write.link
+        each: rare); then the document may be bound (True)."""
         unanswered = [row for row in write.rows if row["origin_id"] not in write.line_ids]
         if unanswered:  # neither taken nor refused by origin_id: never bind what Procore did not confirm
             self._refused(write, f"Procore did not confirm {len(unanswered)} line(s) of the direct cost.")
-            return
+            return False
         try:
             for line in written_before:
                 if line.xero_line_id not in write.line_ids and line.procore_line_id:
@@ -155,17 +154,28 @@ class BatchWriter:
                             project_id, [{"id": line_id, "origin_id": None}]))
         except ProcoreError as exc:
             self._cut_off([write], exc)
-            return
-        action = Action.UPDATED if link.procore_id else Action.CREATED
-        if not record_bind(link, procore_id=str(write.cost_id), fingerprint_value=write.written,
-                           reference=write.origin, leaving=[State.EXPORTING]):
-            run_log(self.ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
-            return
-        record_lines_set(link, [LinkLine(procore_line_id=str(write.line_ids[row["origin_id"]]),
-                                         xero_line_id=row["origin_id"], amount=cents(row["amount"]), position=n)
-                                for n, row in enumerate(write.rows)])
-        run_log(self.ctx.run, action, link=link, procore_id=write.cost_id,
-                message=f"{len(write.rows)} line(s), {write.total} on “{write.project.label}”.")
+            return False
+        return True
+
+    def _bind(self, writes: list[Write]) -> None:
+        """The documents Procore took, bound with their direct cost and line ids and logged: a batch at a time."""
+        updates = {write.link.pk for write in writes if write.link.procore_id}  # before the binds give ids
+        bound = {link.pk for link in record_bind_all(
+            [(write.link, {"procore_id": str(write.cost_id), "fingerprint": write.written, "reference": write.origin})
+             for write in writes], leaving=[State.EXPORTING])}
+        record_lines_set_all([(write.link, [LinkLine(procore_line_id=str(write.line_ids[row["origin_id"]]),
+                                                     xero_line_id=row["origin_id"],
+                                                      amount=cents(row["amount"]), position=n)
+                                            for n, row in enumerate(write.rows)])
+                              for write in writes if write.link.pk in bound])
+        for write in writes:
+            link = write.link
+            if link.pk not in bound:
+                run_log(self.ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
+                continue
+            run_log(self.ctx.run, Action.UPDATED if link.pk in updates else Action.CREATED, link=link,
+                    procore_id=write.cost_id,
+                    message=f"{len(write.rows)} line(s), {write.total} on “{write.project.label}”.")
 
     def _refused(self, write: Write, problem: str) -> None:
         """Procore said no to this element: it fails alone, and waits for a change in Xero or a person's retry."""

@@ -4,7 +4,12 @@ import pytest
 
 from connector.models import Kind, Link
 from connector.services.approvals import approval_accept, approval_reject, approval_resend
-from connector.services.records import record_mark_exporting, record_moved_words, record_transition
+from connector.services.records import (
+    record_bind_all,
+    record_mark_exporting,
+    record_moved_words,
+    record_transition,
+)
 from tests.factories import ConnectionFactory, LinkFactory, UserFactory
 
 State = Link.State
@@ -68,3 +73,28 @@ def test_a_record_being_written_to_xero_cannot_be_rejected_any_more():
     link = LinkFactory(state=State.EXPORTING)
     assert approval_reject(links=[link], reason="Too late") == []
     assert Link.objects.get(pk=link.pk).state == State.EXPORTING
+
+
+@pytest.mark.django_db
+def test_a_batch_moves_together_but_a_record_someone_moved_meanwhile_stays_where_they_put_it():
+    user = UserFactory(username="carol")
+    connection = ConnectionFactory()
+    links = [LinkFactory(connection=connection, state=State.READY, content_fingerprint="c", approved_fingerprint="c")
+             for _ in range(3)]
+    stale = [Link.objects.get(pk=link.pk) for link in links]  # what a run read
+    approval_reject(links=[links[1]], reason="Not this one", user=user)
+    taken = record_mark_exporting(stale, "key-2", references={link.pk: f"REF-{n}" for n, link in enumerate(stale)})
+    assert [link.pk for link in taken] == [links[0].pk, links[2].pk]
+    assert stale[1].state == State.REJECTED, "refreshed: the run can say who moved it"
+    rows = {pk: (state, key, ref) for pk, state, key, ref in Link.objects.values_list(
+        "pk", "state", "idempotency_key", "reference")}
+    assert rows[links[0].pk] == (State.EXPORTING, "key-2", "REF-0") and rows[links[1].pk][:2] == (State.REJECTED, "")
+
+    # Xero's answers: one remote id is already another record's; only that record fails, the other is bound.
+    LinkFactory(connection=connection, kind=stale[0].kind, xero_id="X-TAKEN", state=State.SYNCED)
+    bound = record_bind_all([(stale[0], {"xero_id": "X-1", "fingerprint": "f1", "reference": "REF-0"}),
+                             (stale[2], {"xero_id": "X-TAKEN", "fingerprint": "f2", "reference": "REF-2"})])
+    assert [link.pk for link in bound] == [links[0].pk]
+    first, third = Link.objects.get(pk=links[0].pk), Link.objects.get(pk=links[2].pk)
+    assert (first.state, first.xero_id, first.fingerprint) == (State.SYNCED, "X-1", "f1")
+    assert third.state == State.FAILED and "already linked to another record" in third.last_error

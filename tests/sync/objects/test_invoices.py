@@ -225,7 +225,7 @@ def test_a_bill_xero_kept_as_draft_is_reported(connection):
     run = run_start(connection=connection, kind=Kind.INVOICE, direction=SyncRun.Direction.EXPORT, trigger="manual")
     link = Link.objects.create(connection=connection, kind=Kind.INVOICE, procore_id="1", state=State.SYNCED)
     candidate = Candidate(link, {"Status": "AUTHORISED"}, reference="u")
-    _read_back(SimpleNamespace(run=run), candidate, SimpleNamespace(status="DRAFT", total=Decimal("10.00")))
+    _read_back(SimpleNamespace(run=run), [(candidate, SimpleNamespace(status="DRAFT", total=Decimal("10.00")))])
     run_finish(run)
     record = run.records.get(link=link)
     assert "saved the bill as DRAFT, not AUTHORISED" in record.message and record.hint
