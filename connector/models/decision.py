@@ -15,6 +15,7 @@ class Decision(models.Model):
         EXPORT_ASKED = "export_asked", "Asked to export"
         IMPORT_ASKED = "import_asked", "Asked to import"
         LINKED = "linked", "Linked by hand"
+        UNLINKED = "unlinked", "Unlinked"
         ARCHIVED = "archived", "Archived"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="decisions")

@@ -51,6 +51,12 @@ def unlinked_companies(connection) -> tuple[list[Link], list[Link]]:
     return sorted(procore, key=by_name), sorted(xero, key=by_name)
 
 
+def linked_companies(connection) -> list[Link]:
+    """Procore companies linked to a Xero contact (what Unlink offers)."""
+    return list(Link.objects.filter(connection=connection, kind=KIND).exclude(procore_id="").exclude(xero_id="")
+                .exclude(state=State.ARCHIVED).order_by("label", "pk"))
+
+
 def matching_board(connection) -> MatchingBoard:
     procore, xero = unlinked_companies(connection)
     return MatchingBoard(suggestions=suggest([_party(l, l.procore_snapshot) for l in procore if l.state in OPEN],
