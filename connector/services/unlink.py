@@ -18,15 +18,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from ..clients import WEB_WAIT_S, procore_client_for
+from ..locks import LockUnavailable, hold, run_lock_name
 from ..models import AuditEntry, Decision, Kind, Link
 from .approvals import decision_record
 from .audit import audit_record
-from .records import record_new, record_transition
+from .records import record_new, record_transition, record_update
 from .vendors import VendorActionError
 
 State = Link.State
 UNLINKABLE = [State.SYNCED, State.FAILED, State.READY]  # linked and not being written
 DOCUMENTS_SHOWN = 10
+RUN_WAIT_S = 5  # how long a person waits for a vendor run to let go before being told to try later
+RUN_LOCK_TTL_S = 60  # a web worker killed mid-unlink blocks the runs no longer than this
 
 
 @dataclass
@@ -53,7 +56,18 @@ def unlink_vendor(connection, link: Link, user=None, *, procore=None) -> Unlinke
     if busy:
         raise VendorActionError(f"{_names(busy)} {'is' if len(busy) == 1 else 'are'} being written to Xero under "
                                 f"this contact right now; unlink “{link.label}” after the sync.")
-    _clear_origin(procore or procore_client_for(connection, max_wait_s=WEB_WAIT_S), link)
+    # No vendor run in between: one that read the pair before would stamp the contact's id back after the clear.
+    try:
+        with hold(run_lock_name(connection.pk, Kind.VENDOR), ttl=RUN_LOCK_TTL_S, wait=RUN_WAIT_S):
+            _clear_origin(procore or procore_client_for(connection, max_wait_s=WEB_WAIT_S), link)
+            return _split(connection, link, user, documents)
+    except LockUnavailable:
+        raise VendorActionError(f"The company sync of this connection is running right now; unlink “{link.label}” "
+                                "once it has finished (usually a minute or two).") from None
+
+
+def _split(connection, link: Link, user, documents: list[Link]) -> Unlinked:
+    contact_id = link.xero_id
     with transaction.atomic():
         Link.objects.select_for_update().filter(pk=link.pk).first()
         before, contact = link.state, link.xero_snapshot or {}
@@ -73,7 +87,7 @@ def unlink_vendor(connection, link: Link, user=None, *, procore=None) -> Unlinke
         audit_record(user=user, action=AuditEntry.Action.UNLINK, connection=connection, links=[link, xero],
                      summary=f"Unlinked the Procore company “{link.label}” ({link.procore_id}) from the Xero "
                              f"contact “{name}”. {done.warning}".strip())
-    return done
+        return done
 
 
 def _linked(connection, link: Link) -> Link:
@@ -111,6 +125,8 @@ def _clear_origin(procore, link: Link) -> None:
     if not any(str(e.get("id")) == link.procore_id and not e.get("origin_id") for e in result.entities):
         raise VendorActionError(f"Procore did not let the company “{link.label}” forget the Xero contact's id; "
                                 "nothing was changed. Check the company in the Procore directory, then try again.")
+    # As Procore holds it now: were the split refused after all, the next run stamps the id again.
+    record_update(link, procore_snapshot={**(link.procore_snapshot or {}), "origin_id": ""})
 
 
 def _why(exc: Exception) -> str:

@@ -141,3 +141,18 @@ def test_a_viewer_is_refused_and_another_companys_link_is_not_found(client, conn
     response = client.post(page_of(connection), {"action": "unlink", "linked": theirs.pk}, follow=True)
     assert "Pick one linked company to unlink." in response.content.decode()
     assert Link.objects.get(pk=theirs.pk).xero_id == "x-77" and Link.objects.get(pk=apex.pk).xero_id == contact_id
+
+
+@pytest.mark.django_db
+def test_the_freed_contact_imported_on_purpose_makes_a_new_company_and_leaves_the_old_one(
+        client, connection, wrong_match, procore_sandbox, django_capture_on_commit_callbacks):
+    apex, contact_id, accountant = wrong_match
+    client.force_login(accountant)
+    client.post(page_of(connection), {"action": "unlink", "linked": apex.pk})
+    contact = Link.objects.get(connection=connection, kind=Kind.VENDOR, xero_id=contact_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page_of(connection), {"action": "import", "xero_ids": [contact.pk]})
+    contact.refresh_from_db()
+    assert contact.state == State.SYNCED and contact.procore_id not in ("", apex.procore_id)
+    assert procore_vendor(procore_sandbox, apex.procore_id)["name"] == "Apex Steel"  # not taken over
+    assert procore_vendor(procore_sandbox, contact.procore_id)["origin_id"] == contact_id
