@@ -13,4 +13,9 @@ class Migration(migrations.Migration):
                 ("export_asked", "Asked to export"), ("import_asked", "Asked to import"),
                 ("linked", "Linked by hand"), ("unlinked", "Unlinked"), ("archived", "Archived")], max_length=16),
         ),
+        migrations.AddField(
+            model_name="decision",
+            name="unlinked_from",
+            field=models.CharField(blank=True, max_length=64),
+        ),
     ]

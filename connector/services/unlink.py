@@ -80,8 +80,9 @@ def _split(connection, link: Link, user, documents: list[Link]) -> Unlinked:
         xero, _ = record_new(connection, Kind.VENDOR, xero_id=contact_id, label=name, state=State.READY,
                              xero_snapshot=contact, vendor_name=name[:255])
         reason = f"Was linked to the Xero contact “{name}”."
-        decision_record(link, Decision.Verdict.UNLINKED, user, state_before=before, reason=reason)
-        decision_record(xero, Decision.Verdict.UNLINKED, user, state_before=before,
+        decision_record(link, Decision.Verdict.UNLINKED, user, state_before=before, reason=reason,
+                        unlinked_from=contact_id)
+        decision_record(xero, Decision.Verdict.UNLINKED, user, state_before=before, unlinked_from=link.procore_id,
                         reason=f"Was linked to the Procore company “{link.label}”.")
         done = Unlinked(procore=link, xero=xero, documents=[d for d in documents if d.xero_id])
         audit_record(user=user, action=AuditEntry.Action.UNLINK, connection=connection, links=[link, xero],

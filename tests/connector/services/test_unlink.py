@@ -107,3 +107,25 @@ def test_while_a_company_sync_runs_the_unlink_waits_then_is_refused_in_words(lin
     assert procore.sent == [] and Link.objects.get(pk=link.pk).xero_id == "c-1"
     unlink_vendor(connection, link, ann, procore=procore)  # once it has finished
     assert Link.objects.get(pk=link.pk).xero_id == ""
+
+
+def test_an_unlinked_pair_is_not_suggested_again_but_can_still_be_linked_by_hand(db):
+    from connector.services.vendors import link_by_hand, link_suggested_all, matching_board
+
+    connection = ConnectionFactory()
+    ann = UserFactory(username="ann", role="Accountant", role__on=[connection])
+
+    def pair(n, name):
+        return (LinkFactory(connection=connection, kind=Kind.VENDOR, procore_id=str(n), label=name, state=State.READY,
+                            procore_snapshot={"name": name}),
+                LinkFactory(connection=connection, kind=Kind.VENDOR, procore_id="", xero_id=f"c-{n}", label=name,
+                            state=State.READY, xero_snapshot={"name": name, "status": "ACTIVE"}))
+
+    acme, acme_contact = pair(1, "Acme")
+    pair(2, "Bravo")
+    link_suggested_all(connection, ann)
+    unlink_vendor(connection, Link.objects.get(pk=acme.pk), ann, procore=FakeProcore())
+    assert [s.procore.name for s in matching_board(connection).suggestions] == []  # Bravo stays linked
+    assert link_suggested_all(connection, ann).done == []
+    contact = Link.objects.get(connection=connection, xero_id="c-1")
+    assert link_by_hand(connection, acme, contact, ann).xero_id == "c-1"  # a person may still decide so
