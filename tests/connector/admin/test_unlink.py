@@ -100,6 +100,8 @@ def test_the_unlink_is_audited_and_in_the_records_history(client, connection, wr
     assert "Was linked to the Xero contact “Valley Fuel #9”." in words[0]
     contact = Link.objects.get(connection=connection, kind=Kind.VENDOR, xero_id=contact_id)
     assert contact.decisions.get().verdict == Decision.Verdict.UNLINKED
+    record_page = client.get(f"/admin/connector/link/{apex.pk}/change/").content.decode()
+    assert "Unlinked by ann" in record_page and "Was linked to the Xero contact “Valley Fuel #9”." in record_page
 
 
 @pytest.mark.django_db
