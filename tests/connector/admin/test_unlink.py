@@ -158,3 +158,18 @@ def test_the_freed_contact_imported_on_purpose_makes_a_new_company_and_leaves_th
     assert contact.state == State.SYNCED and contact.procore_id not in ("", apex.procore_id)
     assert procore_vendor(procore_sandbox, apex.procore_id)["name"] == "Apex Steel"  # not taken over
     assert procore_vendor(procore_sandbox, contact.procore_id)["origin_id"] == contact_id
+
+
+@pytest.mark.django_db
+def test_unlink_is_also_an_action_on_the_records_list(client, connection, wrong_match, procore_sandbox):
+    apex, contact_id, accountant = wrong_match
+    post = {"action": "unlink_companies", "_selected_action": [apex.pk]}
+    client.force_login(UserFactory(username="vic", role="Viewer", role__on=[connection]))
+    client.post("/admin/connector/link/", post)
+    assert Link.objects.get(pk=apex.pk).xero_id == contact_id  # a viewer has no such action
+
+    client.force_login(accountant)
+    html = client.post("/admin/connector/link/", post, follow=True).content.decode()
+    assert "Unlinked 1: each company and contact is listed on Company matching as not linked" in html
+    assert Link.objects.get(pk=apex.pk).xero_id == ""
+    assert not procore_vendor(procore_sandbox, apex.procore_id)["origin_id"]
