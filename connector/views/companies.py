@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from ..models import Connection, ConnectionSettings, Kind, Link
 from ..selectors import member_can
+from ..services.unlink import unlink_vendor
 from ..services.vendors import (
     VendorActionError,
     archive,
@@ -19,7 +20,6 @@ from ..services.vendors import (
     linked_companies,
     matching_board,
 )
-from ..services.unlink import unlink_vendor
 from .access import connection_permission
 from .paging import PICK_MAX, matches, matching_page, search_term
 
