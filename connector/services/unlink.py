@@ -7,7 +7,8 @@ side. The vendor sync binds a Procore company to the contact whose ContactID its
 origin_id the link stamped is cleared in Procore first; if Procore cannot be told, nothing changes.
 
 Documents already in Xero under the contact (purchase orders, bills) stay there as they are; the person is
-told which. One being written at this moment refuses the unlink: its answer would be bound to the old pair.
+told which. One being written at this moment refuses the unlink: where it lands is only known once the
+sync has finished. A vendor run is never in between (its lock is held): it could stamp the id back.
 """
 
 from __future__ import annotations
