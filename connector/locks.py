@@ -165,6 +165,12 @@ def keep(name: str, *, ttl: float = 120):
         lease.end()
 
 
+def run_lock_name(connection_id: int, kind: str) -> str:
+    """The lock a sync run of one kind holds for one connection (also taken by a person's change that must not
+    interleave with a run, such as an unlink)."""
+    return f"sync-run:{connection_id}:{kind}"
+
+
 def document_lock_name(connection, kind: str, document_id: str) -> str:
     """One lock per Xero document of an organisation: every writer of a purchase order holds it while it
     reads the document's lines and writes them back."""

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, F
 from django.utils import timezone
 
-from connector.locks import Lease, LockUnavailable
+from connector.locks import Lease, LockUnavailable, run_lock_name
 from connector.models import Link, SyncRecord, SyncRun
 
 Action = SyncRecord.Action
@@ -31,7 +31,7 @@ def run_lock(connection_id: int, kind: str, ttl_s: float | None = None):
     RUN_LOCK_TTL_S seconds, so the next run (or the sweeper) takes the work up.
     """
     try:
-        lease = Lease(f"sync-run:{connection_id}:{kind}", ttl_s or settings.RUN_LOCK_TTL_S)
+        lease = Lease(run_lock_name(connection_id, kind), ttl_s or settings.RUN_LOCK_TTL_S)
     except LockUnavailable:
         raise RunInProgress(f"a {kind} sync is already running for connection {connection_id}") from None
     try:

@@ -8,6 +8,8 @@ from django.utils.html import format_html, format_html_join
 from ..models import Decision, Link
 from ..services import projects as project_actions
 from ..services.approvals import ApprovalError, approval_accept, approval_reject, approval_resend
+from ..services.unlink import unlink_vendor
+from ..services.vendors import VendorActionError
 from .scoping import ConnectionScoped
 from .worklist import WorklistMixin
 
@@ -39,7 +41,8 @@ class LinkAdmin(ConnectionScoped, WorklistMixin, admin.ModelAdmin):
     list_filter = ("state", "kind", "connection")
     search_fields = ("label", "procore_id", "xero_id", "reference", "document_number", "vendor_name", "last_error",
                      "rejected_reason")
-    actions = ["accept", "reject", "resend", "import_as_projects", "link_to_project", "archive_options"]
+    actions = ["accept", "reject", "resend", "import_as_projects", "link_to_project", "archive_options",
+               "unlink_companies"]
     list_per_page = 100
     fieldsets = [
         (None, {"fields": ["connection", "kind", "label", "state", "why", "decision_history"]}),
@@ -115,6 +118,22 @@ class LinkAdmin(ConnectionScoped, WorklistMixin, admin.ModelAdmin):
         messages.success(request, f"Re-sent {len(resent)}."
                          + (f" {queued} went back to the approval queue (they need an accountant's acceptance)."
                             if queued else ""))
+
+    @admin.action(description="Unlink the selected companies from their Xero contacts", permissions=["approve"])
+    def unlink_companies(self, request, queryset):
+        done = 0
+        for link in queryset:
+            try:
+                unlinked = unlink_vendor(link.connection, link, request.user)
+            except VendorActionError as exc:
+                messages.error(request, str(exc))
+                continue
+            done += 1
+            if unlinked.warning:
+                messages.warning(request, unlinked.warning)
+        if done:
+            messages.success(request, f"Unlinked {done}: each company and contact is listed on Company matching as "
+                                      "not linked, and nothing is exported until someone links or exports it.")
 
     # -- tracking options nobody linked ("ready to import") ------------------------------------------
     def _each(self, request, queryset, action, verb: str) -> None:

@@ -15,6 +15,7 @@ class Decision(models.Model):
         EXPORT_ASKED = "export_asked", "Asked to export"
         IMPORT_ASKED = "import_asked", "Asked to import"
         LINKED = "linked", "Linked by hand"
+        UNLINKED = "unlinked", "Unlinked"
         ARCHIVED = "archived", "Archived"
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="decisions")
@@ -34,6 +35,8 @@ class Decision(models.Model):
     content_fingerprint = models.CharField(max_length=64, blank=True)
     decided_on = models.CharField(max_length=500, blank=True)
     amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Unlinked: the other side's id of the pair that was split (matching does not suggest that pair again).
+    unlinked_from = models.CharField(max_length=64, blank=True)
 
     class Meta:
         app_label = "connector"

@@ -45,11 +45,12 @@ def decided_on(link: Link) -> str:
     return " · ".join(p for p in parts if p)[:500]
 
 
-def decision_record(link: Link, verdict: str, user, *, state_before: str, reason: str = "") -> Decision:
+def decision_record(link: Link, verdict: str, user, *, state_before: str, reason: str = "",
+                    unlinked_from: str = "") -> Decision:
     return Decision.objects.create(
         connection_id=link.connection_id, link=link, kind=link.kind, label=link.label[:255], verdict=verdict,
         user=user if getattr(user, "pk", None) else None, username=getattr(user, "username", "") or "",
-        reason=reason, state_before=state_before, state_after=link.state,
+        reason=reason, unlinked_from=unlinked_from, state_before=state_before, state_after=link.state,
         content_fingerprint=link.content_fingerprint, decided_on=decided_on(link), amount=link.amount)
 
 

@@ -51,11 +51,28 @@ def unlinked_companies(connection) -> tuple[list[Link], list[Link]]:
     return sorted(procore, key=by_name), sorted(xero, key=by_name)
 
 
+def linked_companies(connection) -> list[Link]:
+    """Procore companies linked to a Xero contact (what Unlink offers)."""
+    return list(Link.objects.filter(connection=connection, kind=KIND).exclude(procore_id="").exclude(xero_id="")
+                .exclude(state=State.ARCHIVED).order_by("label", "pk"))
+
+
 def matching_board(connection) -> MatchingBoard:
     procore, xero = unlinked_companies(connection)
-    return MatchingBoard(suggestions=suggest([_party(l, l.procore_snapshot) for l in procore if l.state in OPEN],
-                                             [_party(l, l.xero_snapshot) for l in xero if l.state in OPEN]),
-                         procore=procore, xero=xero)
+    suggestions = suggest([_party(l, l.procore_snapshot) for l in procore if l.state in OPEN],
+                          [_party(l, l.xero_snapshot) for l in xero if l.state in OPEN])
+    split = _unlinked_pairs(connection)
+    if split:  # a pair a person unlinked is a wrong match: never suggested (nor linked by "all") again
+        ids = {l.pk: l.procore_id or l.xero_id for l in procore + xero}
+        suggestions = [s for s in suggestions if (ids[int(s.procore.id)], ids[int(s.xero.id)]) not in split]
+    return MatchingBoard(suggestions=suggestions, procore=procore, xero=xero)
+
+
+def _unlinked_pairs(connection) -> set[tuple[str, str]]:
+    """(Procore id, ContactID) of the pairs people unlinked, from the decisions on the Procore side."""
+    return set(Decision.objects.filter(connection=connection, kind=KIND, verdict=Verdict.UNLINKED)
+               .exclude(link__procore_id="").exclude(unlinked_from="")
+               .values_list("link__procore_id", "unlinked_from"))
 
 
 def _party(link: Link, snap: dict) -> Party:

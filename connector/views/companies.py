@@ -1,5 +1,5 @@
 """Company matching, per connection: unlinked Procore companies and Xero contacts, suggested pairs,
-and the buttons (link all suggested, link by hand, export, import, archive). The view only reads the
+and the buttons (link all suggested, link by hand, unlink, export, import, archive). The view only reads the
 form and calls sync.vendor_actions; the vendor sync does the remote writes.
 """
 
@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from ..models import Connection, ConnectionSettings, Kind, Link
 from ..selectors import member_can
+from ..services.unlink import unlink_vendor
 from ..services.vendors import (
     VendorActionError,
     archive,
@@ -16,10 +17,11 @@ from ..services.vendors import (
     import_contact,
     link_by_hand,
     link_suggested_all,
+    linked_companies,
     matching_board,
 )
 from .access import connection_permission
-from .paging import matching_page
+from .paging import PICK_MAX, matches, matching_page, search_term
 
 VIEW, ACT = "view_connection", "approve_exports"
 
@@ -36,6 +38,7 @@ def companies(request, connection_id: int):
         **admin.site.each_context(request), "opts": Connection._meta, "connection": connection,
         "title": "Company matching", "subtitle": str(connection), "board": board,
         "can_act": member_can(request.user, connection, ACT), "settings": settings, **matching_page(request, board),
+        "pick_linked": _linked_picks(request, connection),
     })
 
 
@@ -58,12 +61,27 @@ def _act(request, connection) -> None:
             _report(request, "Waiting for approval in the queue" if waiting else "Export queued", outcome)
         elif action == "import":
             _report(request, "Queued for import", import_contact(picked("xero_ids"), user))
+        elif action == "unlink":
+            linked = picked("linked")
+            if len(linked) != 1:
+                raise VendorActionError("Pick one linked company to unlink.")
+            done = unlink_vendor(connection, linked[0], user)
+            messages.success(request, f"Unlinked “{done.procore.label}” from the Xero contact “{done.xero.label}”: "
+                                      "both are listed below as not linked, and nothing is exported until you "
+                                      "link or export them.")
+            if done.warning:
+                messages.warning(request, done.warning)
         elif action == "archive":
             _report(request, "Archived", archive(picked("procore_ids") + picked("xero_ids"), user))
         else:
             messages.error(request, "Unknown action.")
     except VendorActionError as exc:
         messages.error(request, str(exc))
+
+
+def _linked_picks(request, connection) -> list[Link]:
+    term = search_term(request)
+    return [l for l in linked_companies(connection) if matches(term, l.label, l.xero_snapshot.get("name"))][:PICK_MAX]
 
 
 def _links(connection, ids) -> list[Link]:
