@@ -133,10 +133,12 @@ def hold(names, *, ttl: float = 300, wait: float = 60):
 
 
 class Lease:
-    """A lock held for a long piece of work, renewed every ttl/3 by a thread until `end()`."""
+    """A lock held for a long piece of work, renewed every ttl/3 by a thread until `end()`. `on_lost` is called
+    (in that thread, once) when a renewal finds the lock taken by another holder."""
 
-    def __init__(self, name: str, ttl: float):
+    def __init__(self, name: str, ttl: float, on_lost=None):
         self.name, self._lock, self._done = name, _new(name, ttl), threading.Event()
+        self._on_lost = on_lost
         if not self._lock.acquire():
             raise LockUnavailable(name)
         threading.Thread(target=self._renew, args=(ttl / 3,), daemon=True, name=f"renew {name}").start()
@@ -154,6 +156,9 @@ class Lease:
                     if not self._lock.renew() and not self._done.is_set():
                         logger.warning("The lock %s expired while its holder worked; another may take it",
                                        self.name)
+                        if self._on_lost is not None:
+                            self._on_lost()
+                            return
                 except Exception as exc:  # the database or Redis is away for now: try again at the next turn
                     logger.warning("Could not renew the lock %s (%s)", self.name, type(exc).__name__)
                     connections.close_all()  # a broken connection is not reused
