@@ -1,10 +1,12 @@
 """The chaos suite's production profile is built as a deployment runs: PostgreSQL, one Redis for broker,
 results, cache, locks and rate budgets, two prefork workers, beat and the web app, the budgets on.
 
-The whole production chaos (two runs of the small dataset on that stack) takes over a minute of both CPUs,
-so it runs with `make chaos PROFILE=production`, not here; this checks the stack it is given."""
+The stack is checked as built (pure functions); the whole production chaos on `small` (one to two minutes)
+runs where PostgreSQL and Redis are configured (CI), beside `make chaos PROFILE=production`."""
 
 from pathlib import Path
+
+import pytest
 
 from bench import chaos, chaos_report, stack
 
@@ -68,3 +70,23 @@ def test_the_production_table_says_what_ran_and_how_long_the_stranded_work_waite
 def test_a_429_or_two_beats_sending_fail_the_production_run():
     assert not chaos.passed(_result(xero_throttled=1))
     assert not chaos.passed(_result(beats_sending_at_end=2))
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_the_production_chaos_on_small_ends_as_the_clean_day_with_no_429_and_one_beat():
+    """The whole production profile, about one to two minutes: run where PostgreSQL and Redis are (CI)."""
+    result = chaos.run_both("small", seed=7, profile="production")
+
+    happened = result["chaos"]
+    assert happened["worker_group_sigkilled"] == happened["killed_while_a_run_was_going"] == 1
+    assert happened["stranded_resumed_s"] is not None, "the killed worker's runs never went on"
+    assert happened["redis_restarted"] == happened["redis_restarted_mid_run"] == 1
+    assert happened["second_beat_stood_by"] == 1 and happened["beats_sending_at_end"] == 1
+    assert happened["webhook_burst_accepted"] == 20
+    assert happened["procore_throttled"] == happened["xero_throttled"] == 0
+    assert result["counts"]["duplicates"] == 0, result["duplicates"]
+    assert result["counts"]["missing"] == 0, result["missing"]
+    assert result["counts"]["not_final"] == 0, result["not_final"]
+    assert result["decisions"] == {"decisions_overridden": 0, "exported_without_acceptance": 0, "po_lines_lost": 0}
