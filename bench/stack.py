@@ -214,8 +214,7 @@ class Database:
             conn.execute(sql)
 
     def create(self) -> "Database":
-        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._execute(f'CREATE DATABASE "{self.name}"')
+        self._execute(f'CREATE DATABASE "{self.name}"')  # one that exists is somebody's: fail, never drop it
         return self
 
     def drop(self) -> None:
