@@ -48,5 +48,6 @@ screenshots: venv
 	$(BIN)/pytest tests/connector/browser/screenshots.py -q -p no:cacheprovider
 
 CHAOS_SIZE ?= small
+PROFILE ?= embedded
 chaos: venv
-	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --out bench/results
+	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --profile $(PROFILE) --out bench/results

@@ -1,5 +1,8 @@
 """The processes a benchmark or chaos run needs: the sandboxes, a real Celery worker, optionally the web
-app (webhook deliveries), each a subprocess on the project's own settings and a throwaway VAR_DIR."""
+app (webhook deliveries), each a subprocess on the project's own settings and a throwaway VAR_DIR.
+
+The chaos suite's production profile adds a PostgreSQL database and a Redis server of the run's own, two
+prefork workers and beat (`production_env`, `production_processes`)."""
 
 from __future__ import annotations
 
@@ -17,10 +20,28 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_handed_out: set[int] = set()
+
+
+def free_port(span: str | None = None) -> int:
+    """A free local port; with `span` ("8610-8699", e.g. BENCH_PORTS) the first free one in it not handed out
+    yet (a shared machine where each user keeps to a range)."""
+    if not span:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    low, high = (int(n) for n in span.split("-"))
+    for port in range(low, high + 1):
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {span}")
 
 
 def bench_env(workdir: Path, procore_port: int, xero_port: int, web_port: int) -> dict:
@@ -59,15 +80,26 @@ def wait_http(url: str, timeout: float = 120) -> None:
 class Proc:
     """One subprocess with its log in the workdir."""
 
-    def __init__(self, name: str, args: list[str], env: dict, workdir: Path) -> None:
+    def __init__(self, name: str, args: list[str], env: dict, workdir: Path, group: bool = False) -> None:
         self.name, self.args, self.env, self.workdir = name, args, {**os.environ, **env}, workdir
+        self.group = group  # a process group of its own: a prefork worker's children die with it
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Proc":
         log = open(self.workdir / f"{self.name}.log", "a")
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=self.group)
         log.close()
         return self
+
+    def log(self) -> str:
+        path = self.workdir / f"{self.name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def kill_group(self) -> None:
+        """SIGKILL the whole group at once (the main process and its pool), as an OOM killer or a lost host."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def peak_rss_mb(self) -> float:
         """VmHWM: the process's peak resident memory (with --pool=solo the worker's own)."""
@@ -88,6 +120,11 @@ class Proc:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill()
+        if self.group:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # pool children a warm shutdown left behind
+            except ProcessLookupError:
+                pass
 
 
 def sandboxes(env: dict, workdir: Path, size: str, seed: int) -> Proc:
@@ -114,3 +151,71 @@ def web(env: dict, workdir: Path) -> Proc:
                 env, workdir).start()
     wait_http(f"{env['SITE_URL']}/health/")
     return proc
+
+
+# -- the chaos suite's production profile ------------------------------------------------------------------
+CLOCK_SPEED = 20  # the sandboxes' rate-limit windows and the connector's budgets, both 20 times shorter
+WORKERS = 2
+PG_ADMIN_URL = os.environ.get("CHAOS_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def production_env(workdir: Path, procore_port: int, xero_port: int, web_port: int, database_url: str,
+                   redis_port: int) -> dict:
+    """bench_env on PostgreSQL and one Redis server (broker, results, cache, locks and pacing, one database
+    number each), with the rate budgets on, as a deployment runs."""
+    redis = f"redis://127.0.0.1:{redis_port}"
+    return {**bench_env(workdir, procore_port, xero_port, web_port),
+            "DATABASE_URL": database_url, "REDIS_URL": f"{redis}/0", "CELERY_BROKER_URL": f"{redis}/1",
+            "CELERY_RESULT_BACKEND": f"{redis}/2", "RATE_BUDGETS_ENABLED": "true",
+            "RATE_CLOCK_SPEED": str(CLOCK_SPEED), "SWEEP_LATE_S": "30"}
+
+
+def production_processes(env: dict) -> dict[str, list[str]]:
+    """name → command of the long-running processes besides the sandboxes and Redis (as the Procfile runs
+    them): the web app, WORKERS prefork workers of two processes each, beat."""
+    celery = [sys.executable, "-m", "celery", "-A", "settings.celery_app"]
+    port = env["SITE_URL"].rsplit(":", 1)[1]
+    out = {"web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]}
+    for n in range(1, WORKERS + 1):
+        out[f"worker-{n}"] = [*celery, "worker", "--pool=prefork", "--concurrency=2", "--loglevel=WARNING",
+                              f"--hostname=chaos-{n}-{uuid.uuid4().hex[:6]}@%h", "--without-mingle",
+                              "--without-gossip"]
+    out["beat"] = [*celery, "beat", "--loglevel=WARNING"]
+    return out
+
+
+def redis_server(port: int, workdir: Path) -> Proc:
+    """A Redis of the run's own, without persistence: a restart comes back empty."""
+    import redis
+
+    proc = Proc("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no"], {}, workdir, group=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if redis.Redis(port=port).ping():
+                return proc
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"redis-server on {port} did not answer")
+
+
+class Database:
+    """A PostgreSQL database created for one run and dropped after it."""
+
+    def __init__(self, name: str, admin_url: str = PG_ADMIN_URL) -> None:
+        self.name, self.admin_url = name, admin_url
+        self.url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+    def _execute(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def create(self) -> "Database":
+        self._execute(f'CREATE DATABASE "{self.name}"')  # one that exists is somebody's: fail, never drop it
+        return self
+
+    def drop(self) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')

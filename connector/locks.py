@@ -50,7 +50,10 @@ def _redis(url: str):
 
 class _RedisLock:
     def __init__(self, name: str, ttl: float):
-        self._lock = _redis(settings.REDIS_URL).lock(f"lock:{name}", timeout=ttl, blocking=False)
+        # thread_local=False: a Lease's token is renewed by its own thread, not the one that took the lock
+        # (https://redis-py.readthedocs.io/en/stable/lock.html: thread_local).
+        self._lock = _redis(settings.REDIS_URL).lock(f"lock:{name}", timeout=ttl, blocking=False,
+                                                     thread_local=False)
 
     def acquire(self) -> bool:
         return bool(self._lock.acquire(blocking=False))
@@ -130,10 +133,12 @@ def hold(names, *, ttl: float = 300, wait: float = 60):
 
 
 class Lease:
-    """A lock held for a long piece of work, renewed every ttl/3 by a thread until `end()`."""
+    """A lock held for a long piece of work, renewed every ttl/3 by a thread until `end()`. `on_lost` is called
+    (in that thread, once) when a renewal finds the lock taken by another holder."""
 
-    def __init__(self, name: str, ttl: float):
+    def __init__(self, name: str, ttl: float, on_lost=None):
         self.name, self._lock, self._done = name, _new(name, ttl), threading.Event()
+        self._on_lost = on_lost
         if not self._lock.acquire():
             raise LockUnavailable(name)
         threading.Thread(target=self._renew, args=(ttl / 3,), daemon=True, name=f"renew {name}").start()
@@ -147,10 +152,16 @@ class Lease:
 
         try:
             while not self._done.wait(every):
-                if not self._lock.renew() and not self._done.is_set():
-                    logger.warning("The lock %s expired while its holder worked; another may take it", self.name)
-        except Exception:  # the database or Redis is away: the lock expires, the holder finds out on its own
-            logger.warning("Could not renew the lock %s", self.name, exc_info=True)
+                try:
+                    if not self._lock.renew() and not self._done.is_set():
+                        logger.warning("The lock %s expired while its holder worked; another may take it",
+                                       self.name)
+                        if self._on_lost is not None:
+                            self._on_lost()
+                            return
+                except Exception as exc:  # the database or Redis is away for now: try again at the next turn
+                    logger.warning("Could not renew the lock %s (%s)", self.name, type(exc).__name__)
+                    connections.close_all()  # a broken connection is not reused
         finally:
             connections.close_all()  # this thread's own connections only
 

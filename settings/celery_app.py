@@ -50,15 +50,27 @@ def single_beat() -> None:
     from connector.locks import Lease, LockUnavailable
 
     global _beat_lease
-    told = False
+    log, told = logging.getLogger(__name__), False
     while _beat_lease is None:
         try:
-            _beat_lease = Lease("celery-beat", ttl=settings.RUN_LOCK_TTL_S)
+            _beat_lease = Lease("celery-beat", ttl=settings.RUN_LOCK_TTL_S, on_lost=_beat_lost)
         except LockUnavailable:
             if not told:
-                logging.getLogger(__name__).warning("Another beat is running; this one waits as a standby.")
+                log.warning("Another beat is running; this one waits as a standby.")
                 told = True
             time.sleep(STANDBY_POLL_S)
+    if told:
+        log.warning("The other beat is gone; this one sends the schedules now.")
+
+
+def _beat_lost() -> None:
+    """The lock went to another beat (it lapsed, e.g. in a Redis restart, and the standby took it): this one
+    stops, so only one sends the schedules; its supervisor starts it again as the standby."""
+    import logging
+    import signal
+
+    logging.getLogger(__name__).warning("Another beat took over the schedules; this one stops.")
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _heartbeat(source: str) -> None:

@@ -114,3 +114,37 @@ def test_a_lock_lost_in_a_redis_restart_is_taken_back_by_its_holder_at_the_next_
     finally:
         lease.end()
     assert not redis.exists("lock:restarted")
+
+
+@pytest.mark.redis
+def test_a_lease_in_redis_is_renewed_by_a_thread_other_than_the_one_that_took_it(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    lease = locks.Lease("renewed-elsewhere", ttl=60)
+    try:
+        with ThreadPoolExecutor(1) as renewer:  # as the lease's own renewal thread does
+            assert renewer.submit(lease._lock.renew).result()
+    finally:
+        lease.end()
+    assert not locks._redis(settings.REDIS_URL).exists("lock:renewed-elsewhere")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_that_fails_once_is_tried_again_at_the_next_turn(monkeypatch):
+    import threading
+
+    calls, again = [], threading.Event()
+
+    def renew():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the store is away")
+        again.set()
+        return True
+
+    lease = locks.Lease("flaky-store", ttl=0.3)
+    try:
+        monkeypatch.setattr(lease._lock, "renew", renew)
+        assert again.wait(timeout=10)  # the thread went on after the failure
+    finally:
+        lease.end()

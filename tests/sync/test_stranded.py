@@ -81,3 +81,24 @@ def test_a_second_beat_waits_as_a_standby_until_the_first_is_gone(monkeypatch):
     celery_app.single_beat()
     assert waited == [celery_app.STANDBY_POLL_S] and celery_app._beat_lease is not None
     celery_app._beat_lease.end()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_beat_whose_lock_another_beat_took_stops(settings):
+    import threading
+
+    from connector import locks
+    from connector.models import Lock
+
+    stopped = threading.Event()
+    lease = Lease("celery-beat", ttl=0.3, on_lost=stopped.set)
+    try:  # it lapsed and the standby took it
+        if settings.REDIS_URL:
+            locks._redis(settings.REDIS_URL).set("lock:celery-beat", "the standby's token")
+        else:
+            Lock.objects.filter(name="celery-beat").update(owner="the standby")
+        assert stopped.wait(timeout=10)
+    finally:
+        lease.end()
+        if settings.REDIS_URL:
+            locks._redis(settings.REDIS_URL).delete("lock:celery-beat")
