@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("connector", "0012_run_continues")]
+    dependencies = [("connector", "0013_bill_dates_and_credit_notes")]
 
     operations = [
         migrations.AlterField(
