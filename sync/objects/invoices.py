@@ -21,7 +21,12 @@ from datetime import date, timedelta
 from django.conf import settings as django_settings
 
 from connector.models import Kind, Link, LinkLine, SyncRecord
-from connector.services.records import record_lines_set_all, record_update, record_update_all, records_by_procore_id
+from connector.services.records import (
+    record_lines_set_all,
+    record_update,
+    record_update_all,
+    records_by_procore_id,
+)
 
 from ..admission import Content, Judged, Problem, admit
 from ..backup import attach_keep, attach_pending
