@@ -102,15 +102,16 @@ def test_a_record_that_could_not_be_read_keeps_the_window_open(
     procore_client_for(connection).update_commitment("work_order_contracts", 2800000, SC1,
                                                      {"contract_date": "2026-03-02"})
     # Procore stamps whole seconds: an edit in the very second of our origin stamp looks like the stamp and
-    # waits for the daily whole read (sync.windows). This one is a second later.
+    # waits for the daily whole read (sync.windows). Here the stamp landed a second before the edit (moving the
+    # edit a second later instead would put it in the future, outside the window's range).
     from datetime import datetime
 
     from sandbox.procore.state import utc_iso
 
-    with procore_sandbox.state.lock:
-        row = procore_sandbox.state.table("work_order_contracts")[SC1]
-        row["updated_at"] = utc_iso(datetime.fromisoformat(row["updated_at"].replace("Z", "+00:00"))
-                                    + timedelta(seconds=1))
+    link.refresh_from_db()
+    stamped = datetime.fromisoformat(link.engine_data["stamped_at"].replace("Z", "+00:00"))
+    link.engine_data = {**link.engine_data, "stamped_at": utc_iso(stamped - timedelta(seconds=1))}
+    link.save(update_fields=["engine_data"])
 
     def unavailable(*args, **kwargs):
         raise ProcoreServerError(503, "Service Unavailable")
