@@ -20,8 +20,10 @@ def form_for(settings, **changes):
 @pytest.fixture
 def settings_with_bills():
     connection = ConnectionFactory(xero_country="US")
+    # a purchase account is set: approved bills need one on every line (the form refuses them without)
     ConnectionSettings.objects.filter(connection=connection).update(tracking_category_id="cat-1",
-                                                                    tracking_category_name="Job")
+                                                                    tracking_category_name="Job",
+                                                                    purchase_account_code="400")
     for n in range(3):
         LinkFactory(connection=connection, kind=Kind.INVOICE, xero_id=f"bill-{n}", state=Link.State.SYNCED)
     return ConnectionSettings.objects.get(connection=connection)
@@ -47,4 +49,5 @@ def test_changing_the_tracking_category_warns_of_the_retagging(settings_with_bil
 
 def test_no_warning_before_anything_was_exported():
     connection = ConnectionFactory(xero_country="US")
+    ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="400")
     assert form_for(ConnectionSettings.objects.get(connection=connection), bill_status="AUTHORISED").is_valid()

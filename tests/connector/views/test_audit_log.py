@@ -67,7 +67,7 @@ def test_every_action_of_the_list_leaves_an_entry_saying_who_what_and_which_reco
         **{f"settings-0-{f}": "on" for f in ("approve_commitments", "approve_change_orders", "approve_invoices",
                                              "approve_companies", "use_contract_number_as_po_number")
            if getattr(current, f)},
-        "settings-0-company_cadence": "daily", "settings-0-bill_status": "AUTHORISED", "_save": "Save"})
+        "settings-0-company_cadence": "daily", "settings-0-bill_status": "SUBMITTED", "_save": "Save"})
     assert response.status_code == 302, response.content.decode()[:3000]
     client.post(f"{base}/disconnect/")
 

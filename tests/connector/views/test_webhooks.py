@@ -121,8 +121,8 @@ def test_a_xero_credit_note_event_is_followed_not_ignored(client, settings, djan
     with django_capture_on_commit_callbacks(execute=True):
         assert post_xero(client, body, sign(body, settings.XERO_WEBHOOK_KEY)).status_code == 200
     event = WebhookEvent.objects.get()
-    assert event.resource_name == "CREDITNOTE" and event.state == WebhookEvent.State.PROCESSED
-    assert ran == ["payment"]
+    assert event.resource_name == "CREDITNOTE" and event.state != WebhookEvent.State.IGNORED
+    assert ran == ["payment"]  # processed once that run ends (tests/sync/test_webhook_bursts.py)
 
 
 def test_the_procore_hook_asks_for_todays_payload_and_company_vendors():
