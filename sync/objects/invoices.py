@@ -250,6 +250,10 @@ def _candidate(ctx, project_id, requisition: dict, commitments: dict, lines: dic
     credit = settings.negative_invoices_as_credit_notes and amount_due(requisition) < 0
     problem = invoice_problem(requisition, commitment_link, contact_id, bill,
                               credit_notes=settings.negative_invoices_as_credit_notes)
+    if not problem and not (existing is not None and existing.xero_id) and "lock_dates" not in vars(ctx):
+        # A new bill is dated against Xero's lock dates: read once per run, outside the judge's transaction
+        # (sync.windows makes the read between its commits and hands the judge the answer).
+        yield lambda: ctx.lock_dates
     dated = None if problem else _dating(ctx, requisition, existing, "credit note" if credit else "bill")
     problem = problem or (dated.problem if dated else None)
     item = Judged(procore_id=str(requisition["id"]), label=label, content=content, problem=problem,
