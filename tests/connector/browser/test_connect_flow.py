@@ -33,6 +33,7 @@ def test_admin_connects_procore_and_xero_and_changes_a_setting(browser_page, liv
     assert "Active" in body and "US" in body and "Growing" in body
     page.screenshot(path="var/screenshot-connected.png", full_page=True)
 
+    page.select_option("#id_settings-0-purchase_account_code", index=1)  # approved bills need an account
     page.select_option("#id_settings-0-bill_status", "AUTHORISED")
     page.click("input[name=_continue]")
     assert "was changed successfully" in page.inner_text("ul.messagelist")
