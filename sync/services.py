@@ -13,7 +13,7 @@ from connector.models import Connection, Kind, SyncRun
 from .context import SyncContext
 from .explain import explain_exception
 from .runs import RunInProgress, run_continue, run_finish, run_lock, run_pause, run_start
-from .stops import PAUSES
+from .stops import PAUSES, database_after_interrupt
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _run_paused(run: SyncRun, connection: Connection, ctx: SyncContext, exc: Exc
 
     if isinstance(exc, BudgetExhausted) and exc.platform == "xero" and exc.window == "day":
         return _run_failed(run, connection, exc)  # a day: the connection is parked, the schedule takes it up
-    _database_after_interrupt()
+    database_after_interrupt()
     for checkpoint in ctx.checkpoints:
         checkpoint()
     if isinstance(exc, BudgetExhausted):
@@ -109,16 +109,6 @@ def _run_paused(run: SyncRun, connection: Connection, ctx: SyncContext, exc: Exc
         resume_at, why = timezone.now(), "The worker task's time limit was reached"
     logger.info("Sync %s of connection %s paused until %s: %s", run.kind, connection.pk, resume_at, why)
     return run_pause(run, resume_at=resume_at, why=why)
-
-
-def _database_after_interrupt() -> None:
-    """The soft time limit is a signal: one that lands while PostgreSQL's driver waits for an answer leaves
-    the connection mid-command ("another command is already in progress"), so the pause could not be saved.
-    Outside a transaction, a connection that cannot answer is closed; the next query opens a new one."""
-    from django.db import connection as db
-
-    if not db.in_atomic_block and db.connection is not None and not db.is_usable():
-        db.close()
 
 
 def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun:

@@ -191,7 +191,7 @@ def test_a_time_limit_that_cuts_a_query_off_halfway_still_pauses_the_run(prerequ
     from sync.objects import commitments
 
     closed = []
-    monkeypatch.setattr(db, "is_usable", lambda: False)  # what the cut-off connection answers
+    monkeypatch.setattr(db, "is_usable", lambda: bool(closed))  # the cut-off connection cannot answer until closed
     monkeypatch.setattr(db, "close", lambda: closed.append(1))
 
     def cut_mid_query(*args, **kwargs):
