@@ -30,7 +30,8 @@ def cadences() -> dict:
     from connector.models import ConnectionSettings
     from connector.services.schedules import CADENCE_HOURS
     from connector.services.schedules import SCOPES as SCHEDULED
-    from sync.services import WEBHOOK_KINDS, available_kinds
+    from sync.services import available_kinds
+    from sync.webhooks import WEBHOOK_KINDS
 
     runs = {}
     for scope, (field, _covers) in SCHEDULED.items():
