@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: venv run test lint bench bench-pages screenshots chaos clean
+.PHONY: venv run test lint bench bench-limits bench-pages screenshots chaos clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ clean:
 SIZES ?= small,medium
 bench: venv
 	$(BIN)/python -m bench.run --sizes $(SIZES)
+
+# Day one at the platforms' real rate limits, on sped-up clocks, across task boundaries (README "Benchmark").
+LIMITS_SIZE ?= medium
+bench-limits: venv
+	$(BIN)/python -m bench.limits --size $(LIMITS_SIZE) --out bench/results
 
 # Page weight and time of the run page, Company matching and the queue on the medium company's records.
 bench-pages: venv

@@ -41,7 +41,8 @@ class KindStats:
     per_run: list = field(default_factory=list)  # each run's calls and floor, in order
 
     def add(self, run, xero: int, procore: int, floor: dict | None = None) -> None:
-        self.per_run.append({"xero": xero, "procore": procore, "floor": floor})
+        self.per_run.append({"xero": xero, "procore": procore, "floor": floor,
+                             "tasks": run.tasks if run is not None else 0})  # >1: it paused and went on
         self.runs += 1
         self.xero_calls += xero
         self.procore_calls += procore
@@ -94,6 +95,8 @@ def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, 
         counts = {**procore.counts(), **xero.counts(), **connection_counts(connection)}
         incremental = SyncCursor.objects.filter(connection=connection, kind=kind).exists()  # it read before
         answer = sync_kind_task.delay(connection_id, kind, "schedule").get(timeout=TASK_TIMEOUT_S)
+        if answer.get("status") == SyncRun.Status.PAUSED:
+            run_end(answer["run"])
         spent = {side: diff(s.calls(), before[side]) for side, s in (("procore", procore), ("xero", xero))}
         run = SyncRun.objects.filter(pk=answer["run"]).first() if answer.get("run") else None
         stats = phase.kinds.setdefault(kind, KindStats(kind, direction=KINDS[kind][1]))
@@ -105,6 +108,19 @@ def run_pass(phase: Phase, connection_id: int, procore: Sandbox, xero: Sandbox, 
         stats.add(run, xero_calls, procore_calls, run_floor(kind, run, counts, incremental, xero_calls + procore_calls))
         if peak_rss is not None:
             stats.peak_growth_mb = round(stats.peak_growth_mb + peak_rss() - peak_before, 1)
+
+
+def run_end(run_id: int, timeout: float = TASK_TIMEOUT_S):
+    """A paused run goes on in later tasks, each queued for when the budget allows: wait for its end."""
+    from connector.models import SyncRun
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = SyncRun.objects.get(pk=run_id)
+        if run.status not in (SyncRun.Status.RUNNING, SyncRun.Status.PAUSED):
+            return run
+        time.sleep(0.5)
+    raise TimeoutError(f"run {run_id} did not end within {timeout:.0f} s")
 
 
 def connection_counts(connection) -> dict:

@@ -13,7 +13,7 @@ from connector.models import Connection, Kind, SyncRun
 from .context import SyncContext
 from .explain import explain_exception
 from .runs import RunInProgress, run_continue, run_finish, run_lock, run_pause, run_start
-from .stops import PAUSES
+from .stops import PAUSES, database_after_interrupt
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def _run_paused(run: SyncRun, connection: Connection, ctx: SyncContext, exc: Exc
 
     if isinstance(exc, BudgetExhausted) and exc.platform == "xero" and exc.window == "day":
         return _run_failed(run, connection, exc)  # a day: the connection is parked, the schedule takes it up
+    database_after_interrupt()
     for checkpoint in ctx.checkpoints:
         checkpoint()
     if isinstance(exc, BudgetExhausted):

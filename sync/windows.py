@@ -31,7 +31,7 @@ from .cursors import now, procore_window
 from .explain import explain_exception
 from .runs import run_log
 from .stamps import stamped_times
-from .stops import PAUSES, RUN_STOPS
+from .stops import PAUSES, RUN_STOPS, database_after_interrupt
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
@@ -196,6 +196,7 @@ class Window:
         try:
             yield
         except PAUSES:
+            database_after_interrupt()
             send()
             raise
 

@@ -181,3 +181,24 @@ def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sa
     assert Kind.COST_CODE not in second and second[Kind.PROJECT] == "succeeded" and Kind.VENDOR in second
     project_run = SyncRun.objects.get(connection=connection, kind=Kind.PROJECT)
     assert project_run.tasks == 2 and SyncRun.objects.filter(connection=connection, kind=Kind.COST_CODE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_time_limit_that_cuts_a_query_off_halfway_still_pauses_the_run(prerequisites, queue, monkeypatch):
+    """PostgreSQL's driver interrupted mid-query cannot run another: the pause opens a new connection."""
+    from django.db import connection as db
+
+    from sync.objects import commitments
+
+    closed = []
+    monkeypatch.setattr(db, "is_usable", lambda: bool(closed))  # the cut-off connection cannot answer until closed
+    monkeypatch.setattr(db, "close", lambda: closed.append(1))
+
+    def cut_mid_query(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(commitments, "_judge", cut_mid_query)
+    tasks.sync_kind_task(prerequisites.pk, Kind.COMMITMENT, "schedule")
+    run = SyncRun.objects.get(connection=prerequisites, kind=Kind.COMMITMENT)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message
+    assert closed and len(queue) == 1
