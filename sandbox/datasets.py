@@ -1,6 +1,6 @@
 """The seeded companies both emulators share, so the two sides describe one business.
 
-Sizes follow DESIGN.md: `small` is a demo a person can read, `medium` is the benchmark company,
+Sizes: `small` is a demo a person can read, `medium` is the benchmark company,
 `large` is ten times medium. Same (size, seed) ⇒ same data, on both emulators.
 """
 

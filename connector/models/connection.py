@@ -119,7 +119,8 @@ class ConnectionSettings(models.Model):
         help_text="A bill dated in a period locked in Xero is dated the day after the lock date (the Procore date "
                   "is written on the bill). Off: such a bill waits, with the reason, until the lock date moves.")
 
-    # Projects always need an accountant's acceptance (DESIGN.md); the others default to on, as in Procore.
+    # Projects always need an accountant's acceptance (a new job in Xero is the accountant's call); the others
+    # default to on, as in Procore.
     approve_commitments = models.BooleanField(default=True)
     approve_change_orders = models.BooleanField(default=True)
     approve_invoices = models.BooleanField(default=True)

@@ -26,7 +26,7 @@ def sign(body: bytes, key: str) -> str:
 
 def event_body(tenant_id: str) -> bytes:
     return json.dumps({"events": [{
-        "resourceUrl": "https://api.xero.com/api.xro/2.0/Contacts/abc", "resourceId": "abc",
+        "resourceUrl": "http://127.0.0.1:8102/api.xro/2.0/Contacts/abc", "resourceId": "abc",
         "eventDateUtc": "2026-11-21T10:00:00.000", "eventType": "Update", "eventCategory": "CONTACT",
         "tenantId": tenant_id, "tenantType": "ORGANISATION"}],
         "firstEventSequence": 1, "lastEventSequence": 1, "entropy": secrets.token_hex(8)}).encode()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from settings.production_rules import PLATFORM_URLS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A complete, safe production environment (all values made up for the test).
@@ -23,13 +25,9 @@ COMPLETE = {
     "SANDBOX_ENABLED": "false",
     "PROCORE_CLIENT_ID": "3f9a1c0e5b7d4a2f8e6c1b9d0a7f5e3c",
     "PROCORE_CLIENT_SECRET": "9c1e7b3a5f2d8e4c6a0b1f9d7e5c3a2b",
-    "PROCORE_LOGIN_URL": "https://login.procore.com",
-    "PROCORE_API_URL": "https://api.procore.com",
     "XERO_CLIENT_ID": "1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D",
     "XERO_CLIENT_SECRET": "Kx7-qP2_vL9mN4rT8wY1zB6cF3hJ0sD5gA",
-    "XERO_LOGIN_URL": "https://login.xero.com",
-    "XERO_IDENTITY_URL": "https://identity.xero.com",
-    "XERO_API_URL": "https://api.xero.com",
+    **PLATFORM_URLS,  # the platforms' own hosts, as production_rules knows them (never called here)
     "XERO_WEBHOOK_KEY": "IIv3NvbKxe5TY6etVN2+4NnIWvhhoAz7zcFH2KGSu4S8/sQc6eE8Jq/Q34tn8Hz8+7Pvu/Hu7ZAkTNmwbsiw4A==",
 }
 ANOTHER_FERNET_KEY = "y8pQk0m2ZlV3cU1bXn4sR7tW9aE6dF5gH2jK8lM0nB4="
