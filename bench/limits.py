@@ -95,6 +95,7 @@ def summarise(raw: dict, reference: dict | None = None) -> dict:
         "tasks": sum(k["tasks"] for k in kinds.values()), "runs": sum(k["runs"] for k in kinds.values()),
         "throttled": raw["throttled"], "duplicates": raw["duplicates"],
         "missing": lost, "exporting": raw["exporting"], "unfinished_runs": unfinished,
+        "files": raw.get("files"),
         "counts": {"duplicates": sum(len(v) for v in raw["duplicates"].values()),
                    "missing": None if lost is None else sum(lost.values()),
                    "throttled": sum(raw["throttled"].values()), "left_waiting": raw["exporting"] + unfinished},
@@ -139,6 +140,9 @@ def markdown(result: dict) -> str:
     lines += ["", f"429s from Procore **{result['throttled']['procore']}** and from Xero "
                   f"**{result['throttled']['xero']}**; duplicates **{counts['duplicates']}**; missing {lost}; "
                   f"left waiting **{counts['left_waiting']}**.",
+              *([f"Backup files attached to bills on day one **{files['attached']}**; waiting for the next days "
+                 f"**{files['waiting']}** on {files['bills_waiting']} bills (files go only while more than "
+                 f"{files['share_kept']:.0%} of Xero's daily calls is left)."] if (files := result.get("files")) else []),
               f"Wall time measured {wall['measured_s']} s; projected to real time (× {speed:g}) "
               f"**{wall['projected_real_min']} min** — an upper bound: the clocks run faster, the connector's own "
               "work does not.",
@@ -179,7 +183,17 @@ def day_one(env: dict, workdir: Path, size: str, seed: int, speed: float) -> dic
         from connector.models import Link
 
         exporting = Link.objects.filter(connection=connection, state=Link.State.EXPORTING).count()
-        return {"size": size, "seed": seed, "speed": speed, "phase": phase.as_dict(),
+        waiting = [len(data["attach"]) for data in Link.objects.filter(
+            connection=connection, engine_data__has_key="attach").values_list("engine_data", flat=True)]
+        from connector.models import SyncRecord
+
+        attached = SyncRecord.objects.filter(run__connection=connection,
+                                             message__endswith="attached to the bill in Xero.").count()
+        from django.conf import settings
+
+        return {"files": {"attached": attached, "waiting": sum(waiting), "bills_waiting": len(waiting),
+                          "share_kept": settings.XERO_DAY_SHARE_KEPT_FROM_FILES},
+                "size": size, "seed": seed, "speed": speed, "phase": phase.as_dict(),
                 "throttled": {"procore": procore.stats()["throttled"], "xero": xero.stats()["throttled"]},
                 "duplicates": duplicates(before, after), "exporting": exporting,
                 "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),

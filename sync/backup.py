@@ -4,11 +4,18 @@ onto its Xero bill through Xero's Attachments API, so the accountant sees it in 
 Attached once, right after the bill is made: the files to attach are kept on the link and sent at the end of
 the run; one that cannot be attached now (an outage, the rate limit) is tried by the next run; one Procore or
 Xero refuses (too large, a file type Xero does not take) is said once on the record. Xero keeps at most 10
-files per document, each at most 10 MB (Xero's attachments page)."""
+files per document, each at most 10 MB (Xero's attachments page).
+
+Each file is one Xero call, and a first sync of a large company has thousands: files are attached only while
+more than `XERO_DAY_SHARE_KEPT_FROM_FILES` of the organisation's daily calls is left, so they never park the
+syncs for the day; the others wait on their bills for the next days. A connection can switch backup off."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from connector.models import Link, SyncRecord
+from connector.pacing import room_left, xero_budget
 from connector.services.records import record_update
 from procore_client.errors import ProcoreError, ProcoreValidationError
 from xero_client.errors import XeroValidationError
@@ -31,10 +38,15 @@ def attach_keep(engine_data: dict, attachments: list[dict]) -> dict:
 def attach_pending(ctx, kind: str, fresh) -> None:
     """Every bill of `kind` with files still to attach; `fresh(link)` reads the record's files again (Procore's
     storage links expire)."""
-    if ctx.dry_run:
-        return
-    for link in Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY).exclude(
-            xero_id=""):
+    if ctx.dry_run or not ctx.settings.attach_invoice_backup:
+        return  # switched off: files already waiting stay on their bills' records, for when it is on again
+    waiting = list(Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY)
+                   .exclude(xero_id=""))
+    for n, link in enumerate(waiting):
+        if not _room_for_files(ctx):
+            run_log(ctx.run, Action.SKIPPED, message=f"The files of {len(waiting) - n} bill(s) wait for a later "
+                    "day: Xero's daily call limit is kept for syncing. Later runs attach them.")
+            return
         files = link.engine_data[KEY]
         done, left = [], list(files)
         for attachment in files[:MAX_FILES]:
@@ -62,6 +74,13 @@ def attach_pending(ctx, kind: str, fresh) -> None:
             left = []
         data = {k: v for k, v in link.engine_data.items() if k != KEY}
         record_update(link, engine_data={**data, KEY: left} if left else data)
+
+
+def _room_for_files(ctx) -> bool:
+    if not settings.RATE_BUDGETS_ENABLED:
+        return True
+    left, allowed = room_left(xero_budget(ctx.connection.xero_tenant_id))["day"]
+    return left > allowed * settings.XERO_DAY_SHARE_KEPT_FROM_FILES
 
 
 def _attach(ctx, link: Link, attachment: dict, fresh) -> None:

@@ -124,6 +124,8 @@ def export(run, *, client, kind: str, id_field: str, candidates: list[Candidate]
 
 def _due(c: Candidate) -> bool:
     link = c.link
+    if link.state == State.EXPORTING:
+        return False  # its batch was cut off (a pause mid-call): the next task looks it up, never resends it
     if link.state == State.FAILED and link.refused_fingerprint == c.refusal:
         return False  # Xero refused exactly this: a change or a person's retry sends it again
     return link.xero_id == "" or c.fingerprint != link.fingerprint or link.state != State.SYNCED

@@ -29,7 +29,7 @@ class ConnectionSettingsInline(ScopedInline, admin.StackedInline):
         ("Xero defaults", {"fields": ["tracking_category_id", "purchase_account_code", "tax_type",
                                       "po_status", "bill_status", "use_contract_number_as_po_number",
                                       "confirm_exported_change", "first_open_day_for_locked_bills",
-                                      "negative_invoices_as_credit_notes"]}),
+                                      "negative_invoices_as_credit_notes", "attach_invoice_backup"]}),
         ("Approval required before export", {"fields": ["approve_commitments", "approve_change_orders",
                                                          "approve_invoices", "approve_companies"],
                                              "description": "Projects always need an accountant's acceptance."}),

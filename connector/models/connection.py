@@ -114,6 +114,10 @@ class ConnectionSettings(models.Model):
         "Export negative invoices as supplier credit notes", default=False,
         help_text="A negative subcontractor invoice becomes a Xero supplier credit note allocated to the latest "
                   "approved bill of its commitment. Off: negative invoices are refused, with the reason.")
+    attach_invoice_backup = models.BooleanField(
+        "Attach the invoice's backup to its bill", default=True,
+        help_text="The pay application and other files of a subcontractor invoice go onto its new bill in Xero. "
+                  "Each file is one Xero call: files wait for a later day when Xero's daily call limit runs low.")
     first_open_day_for_locked_bills = models.BooleanField(
         "Date back-dated bills on the first open day", default=False,
         help_text="A bill dated in a period locked in Xero is dated the day after the lock date (the Procore date "

@@ -23,7 +23,8 @@ from ..models import Decision, Link, LinkLine
 State = Link.State
 LEGACY_ACCEPTED = "legacy-accepted"  # accepted before contents were fingerprinted (migration 0007)
 # What a run may send: judged ready (or changed since Xero refused it), an update of a synced one, a resend.
-EXPORTABLE = (State.READY, State.SYNCED, State.EXPORTING, State.FAILED)
+SENDABLE = (State.READY, State.SYNCED, State.FAILED)
+RESENDABLE = SENDABLE + (State.EXPORTING,)
 
 
 def fingerprint(payload) -> str:
@@ -182,11 +183,14 @@ def record_new(connection, kind: str, *, procore_id="", xero_id="", label: str =
 
 # -- the engine's moves ----------------------------------------------------------------------------------
 def record_mark_exporting(links: list[Link], key: str, references: dict[int, str] | None = None,
-                          sent: dict[int, dict] | None = None) -> list[Link]:
+                          sent: dict[int, dict] | None = None, again: bool = False) -> list[Link]:
     """Store the intent before the remote call, committed, so a crash finds it: state exporting, the batch's
     Idempotency-Key and what is sent (the reference the record is found again by). Only records still as the
     run read them take it; the others (rejected meanwhile, say) are left out of the batch and returned
-    refreshed in `link.state` for the caller to log."""
+    refreshed in `link.state` for the caller to log. A link already exporting is never taken: it belongs to a
+    batch whose answer is unknown (a time limit or a crash cut the call off), and only the lookup of what that
+    batch sent (`sync.export.resolve_in_flight`) may release it — sending it again could make it twice —
+    unless the caller has just read, under the document's lock, that the earlier send did not land (`again`)."""
     references, sent = references or {}, sent or {}
     each = {}
     for link in links:
@@ -195,7 +199,7 @@ def record_mark_exporting(links: list[Link], key: str, references: dict[int, str
             fields["reference"] = references[link.pk][:255]
         if link.pk in sent:
             fields["engine_data"] = {**link.engine_data, "sent": sent[link.pk]}
-    return record_transition_all(links, State.EXPORTING, leaving=EXPORTABLE, each=each, idempotency_key=key)
+    return record_transition_all(links, State.EXPORTING, leaving=RESENDABLE if again else SENDABLE, each=each, idempotency_key=key)
 
 
 def record_bind(link: Link, *, xero_id: str = "", procore_id: str = "", fingerprint_value: str = "",

@@ -37,6 +37,9 @@ XERO_CALLS_PER_MINUTE = env.int("XERO_CALLS_PER_MINUTE", default=60)
 # Xero's Starter developer tier allows 1,000 calls a day per organisation instead of 5,000.
 XERO_STARTER_TIER = env.bool("XERO_STARTER_TIER", default=False)
 XERO_CALLS_PER_DAY = env.int("XERO_CALLS_PER_DAY", default=1000 if XERO_STARTER_TIER else 5000)
+# Bills' backup files are one Xero call each: they are attached only while more than this share of the day's
+# calls is left for syncing; the others wait for the next days (a first sync of a large company has thousands).
+XERO_DAY_SHARE_KEPT_FROM_FILES = env.float("XERO_DAY_SHARE_KEPT_FROM_FILES", default=0.4)
 XERO_CONCURRENT_CALLS = env.int("XERO_CONCURRENT_CALLS", default=5)
 PROCORE_CALLS_PER_10S = env.int("PROCORE_CALLS_PER_10S", default=25)
 PROCORE_CALLS_PER_HOUR = env.int("PROCORE_CALLS_PER_HOUR", default=3600)

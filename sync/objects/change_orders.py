@@ -272,7 +272,8 @@ def _write(ctx, batch: list[Update]) -> None:
     key = _key(ctx, [one.link for one in dues])
     taken = {link.pk for link in record_mark_exporting(
         [one.link for one in dues], key, references={one.link.pk: tag(one.package) for one in dues},
-        sent={one.link.pk: {"po": str(update.po.purchase_order_id)} for update in batch for one in update.due})}
+        sent={one.link.pk: {"po": str(update.po.purchase_order_id)} for update in batch for one in update.due},
+        again=True)}  # the POs were just read under their locks: a package still exporting is not on its PO
     for one in dues:
         if one.link.pk not in taken:  # moved meanwhile (rejected, say): its PO is written without it
             run_log(ctx.run, Action.SKIPPED, link=one.link, message=record_moved_words(one.link))

@@ -318,7 +318,8 @@ def _read_back(ctx, written: list[tuple[Candidate, object]]) -> None:
         if new and getattr(bill, "invoice_id", None):  # Procore shows it is in Xero (sync.stamps); no origin_code
             data = stamp_keep(data, {"origin_id": str(bill.invoice_id),
                                      "origin_data": f"Xero bill {bill.invoice_number or ''}".strip()})
-            data = attach_keep(data, candidate.sent.get("files") or [])  # its backup, onto the bill (sync.backup)
+            if ctx.settings.attach_invoice_backup:  # its backup, onto the bill (sync.backup)
+                data = attach_keep(data, candidate.sent.get("files") or [])
         updates.append((candidate.link, {"remote_status": str(bill.status), "remote_total": cents(bill.total),
                                          "engine_data": data}))
         # A bill has one line per item code (bill_lines): kept with what Xero holds, for the job cost report.

@@ -7,7 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from connector import pacing
-from connector.models import Kind, Link, SyncRun
+from connector.models import Kind, Link, SyncRecord, SyncRun
 from sync import tasks
 from tests.sync.objects.test_commitments import financial_prerequisites, purchase_orders, set_settings
 
@@ -202,3 +202,48 @@ def test_a_time_limit_that_cuts_a_query_off_halfway_still_pauses_the_run(prerequ
     run = SyncRun.objects.get(connection=prerequisites, kind=Kind.COMMITMENT)
     assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message
     assert closed and len(queue) == 1
+
+
+@pytest.mark.django_db
+def test_the_time_limit_landing_while_xero_writes_a_batch_of_bills_makes_no_bill_twice(
+        connection, procore_sandbox, xero_sandbox, queue, monkeypatch):
+    """Bills go out in batches while projects are still being read; the soft time limit lands while a batch is
+    on the wire, after Xero took it. The bills judged since are sent before the pause, never the cut-off batch
+    again; the continuation finds that batch's bills in Xero and links them."""
+    from xero_client.client import XeroClient
+
+    from sync.services import sync_kind_run
+    from tests.sync.objects.test_invoices import bills
+
+    financial_prerequisites(connection, procore_sandbox, skip_vendors=())
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    monkeypatch.setattr("sync.export.BATCH", 2)
+    monkeypatch.setattr("sync.objects.invoices.BATCH", 2)
+    monkeypatch.setattr("sync.objects.invoices.EXPORT_EVERY", 1)  # a batch goes after every project read
+    real, writes = XeroClient.write_batch, []
+
+    def taken_then_cut_off(self, kind, records, idempotency_key):
+        writes.append(len(records))
+        results = real(self, kind, records, idempotency_key)
+        if len(writes) == 1:
+            raise SoftTimeLimitExceeded()  # Xero has the bills; their answer never reaches the run
+        return results
+
+    monkeypatch.setattr(XeroClient, "write_batch", taken_then_cut_off)
+    tasks.sync_kind_task(connection.pk, Kind.INVOICE, "schedule")
+    run = SyncRun.objects.get(connection=connection, kind=Kind.INVOICE)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message
+    invoices = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
+    assert invoices.filter(state=State.EXPORTING).count() == writes[0] == 2
+
+    args, kwargs, _eta = queue.pop(0)
+    tasks.sync_kind_task(*args, **kwargs)
+    run.refresh_from_db()
+    assert run.tasks == 2 and run.finished_at
+    failed = run.records.filter(action=SyncRecord.Action.FAILED)
+    assert [r.message for r in failed] == ["Negative invoices are not exported to Xero."]  # the dataset's own
+    urls = Counter(b["Url"] for b in bills(xero_sandbox, connection))
+    assert len(urls) == 5 and set(urls.values()) == {1}, urls
+    assert invoices.filter(state=State.SYNCED).count() == 5
+    assert run.records.filter(message__startswith="Found in Xero after an interrupted export").count() == 2

@@ -243,19 +243,17 @@ def test_a_run_that_dies_while_keeping_xero_answers_makes_no_second_bill(prerequ
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     kept, real_read_back = [], invoices_module._read_back
 
-    def dies_on_the_third(ctx, candidate, bill):
-        if len(kept) == 2:
-            raise SystemError("worker lost mid-batch")
-        kept.append(candidate)
-        real_read_back(ctx, candidate, bill)
+    def dies_while_keeping(ctx, written):
+        kept.append(written)
+        raise SystemError("worker lost mid-batch")
 
-    monkeypatch.setattr(invoices_module, "_read_back", dies_on_the_third)
+    monkeypatch.setattr(invoices_module, "_read_back", dies_while_keeping)
     try:
         sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
     except SystemError:
         pass
     invoices = Link.objects.filter(connection=connection, kind=Kind.INVOICE)
-    assert len(bills(xero_sandbox, connection)) == 5
+    assert len(bills(xero_sandbox, connection)) == 5 and len(kept[0]) == 5
     assert invoices.filter(state=State.EXPORTING).count() == 5, "the batch is recorded whole or not at all"
     assert not invoices.filter(state=State.SYNCED).exists()
 
@@ -425,3 +423,39 @@ def test_a_negative_invoice_becomes_a_supplier_credit_note_allocated_to_its_comm
     assert (again.created, again.updated, again.failed) == (0, 0, 0)
     assert [n["CreditNoteNumber"] for n in sandbox_rows(xero_sandbox, "CreditNotes", connection.xero_tenant_id)
             if n["Type"] == "ACCPAYCREDIT"].count(note["CreditNoteNumber"]) == 1  # made once
+
+
+@pytest.mark.django_db
+def test_backup_files_wait_for_a_later_day_when_xeros_daily_calls_run_low_and_can_be_switched_off(
+        prerequisites, xero_sandbox, settings):
+    from connector.clients import xero_client_for
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    settings.XERO_CALLS_PER_DAY, settings.XERO_DAY_SHARE_KEPT_FROM_FILES = 1000, 0.999  # every call counts
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    made = bills(xero_sandbox, connection)
+    assert len(made) == 5 and run.created == 5
+    xero = xero_client_for(connection)
+    assert not any(xero.invoice_attachments(b["InvoiceID"]) for b in made)
+    assert run.records.filter(message__startswith="The files of 5 bill(s) wait for a later day").exists(), \
+        [m for m in run.records.values_list("message", flat=True) if m]
+
+    settings.XERO_DAY_SHARE_KEPT_FROM_FILES = 0.4  # the next day: room again
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    assert sum(len(xero.invoice_attachments(b["InvoiceID"])) for b in made) == 5
+    assert len(bills(xero_sandbox, connection)) == 5
+
+
+@pytest.mark.django_db
+def test_a_connection_without_backup_makes_its_bills_without_files(prerequisites, xero_sandbox):
+    from connector.clients import xero_client_for
+
+    connection = prerequisites
+    set_settings(connection, approve_commitments=False, approve_invoices=False, attach_invoice_backup=False)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
+    sync_kind_run(connection_id=connection.pk, kind=Kind.INVOICE)
+    made, xero = bills(xero_sandbox, connection), xero_client_for(connection)
+    assert len(made) == 5 and not any(xero.invoice_attachments(b["InvoiceID"]) for b in made)
+    assert not Link.objects.filter(connection=connection, kind=Kind.INVOICE, engine_data__has_key="attach").exists()
