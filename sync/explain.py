@@ -6,9 +6,6 @@ import logging
 import re
 
 logger = logging.getLogger(__name__)
-# The Xero SDK's own checks before a call ("Invalid value for `name`, length must be less than or equal to `255`").
-SDK_LENGTH = re.compile(r"Invalid value for `(\w+)`, length must be less than or equal to `(\d+)`")
-
 # (pattern in the remote message, plain words, hint)
 XERO_MESSAGES = [
     (r"Code.*(longer|too long|30)", "The item code is longer than Xero's 30 characters.",
@@ -67,7 +64,7 @@ def explain_exception(exc: Exception) -> tuple[str, str]:
     if "Auth" in name or "Reauthorisation" in name or "InvalidGrant" in name:
         return "The connection needs re-authorisation.", "A company admin must reconnect Procore or Xero."
     if "Connection" in name or "Outcome" in name or "Server" in name or "Unavailable" in name:
-        return (f"Could not reach the other system ({exc}). Nothing was lost.",
+        return (f"{_which(exc)} {_what_went_wrong(name)}. Nothing was lost.",
                 "It will be retried automatically; use Retry to try now.")
     length = SDK_LENGTH.search(str(exc))
     if length:
@@ -78,6 +75,20 @@ def explain_exception(exc: Exception) -> tuple[str, str]:
     logger.warning("Unexplained sync error %s: %.200s", name, exc)
     return ("Something unexpected stopped this; nothing was written for it.",
             "Retry. If it fails again, ask your administrator to look at the worker's log at this time.")
+
+
+def _which(exc: Exception) -> str:
+    module = type(exc).__module__
+    return "Procore" if module.startswith("procore") else "Xero" if module.startswith("xero") else "The other system"
+
+
+def _what_went_wrong(name: str) -> str:
+    """The detail stays in the worker's log: a person reads what happened, not the library's text."""
+    if "Outcome" in name:
+        return "did not confirm whether it took the change (its answer was lost); it is checked before any resend"
+    if "Server" in name or "Unavailable" in name:
+        return "had a problem of its own (a server error) and did not take the call"
+    return "could not be reached (no answer in time, or the network failed)"
 
 
 def _infrastructure(exc: Exception) -> tuple[str, str] | None:

@@ -132,19 +132,11 @@ class WorklistMixin:
 
     @admin.display(description="Procore record")
     def in_procore(self, obj):
-        if not obj.procore_id:
-            return "Not in Procore"
-        url = procore_url(obj)
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.procore_id) if url \
-            else obj.procore_id
+        return _opened_in(obj.procore_id, procore_url, obj) or "Not in Procore"
 
     @admin.display(description="Xero record")
     def in_xero(self, obj):
-        if not obj.xero_id:
-            return "Not in Xero yet"
-        url = xero_url(obj)
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.xero_id) if url \
-            else obj.xero_id
+        return _opened_in(obj.xero_id, xero_url, obj) or "Not in Xero yet"
 
     @admin.display(description="Our number on the remote side")
     def our_reference(self, obj):
@@ -225,3 +217,11 @@ class WorklistMixin:
             return redirect(back)
         (messages.success if done else messages.warning)(request, f"{link.label}: {word}")
         return redirect(back)
+
+
+def _opened_in(remote_id: str, url_of, obj):
+    """The remote id, as a link that opens the record on its platform when its address is known."""
+    if not remote_id:
+        return ""
+    url = url_of(obj)
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, remote_id) if url else remote_id

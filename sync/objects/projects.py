@@ -189,7 +189,8 @@ def _export_ready(ctx, category, options: dict) -> None:
                 run_log(ctx.run, Action.FAILED, link=link, message=text, hint=hint)
             continue
         key = link.idempotency_key if link.state == State.EXPORTING and link.idempotency_key else f"option-{uuid.uuid4()}"
-        if not record_mark_exporting([link], key, references={link.pk: link.label}):
+        # again: the options were just read, so one still exporting is not in Xero; its own key is reused
+        if not record_mark_exporting([link], key, references={link.pk: link.label}, again=True):
             run_log(ctx.run, Action.SKIPPED, link=link, message=record_moved_words(link))
             continue
         try:

@@ -408,7 +408,8 @@ def _import(ctx, owner: str) -> None:
                 record_update(link, fingerprint=owner_fingerprint(owner, link))
                 run_log(ctx.run, Action.LINKED, link=link,
                         message="Found in Procore after an interrupted import; linked, not created again.")
-    todo = record_mark_exporting([l for l in asked if not l.procore_id], f"vendors-{uuid.uuid4()}")
+    # again: the unsure ones were just looked up in Procore by origin_id, and are not there
+    todo = record_mark_exporting([l for l in asked if not l.procore_id], f"vendors-{uuid.uuid4()}", again=True)
     if todo:
         _procore_write(ctx, [(l, vendor_attrs(l.xero_snapshot, l.xero_id)) for l in todo], Action.CREATED,
                        "Added to the Procore company directory.")

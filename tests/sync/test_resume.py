@@ -210,10 +210,9 @@ def test_the_time_limit_landing_while_xero_writes_a_batch_of_bills_makes_no_bill
     """Bills go out in batches while projects are still being read; the soft time limit lands while a batch is
     on the wire, after Xero took it. The bills judged since are sent before the pause, never the cut-off batch
     again; the continuation finds that batch's bills in Xero and links them."""
-    from xero_client.client import XeroClient
-
     from sync.services import sync_kind_run
     from tests.sync.objects.test_invoices import bills
+    from xero_client.client import XeroClient
 
     financial_prerequisites(connection, procore_sandbox, skip_vendors=())
     set_settings(connection, approve_commitments=False, approve_invoices=False)

@@ -502,7 +502,7 @@ def test_a_batch_whose_answer_is_lost_is_finished_next_run_without_duplicates(co
     links = Link.objects.filter(connection=connection, kind=Kind.JOB_COST, xero_id__in=origins)
     assert set(links.values_list("state", flat=True)) == {State.EXPORTING}  # kept to be finished
     failed = run.records.filter(link__in=links, action="failed")
-    assert failed.count() == 3 and all(r.message.startswith("Could not reach") for r in failed)
+    assert failed.count() == 3 and all(r.message.startswith("Procore could not be reached") for r in failed)
     assert [len(costs_of(procore_sandbox, o)) for o in origins] == [1, 1, 1]  # written, the answer lost
     before = {o: costs_of(procore_sandbox, o)[0]["id"] for o in origins}
 
