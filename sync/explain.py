@@ -93,12 +93,16 @@ def _what_went_wrong(name: str) -> str:
 
 def _infrastructure(exc: Exception) -> tuple[str, str] | None:
     """The connector's own database or Redis failed: not the record, not Procore, not Xero."""
-    from django.db import InterfaceError, OperationalError
+    from django.db import InterfaceError, OperationalError, ProgrammingError
     from redis.exceptions import RedisError
 
     if isinstance(exc, (OperationalError, InterfaceError)):
         return ("The connector's own database did not answer (it may be down, full or busy). Nothing was sent "
                 "twice.", "Ask whoever runs the connector to check its database; the run is retried later.")
+    if isinstance(exc, ProgrammingError):
+        return ("The connector's own database refused a statement (its connection was cut off mid-way, or the "
+                "connector is newer than its database). Nothing was sent twice.",
+                "Retry. If it fails again, ask whoever runs the connector to check that its migrations ran.")
     if isinstance(exc, RedisError):
         return ("The connector's Redis server (its queue and shared rate budget) could not be reached. Nothing "
                 "was sent twice.", "Ask whoever runs the connector to check Redis; the run is retried later.")

@@ -13,7 +13,7 @@ from connector.models import Connection, Kind, SyncRun
 from .context import SyncContext
 from .explain import explain_exception
 from .runs import RunInProgress, run_continue, run_finish, run_lock, run_pause, run_start
-from .stops import PAUSES, database_after_interrupt
+from .stops import PAUSES, database_after_interrupt, pause_behind
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,10 @@ def _run_kind(connection: Connection, kind: str, *, trigger: str, dry_run: bool,
         except PAUSES as exc:
             return _run_paused(run, connection, ctx, exc)
         except Exception as exc:  # the whole call failed: say why, keep what was done
+            database_after_interrupt()  # a connection the failure left mid-command cannot record it
+            pause = pause_behind(exc)
+            if pause is not None:
+                return _run_paused(run, connection, ctx, pause)
             return _run_failed(run, connection, exc)
         return run_finish(run)
 

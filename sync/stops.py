@@ -8,14 +8,16 @@ connector's own database or Redis is in trouble, not the record and not Procore 
 from __future__ import annotations
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, ProgrammingError
 from django.db import connection as db
 from redis.exceptions import RedisError
 
 from connector.pacing import BudgetExhausted
 
 PAUSES = (BudgetExhausted, SoftTimeLimitExceeded)  # the run saves its place and goes on in a later task
-INFRASTRUCTURE = (OperationalError, InterfaceError, RedisError)
+# The database unreachable or its connection unusable (a statement cut off mid-way leaves "can't change
+# 'autocommit' now"): never what the other system said about a record.
+INFRASTRUCTURE = (OperationalError, ProgrammingError, InterfaceError, RedisError)
 RUN_STOPS = PAUSES + INFRASTRUCTURE  # `except RUN_STOPS: raise` before a per-record `except Exception`
 
 
@@ -25,3 +27,15 @@ def database_after_interrupt() -> None:
     progress"). Outside a transaction, a connection that cannot answer is closed; the next query opens one."""
     if not db.in_atomic_block and db.connection is not None and not db.is_usable():
         db.close()
+
+
+def pause_behind(exc: BaseException) -> BaseException | None:
+    """The pause another error hides: the soft time limit landing mid-statement makes the driver's clean-up
+    fail too ("can't change 'autocommit' now"), and that error, not the limit, reaches the run."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, PAUSES):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -104,6 +104,41 @@ def test_the_soft_time_limit_pauses_the_run_which_goes_on_at_once(prerequisites,
     assert set(numbers.values()) == {1} and len(numbers) == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_time_limit_cutting_a_statement_off_still_pauses_the_run_and_records_it(prerequisites, queue,
+                                                                                      monkeypatch):
+    """The limit lands while PostgreSQL's driver runs a statement: the driver's own clean-up then fails
+    ("can't change 'autocommit' now") and hides the limit, and the connection is left unusable. The run still
+    pauses, on a fresh connection, and goes on to the end."""
+    from django.db import ProgrammingError
+    from django.db import connection as db
+
+    from sync.objects import commitments
+
+    real, calls = commitments._judge, []
+
+    def judge_cut_mid_statement(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            try:
+                raise SoftTimeLimitExceeded()
+            except SoftTimeLimitExceeded:
+                if db.vendor == "postgresql":
+                    db.connection.pgconn.finish()  # what the cut-off statement leaves: a connection that fails
+                raise ProgrammingError("can't change 'autocommit' now: connection in transaction status ACTIVE")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commitments, "_judge", judge_cut_mid_statement)
+    tasks.sync_kind_task(prerequisites.pk, Kind.COMMITMENT, "schedule")
+    run = SyncRun.objects.get(connection=prerequisites, kind=Kind.COMMITMENT)
+    assert run.status == SyncRun.Status.PAUSED and "time limit" in run.message
+    assert not SyncRecord.objects.filter(run=run, action=SyncRecord.Action.FAILED).exists()
+    args, kwargs, _eta = queue.pop(0)
+    tasks.sync_kind_task(*args, **kwargs)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and run.tasks == 2 and run.created == 3
+
+
 @pytest.mark.django_db
 def test_an_outage_of_redis_stops_the_run_and_says_so_not_blaming_the_record_or_the_other_system(
         prerequisites, monkeypatch):
