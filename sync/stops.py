@@ -7,6 +7,9 @@ connector's own database or Redis is in trouble, not the record and not Procore 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, ProgrammingError
 from django.db import connection as db
@@ -39,3 +42,15 @@ def pause_behind(exc: BaseException) -> BaseException | None:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+@contextmanager
+def sent_before_a_pause(send: Callable[[], None]) -> Iterator[None]:
+    """Reading stops at the rate budget or the time limit: what was judged and queued is sent before the run
+    pauses, so the next task does not judge and queue it again (it may never get further than this one)."""
+    try:
+        yield
+    except PAUSES:
+        database_after_interrupt()
+        send()
+        raise

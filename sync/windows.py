@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -31,7 +30,7 @@ from .cursors import now, procore_window
 from .explain import explain_exception
 from .runs import run_log
 from .stamps import stamped_times
-from .stops import PAUSES, RUN_STOPS, database_after_interrupt
+from .stops import RUN_STOPS, sent_before_a_pause
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
@@ -189,16 +188,9 @@ class Window:
         """A record of this project could not be read or judged: the next run reads its window again."""
         self.held.add(str(project_id))
 
-    @contextmanager
     def sending_before_a_pause(self, send: Callable[[], None]):
-        """Reading stops at the rate budget or the time limit: what was judged is sent before the run pauses,
-        so the next task does not read and judge it again (it would cost the budget that just ran out)."""
-        try:
-            yield
-        except PAUSES:
-            database_after_interrupt()
-            send()
-            raise
+        """What was judged is sent before the run pauses (it would cost the budget that just ran out)."""
+        return sent_before_a_pause(send)
 
     def checkpoint(self) -> None:
         """The run stops before its end (rate budget, time limit): keep what the finished projects read.

@@ -25,6 +25,7 @@ from connector.services.project_settings import job_cost_projects
 from ...cursors import cursor_get, cursor_set
 from ...runs import run_progress
 from ...spend import SOURCES, SpendDocument, spend_pages
+from ...stops import sent_before_a_pause
 from ..invoices import target_from_url
 from .importer import Importer
 from .mapper import ProjectCodes, cost_origin, line_key, map_lines  # noqa: F401 - the kind's mapper, for callers
@@ -41,6 +42,11 @@ def run(ctx) -> None:
     if not projects:
         return
     importer = Importer(ctx, projects, {pid: mapping for pid, (_on, mapping) in settings.items()}, _Ours(ctx.connection))
+    with sent_before_a_pause(importer.flush):  # a project's batch fills slowly: what is queued goes now
+        _follow_all(ctx, importer)
+
+
+def _follow_all(ctx, importer: Importer) -> None:
     for source in SOURCES:
         since = cursor_get(ctx.connection, KIND, source)
         for documents in spend_pages(ctx.xero, source, since):

@@ -82,10 +82,11 @@ class Importer:
 
     def retry_waiting(self) -> None:
         """Documents that wait for a mapping, or whose write was cut off, join the batch from their stored copy
-        (they did not change in Xero, or the read above would have brought the new version)."""
+        (they did not change in Xero, or the read above would have brought the new version). Project by project,
+        so each project's batch fills and goes while the others wait."""
         pks = [pk for pk in Link.objects.filter(connection=self.ctx.connection, kind=KIND,
                                                 state__in=[State.FAILED, State.EXPORTING])
-               .order_by("pk").values_list("pk", flat=True) if pk not in self.touched]
+               .order_by("project_id", "pk").values_list("pk", flat=True) if pk not in self.touched]
         for chunk in chunks(pks, COMMIT_EVERY):  # each link carries its document's copy: a few dozen at a time
             found = Link.objects.in_bulk(chunk)
             for link in (found[pk] for pk in chunk if pk in found):  # no transaction: a retry may call Procore

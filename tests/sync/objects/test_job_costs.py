@@ -568,3 +568,40 @@ def test_our_bill_whose_answer_was_lost_is_not_imported_and_a_cost_made_from_it_
     link = Link.objects.get(connection=connection, kind=Kind.JOB_COST, xero_id=f"{earlier}:{job['project_id']}")
     assert link.state == State.ARCHIVED
     assert "came from a Procore subcontractor invoice" in run.records.get(link=link).message
+
+
+def test_the_time_limit_while_waiting_documents_are_retried_sends_what_was_queued(connection, job,
+                                                                                      procore_sandbox, monkeypatch):
+    """Waiting documents mapped at last are retried from their copies; a project's batch goes when full (1,000)
+    or at the end, so a task cut off before the end must send what it queued: otherwise every next task queues
+    the same documents again and the run never gets further (the benchmark company's day one did)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from sync.objects.job_costs.importer import Importer
+
+    spends = [spend_money(job, (f"1{n}.00", None, True), reference=f"Card 81{n}") for n in range(3)]
+    sync(connection)
+    origins = [f"{s}:{job['project_id']}" for s in spends]
+    assert Link.objects.filter(xero_id__in=origins, state=State.FAILED).count() == 3
+    job_costs_map(job["link"], "account 520", job["code"])
+
+    real, imported = Importer._import, []
+
+    def import_until_the_time_limit(self, link, doc, *args, **kwargs):
+        imported.extend([doc.id] if doc.id in spends else [])
+        if len(imported) == 3 and imported[2] == doc.id:  # the first two were queued (their project's batch is far from full)
+            raise SoftTimeLimitExceeded()
+        return real(self, link, doc, *args, **kwargs)
+
+    monkeypatch.setattr(Importer, "_import", import_until_the_time_limit)
+    run = sync(connection, SyncRun.Trigger.SCHEDULE)
+    assert run.status == SyncRun.Status.PAUSED
+    first, cut = [f"{i}:{job['project_id']}" for i in imported[:2]], f"{imported[2]}:{job['project_id']}"
+    assert [len(costs_of(procore_sandbox, o)) for o in first] == [1, 1] and not costs_of(procore_sandbox, cut)
+    assert Link.objects.filter(xero_id__in=first, state=State.SYNCED).count() == 2
+    monkeypatch.setattr(Importer, "_import", real)
+    run = sync_kind_run(connection_id=connection.pk, kind=Kind.JOB_COST, trigger=SyncRun.Trigger.SCHEDULE,
+                        run_id=run.pk)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert [len(costs_of(procore_sandbox, o)) for o in origins] == [1, 1, 1]
+    assert Link.objects.filter(xero_id__in=origins, state=State.SYNCED).count() == 3
