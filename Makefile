@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: venv run test lint bench bench-limits bench-pages screenshots chaos clean
+.PHONY: venv run test lint bench bench-limits bench-pages bench-tenants screenshots chaos clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,9 @@ CHAOS_SIZE ?= small
 PROFILE ?= embedded
 chaos: venv
 	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --profile $(PROFILE) --out bench/results
+
+# Many companies on one deployment: N connections' day one and a normal day together (README "Benchmark").
+TENANTS ?= 10
+TENANTS_SIZE ?= small
+bench-tenants: venv
+	$(BIN)/python -m bench.tenants --tenants $(TENANTS) --size $(TENANTS_SIZE) --out bench/results

@@ -20,12 +20,14 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
-def connect_sandboxes():
+def connect_sandboxes(company_id: int | None = None, tenant_id: str | None = None):
+    """A connection of the seeded company to its organisation, or of the given ones (bench.tenants)."""
     from connector.management.commands.connect_sandbox import connect
     from connector.models import ConnectionSettings
     from sandbox.datasets import PROCORE_COMPANIES, XERO_ORGANISATIONS
 
-    connection = connect(company_id=PROCORE_COMPANIES[0]["id"], tenant_id=XERO_ORGANISATIONS[0]["tenantId"])
+    connection = connect(company_id=company_id or PROCORE_COMPANIES[0]["id"],
+                         tenant_id=tenant_id or XERO_ORGANISATIONS[0]["tenantId"])
     # The accountant's purchase account: Xero approves a bill only with an account on every line.
     ConnectionSettings.objects.filter(connection=connection).update(purchase_account_code="500")
     return connection

@@ -127,8 +127,9 @@ class Proc:
                 pass
 
 
-def sandboxes(env: dict, workdir: Path, size: str, seed: int) -> Proc:
+def sandboxes(env: dict, workdir: Path, size: str, seed: int, tenants: int = 1) -> Proc:
     proc = Proc("sandbox", [sys.executable, "manage.py", "sandbox", "--size", size, "--seed", str(seed),
+                            "--tenants", str(tenants),
                             "--procore-port", env["PROCORE_SANDBOX_PORT"], "--xero-port", env["XERO_SANDBOX_PORT"]],
                 env, workdir).start()
     for port in (env["PROCORE_SANDBOX_PORT"], env["XERO_SANDBOX_PORT"]):

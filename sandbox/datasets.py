@@ -73,6 +73,35 @@ XERO_ORGANISATIONS += [
     for n, (plan, country, edition) in enumerate(_PLAN_ORGANISATIONS)
 ]
 
+
+
+def tenant_companies(tenants: int) -> list[dict]:
+    """The Procore companies holding the dataset when a sandbox serves `tenants` equal companies: the first
+    of PROCORE_COMPANIES, the second, then numbered ones (one deployment, many companies)."""
+    extra = [{"id": PROCORE_COMPANIES[0]["id"] + n, "name": f"Tenant {n + 1} Builders"}
+             for n in range(len(PROCORE_COMPANIES), tenants)]
+    return (PROCORE_COMPANIES + extra)[:max(1, tenants)]
+
+
+def procore_companies(tenants: int) -> list[dict]:
+    """Every company the sandbox knows: the listed ones, and the tenant companies beyond them."""
+    return PROCORE_COMPANIES + tenant_companies(tenants)[len(PROCORE_COMPANIES):]
+
+
+def tenant_organisations(tenants: int) -> list[dict]:
+    """The Xero organisations holding the dataset, one per tenant company: the first organisation, then copies of
+    it (same plan, country and currency, so the tenants are equal) with ids and names of their own."""
+    first = XERO_ORGANISATIONS[0]
+    return [first] + [{**first, "tenantId": f"{first['tenantId'][:-12]}5e{n:010d}",
+                       "Name": f"{company['name']} LLC"}
+                      for n, company in enumerate(tenant_companies(tenants)[1:], 1)]
+
+
+def xero_organisations(tenants: int) -> list[dict]:
+    """Every organisation the sandbox knows: the listed ones, and the tenant copies."""
+    return XERO_ORGANISATIONS + tenant_organisations(tenants)[1:]
+
+
 _FIRST = ["Acme", "Apex", "Blue Sky", "Cornerstone", "Delta", "Evergreen", "Granite", "Iron Gate", "Keystone",
           "Lakeside", "Metro", "North Star", "Pioneer", "Redwood", "Summit", "Titan", "Valley", "Westside"]
 _TRADE = ["Concrete", "Electric", "Plumbing", "Drywall", "Roofing", "Steel", "HVAC", "Masonry", "Glazing",

@@ -7,17 +7,19 @@ from pathlib import Path
 from .core.server import ServerThread
 
 
-def build_procore(size: str = "small", seed: int = 1, persist_path: Path | None = None, **app_options):
+def build_procore(size: str = "small", seed: int = 1, persist_path: Path | None = None, tenants: int = 1,
+             **app_options):
     from .procore import ProcoreState, create_app
 
-    state = ProcoreState(size=size, seed=seed, persist_path=persist_path)
+    state = ProcoreState(size=size, seed=seed, persist_path=persist_path, tenants=tenants)
     return create_app(state, **app_options), state
 
 
-def build_xero(size: str = "small", seed: int = 1, persist_path: Path | None = None, **app_options):
+def build_xero(size: str = "small", seed: int = 1, persist_path: Path | None = None, tenants: int = 1,
+             **app_options):
     from .xero import XeroState, create_app
 
-    state = XeroState(size=size, seed=seed, persist_path=persist_path)
+    state = XeroState(size=size, seed=seed, persist_path=persist_path, tenants=tenants)
     return create_app(state, **app_options), state
 
 

@@ -132,18 +132,23 @@ def _run_failed(run: SyncRun, connection: Connection, exc: Exception) -> SyncRun
 
 
 def sync_scope_run(*, connection_id: int, scope: str, trigger: str, resume_kind: str | None = None,
-                   run_id: int | None = None) -> dict:
+                   run_id: int | None = None, one_kind: bool = False) -> dict:
     """Every kind of a scope in order; from `resume_kind` (going on with its paused run `run_id`) when a
-    paused scope goes on. A kind that pauses stops the scope there: the kinds after it depend on it."""
+    paused scope goes on. A kind that pauses stops the scope there: the kinds after it depend on it.
+    `one_kind`: only the first of those kinds; `next` names the kind to run after it (the task queues it)."""
     kinds = available_kinds(scope)
     if resume_kind in kinds:
         kinds = kinds[kinds.index(resume_kind):]
     results = {}
-    for kind in kinds:
+    for n, kind in enumerate(kinds):
         run = sync_kind_run(connection_id=connection_id, kind=kind, trigger=trigger,
                             run_id=run_id if kind == resume_kind else None)
         results[kind] = run.status if run else "skipped"
         if run and run.status == SyncRun.Status.PAUSED:
             results["paused"] = {"kind": kind, "run": run.pk, "resume_at": run.resume_at.isoformat()}
+            break
+        if one_kind:
+            if n + 1 < len(kinds):
+                results["next"] = kinds[n + 1]
             break
     return results

@@ -9,25 +9,47 @@ the second time.
 from datetime import datetime
 
 from celery import shared_task
+from celery.result import EagerResult
 
 
-def _continue_later(task, args, kwargs, eta) -> None:
+def _continue_later(task, args, kwargs, eta):
     if task.request.is_eager:  # in-process (tests): nothing would have changed by now; the run stays paused
-        return
-    task.apply_async(args, kwargs, eta=eta)
+        return None
+    return task.apply_async(args, kwargs, eta=eta)
+
+
+def _same_queue(task) -> dict:
+    """The queue this task came from: a worker consuming only that queue also gets what it queues next."""
+    queue = (task.request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
 
 
 @shared_task(name="sync.run_scope", acks_late=True, bind=True)
 def sync_scope_task(self, connection_id: int, scope: str, trigger: str = "schedule", resume_kind: str | None = None,
                     run_id: int | None = None) -> dict:
+    """With SYNC_SCOPE_KIND_PER_TASK one kind per task: the next kind is queued behind what other connections
+    queued meanwhile, so one connection's long scope does not hold a worker while the others wait.
+    `then`: the id of the task queued to go on (the next kind, or the paused run's continuation)."""
+    from django.conf import settings
+
     from .services import sync_scope_run
 
     results = sync_scope_run(connection_id=connection_id, scope=scope, trigger=trigger, resume_kind=resume_kind,
-                             run_id=run_id)
-    paused = results.get("paused")
+                             run_id=run_id, one_kind=settings.SYNC_SCOPE_KIND_PER_TASK)
+    paused, queued = results.get("paused"), None
     if paused:
-        _continue_later(sync_scope_task, (connection_id, scope, trigger),
-                        {"resume_kind": paused["kind"], "run_id": paused["run"]}, datetime.fromisoformat(paused["resume_at"]))
+        queued = _continue_later(sync_scope_task, (connection_id, scope, trigger),
+                                 {"resume_kind": paused["kind"], "run_id": paused["run"]},
+                                 datetime.fromisoformat(paused["resume_at"]))
+    elif results.get("next"):
+        queued = sync_scope_task.apply_async((connection_id, scope, trigger), {"resume_kind": results["next"]},
+                                             **_same_queue(self))
+        if isinstance(queued, EagerResult):  # run in this process (always eager): the rest of the scope is done
+            results.update(queued.result)
+            results.pop("next")
+            queued = None
+    if getattr(queued, "id", None):
+        results["then"] = queued.id
     return results
 
 

@@ -72,3 +72,14 @@ def wait_for(condition, timeout: float = 120) -> bool:
             return True
         time.sleep(0.25)
     return False
+
+
+def scope_to_end(result, timeout: float = 300) -> dict:
+    """A scope task and the tasks it queued to go on (`then`: its next kind, or a paused run's continuation),
+    to the end: kind → status."""
+    statuses = {}
+    while result is not None:
+        answer = result.get(timeout=timeout)
+        statuses.update({k: v for k, v in answer.items() if k not in ("next", "then", "paused")})
+        result = result.app.AsyncResult(answer["then"]) if answer.get("then") else None
+    return statuses

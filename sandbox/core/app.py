@@ -17,7 +17,8 @@ from .state import SandboxState
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...]) -> Flask:
+def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...], tenant_header: str = "") -> Flask:
+    """`tenant_header`: the request header naming the company / organisation a call is for (stats per tenant)."""
     app = Flask(name)
     app.config["SANDBOX_STATE"] = state
     app.config["SANDBOX_RECORDING"] = None  # a list while POST /_sandbox/recording {"on": true} is in force
@@ -51,8 +52,13 @@ def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...]) -> F
             rule = request.url_rule.rule if request.url_rule else request.path
             with state.lock:
                 state.stats.calls[f"{request.method} {rule}"] += 1
+                tenant = request.headers.get(tenant_header, "").lower() if tenant_header else ""
+                if tenant:
+                    state.stats.tenant_calls[tenant] += 1
                 if response.status_code == 429:
                     state.stats.throttled += 1
+                    if tenant:
+                        state.stats.tenant_throttled[tenant] += 1
             if (
                 request.method in WRITE_METHODS
                 and response.status_code < 300
@@ -116,13 +122,16 @@ def control_blueprint(state: SandboxState) -> Blueprint:
     @bp.post("/reset")
     def reset():
         body = request.get_json(silent=True) or {}
-        state.reset(size=body.get("size", state.size), seed=int(body.get("seed", state.seed_value)))
-        return jsonify({"size": state.size, "seed": state.seed_value, "records": state.counts()})
+        state.reset(size=body.get("size", state.size), seed=int(body.get("seed", state.seed_value)),
+                    tenants=body.get("tenants"))
+        return jsonify({"size": state.size, "seed": state.seed_value, "tenants": state.tenants,
+                        "records": state.counts()})
 
     @bp.get("/stats")
     def stats():
         with state.lock:
-            return jsonify({"records": state.counts(), **state.stats.as_dict(), "faults": asdict(state.faults)})
+            return jsonify({"records": state.counts(), **state.stats.as_dict(), "faults": asdict(state.faults),
+                            "tenants": state.tenants})
 
     @bp.post("/stats/reset")
     def stats_reset():

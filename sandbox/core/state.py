@@ -65,10 +65,14 @@ class Stats:
     throttled: int = 0  # 429s sent
     errors_injected: int = 0
     drops_injected: int = 0
+    # Per company (Procore-Company-Id) or organisation (xero-tenant-id): calls answered and 429s among them.
+    tenant_calls: Counter = field(default_factory=Counter)
+    tenant_throttled: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(self)  # Counters come back mangled (asdict rebuilds them from pairs): set them again below
         data["calls"] = dict(sorted(self.calls.items()))
+        data["tenant_calls"], data["tenant_throttled"] = dict(self.tenant_calls), dict(self.tenant_throttled)
         data["total_calls"] = sum(self.calls.values())
         return data
 
@@ -78,7 +82,9 @@ class SandboxState:
 
     name = "sandbox"
 
-    def __init__(self, size: str = "small", seed: int = 1, persist_path: Path | None = None) -> None:
+    def __init__(self, size: str = "small", seed: int = 1, persist_path: Path | None = None,
+                 tenants: int = 1) -> None:
+        self.tenants = max(1, int(tenants))  # equal companies / organisations holding the dataset, each its own
         self.lock = threading.RLock()
         self.clock = Clock()
         self.faults = Faults()
@@ -90,9 +96,10 @@ class SandboxState:
         self.reset(size=size, seed=seed)
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def reset(self, size: str = "small", seed: int = 1) -> None:
+    def reset(self, size: str = "small", seed: int = 1, tenants: int | None = None) -> None:
         with self.lock:
             self.size, self.seed_value = size, seed
+            self.tenants = max(1, int(tenants)) if tenants is not None else self.tenants
             self.tables = {}
             self.stats = Stats()
             self.faults = Faults()
@@ -134,7 +141,8 @@ class SandboxState:
         if not self.persist_path:
             return
         with self.lock:
-            payload = {"size": self.size, "seed": self.seed_value, "tables": self._tables_for_json()}
+            payload = {"size": self.size, "seed": self.seed_value, "tenants": self.tenants,
+                       "tables": self._tables_for_json()}
             tmp = self.persist_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(payload, default=str))
             tmp.replace(self.persist_path)
@@ -145,6 +153,7 @@ class SandboxState:
         payload = json.loads(self.persist_path.read_text())
         with self.lock:
             self.size, self.seed_value = payload["size"], payload["seed"]
+            self.tenants = payload.get("tenants", 1)
             self.tables = self._tables_from_json(payload["tables"])
         return True
 

@@ -66,7 +66,8 @@ def authenticate(state) -> None:
             raise fail(403, "App is not connected to this company")
         g.company_id = int(company)
     if state.faults.rate_limits and token["client_id"] not in state.exempt_clients:
-        allowed, headers = ratelimit.take(state, token["client_id"])
+        # Counted per app and company (each connection is one user of one company: see the README).
+        allowed, headers = ratelimit.take(state, f"{token['client_id']}:{getattr(g, 'company_id', '-')}")
         g.rate_headers = {k: v for k, v in headers.items() if not k.startswith("_")}
         if not allowed:
             raise ApiError(

@@ -17,7 +17,7 @@ API_PREFIXES = ("/rest/", "/oauth/token", "/oauth/revoke")
 def create_app(state, validate_contract: bool = False) -> Flask:
     # PROCORE_SANDBOX_VALIDATE=1 switches validation on for servers started without the flag (whole-suite runs).
     validate_contract = validate_contract or os.environ.get("PROCORE_SANDBOX_VALIDATE") == "1"
-    app = make_app("procore", state, api_prefixes=API_PREFIXES)
+    app = make_app("procore", state, api_prefixes=API_PREFIXES, tenant_header="Procore-Company-Id")
     if not hasattr(state, "contract_violations"):
         state.contract_violations = []
     app.register_blueprint(oauth.blueprint(state))

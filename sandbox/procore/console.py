@@ -11,8 +11,6 @@ import secrets
 
 from flask import Blueprint, jsonify, redirect, request
 
-from sandbox.datasets import PROCORE_COMPANIES
-
 from . import oauth, webhooks
 from .state import CONSOLE_CLIENT_ID, DEFAULT_SETTINGS
 
@@ -63,7 +61,7 @@ def blueprint(state, app) -> Blueprint:
             [
                 {
                     **{k: v for k, v in c.items()},
-                    "companies": [co for co in PROCORE_COMPANIES if co["id"] in c["company_ids"]],
+                    "companies": [co for co in state.companies if co["id"] in c["company_ids"]],
                 }
                 for c in state.oauth_clients.values()
             ]
@@ -77,7 +75,7 @@ def blueprint(state, app) -> Blueprint:
             "client_secret": data.get("client_secret") or secrets.token_urlsafe(16),
             "name": data.get("name", "Test app"),
             "redirect_uris": list(data.get("redirect_uris") or []),
-            "company_ids": [int(i) for i in data.get("company_ids") or [PROCORE_COMPANIES[0]["id"]]],
+            "company_ids": [int(i) for i in data.get("company_ids") or state.company_ids()[:1]],
         }
         with state.lock:
             state.oauth_clients[client["client_id"]] = client
@@ -145,11 +143,11 @@ def blueprint(state, app) -> Blueprint:
 
 def perform(state, app, action: str, data: dict):
     """Run one console action through the public API with a console token."""
-    company_id = PROCORE_COMPANIES[0]["id"]
+    company_id = state.company_ids()[0]
     with state.lock:
         token = oauth.issue(
             state,
-            {"client_id": CONSOLE_CLIENT_ID, "company_ids": [c["id"] for c in PROCORE_COMPANIES]},
+            {"client_id": CONSOLE_CLIENT_ID, "company_ids": state.company_ids()},
             "console",
             with_refresh=False,
         )["access_token"]

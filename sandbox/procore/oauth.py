@@ -17,8 +17,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, redirect, request
 
-from sandbox.datasets import PROCORE_COMPANIES
-
 from .state import SANDBOX_USER
 
 CODE_TTL_S = 600
@@ -88,7 +86,7 @@ def blueprint(state) -> Blueprint:
                 "Invalid request", "<p>The redirect URI is not registered for this application.</p>"
             ), 400
         if request.method == "GET":
-            return _consent(client, source)
+            return _consent(state, client, source)
         query = {"state": source["state"]} if source.get("state") else {}
         if request.form.get("decision") != "allow":
             query["error"] = "access_denied"
@@ -193,10 +191,10 @@ def revoke_token(state, value: str) -> None:
             partner["revoked"] = True
 
 
-def _consent(client, source):
+def _consent(state, client, source):
     companies = "".join(
         f"<li>{html.escape(c['name'])} (company {c['id']})</li>"
-        for c in PROCORE_COMPANIES
+        for c in state.companies
         if c["id"] in client["company_ids"]
     )
     hidden = "".join(

@@ -9,12 +9,9 @@ from urllib.parse import quote
 
 from flask import g, request
 
-from sandbox.datasets import PROCORE_COMPANIES
-
 from .seed import money
 
 INTERNAL = {"company_id", "holder_type", "holder_id", "contract_table", "line_item_type_ids", "attachment_ids"}
-COMPANIES = {c["id"]: c for c in PROCORE_COMPANIES}
 
 
 def strip(row: dict) -> dict:
@@ -34,7 +31,8 @@ def _index(state, table: str, key: str) -> dict:
 
 def project(state, row):
     out = strip(row)
-    out["company"] = {"id": row["company_id"], "name": COMPANIES.get(row["company_id"], {}).get("name")}
+    name = next((c["name"] for c in state.companies if c["id"] == row["company_id"]), None)
+    out["company"] = {"id": row["company_id"], "name": name}
     return out
 
 

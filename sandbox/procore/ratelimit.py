@@ -1,4 +1,4 @@
-"""Procore's two rate-limit windows (hourly and a 10-second "spike" window), per app client, rolling.
+"""Procore's two rate-limit windows (hourly and a 10-second "spike" window), per app client and company, rolling.
 
 Procore documents an hourly and a 10-second window without saying whether they roll or reset on a boundary;
 we emulate the stricter reading: a call is refused when the last 3,600 s (or 10 s) already hold the limit,

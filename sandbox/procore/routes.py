@@ -6,8 +6,6 @@ import hmac
 
 from flask import g, jsonify, request
 
-from sandbox.datasets import PROCORE_COMPANIES
-
 from . import kinds as K
 from . import present
 from .api import documented, fail, paginate
@@ -64,7 +62,7 @@ def register(app, state, route) -> None:
                 "pcn_business_experience": None,
                 "my_company": i == 0,
             }
-            for i, c in enumerate(PROCORE_COMPANIES)
+            for i, c in enumerate(state.companies)
             if c["id"] in reach
         ]
         return paginate(state, rows, lambda r: r)

@@ -1,4 +1,5 @@
-"""Deterministic Procore data for a (size, seed): the first company of datasets.PROCORE_COMPANIES holds it.
+"""Deterministic Procore data for a (size, seed): the first company of datasets.PROCORE_COMPANIES holds it;
+with `tenants` N, each of datasets.tenant_companies(N) holds the same dataset under ids of its own.
 
 Rows are stored lean (core fields only); `present.py` adds the other documented fields when serving.
 `SEED_NOW` is the fixed "now" of the dataset: some projects were created before it and some after, so the
@@ -44,10 +45,21 @@ def money(value) -> str:
 
 
 def seed_tables(state, size: str, seed: int) -> None:
-    spec = datasets.SIZES[size]
-    company = datasets.PROCORE_COMPANIES[0]
     if size == "empty":
         return
+    for company in datasets.tenant_companies(state.tenants):
+        # Each company is seeded alone (the steps below read whole tables), then joins the others.
+        kept, state.tables = state.tables, {}
+        try:
+            _seed_company(state, size, seed, company)
+        finally:
+            fresh, state.tables = state.tables, kept
+        for name, rows in fresh.items():
+            state.table(name).update(rows)
+
+
+def _seed_company(state, size: str, seed: int, company: dict) -> None:
+    spec = datasets.SIZES[size]
     when = _Timeline(seed)
     lists = state.table("standard_cost_code_lists")
     list_id = state.next_id("standard_cost_code_lists")

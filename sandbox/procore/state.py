@@ -13,7 +13,7 @@ import secrets
 from datetime import UTC, datetime
 
 from sandbox.core.state import SandboxState
-from sandbox.datasets import PROCORE_COMPANIES
+from sandbox.datasets import procore_companies
 
 CLIENT_ID = "sandbox-procore-client"
 CLIENT_SECRET = "sandbox-procore-secret"
@@ -74,6 +74,7 @@ class ProcoreState(SandboxState):
     def seed(self, size: str, seed: int) -> None:
         from .seed import seed_tables
 
+        self.companies = procore_companies(self.tenants)
         self.ids: dict[str, int] = {}
         self.settings = dict(DEFAULT_SETTINGS)
         self.time_offset = 0.0  # seconds added to the clock by /_sandbox/webhooks/flush {"advance_s"}
@@ -92,7 +93,7 @@ class ProcoreState(SandboxState):
                     "http://127.0.0.1:*/oauth/procore/callback/",
                     "http://localhost:*/oauth/procore/callback/",
                 ],
-                "company_ids": [c["id"] for c in PROCORE_COMPANIES],
+                "company_ids": self.company_ids(),
             },
         }
         for name in ("oauth_codes", "oauth_access_tokens", "oauth_refresh_tokens"):
@@ -125,7 +126,7 @@ class ProcoreState(SandboxState):
             return current
 
     def company_ids(self) -> list[int]:
-        return [c["id"] for c in PROCORE_COMPANIES]
+        return [c["id"] for c in self.companies]
 
     def project(self, project_id) -> dict | None:
         try:

@@ -73,7 +73,8 @@ def _scope_ok(scopes: list[str], resource: str, write: bool) -> bool:
 
 def create_app(state, validate_contract: bool = False) -> Flask:
     app = make_app(
-        "xero", state, api_prefixes=("/api.xro/", "/connect/token", "/connect/revocation", "/connections")
+        "xero", state, api_prefixes=("/api.xro/", "/connect/token", "/connect/revocation", "/connections"),
+        tenant_header="xero-tenant-id",
     )
     app.wsgi_app = CaseInsensitivePaths(app.wsgi_app)
     app.config["VALIDATE_CONTRACT"] = validate_contract

@@ -76,8 +76,6 @@ class AuthStore:
         self.connections: dict[str, list[dict]] = {}
 
     def clients(self) -> list[dict]:
-        from sandbox.datasets import XERO_ORGANISATIONS
-
         return [
             {
                 "client_id": CLIENT_ID,
@@ -87,14 +85,14 @@ class AuthStore:
                     f"http://127.0.0.1:<any port>{REDIRECT_PATH}",
                     f"http://localhost:<any port>{REDIRECT_PATH}",
                 ],
-                "tenant_ids": [o["tenantId"] for o in XERO_ORGANISATIONS],
+                "tenant_ids": self.state.tenant_ids(),
             },
             {
                 "client_id": CUSTOM_CLIENT_ID,
                 "client_secret": CUSTOM_CLIENT_SECRET,
                 "grant_types": ["client_credentials"],
                 "redirect_uris": [],
-                "tenant_ids": [XERO_ORGANISATIONS[0]["tenantId"]],
+                "tenant_ids": self.state.tenant_ids()[:1],
             },
         ]
 

@@ -1,7 +1,8 @@
 """Deterministic Xero data for a (size, seed): organisations, chart of accounts, tax rates, tracking,
 contacts matching Procore vendors, spend (bills, spend money, manual journals) and bill payments.
 
-The first organisation holds the data; the others only have their settings. Rows are built as plain
+The first organisation holds the data (with `tenants` N, N equal organisations each hold a copy with ids of its
+own); the others only have their settings. Rows are built as plain
 dicts in one pass (medium seeds in well under a few seconds) and inserted without webhook events.
 """
 
@@ -10,7 +11,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sandbox.datasets import SIZES, XERO_ORGANISATIONS, project_names, rng, stable_uuid, xero_contact_names
+from sandbox.datasets import (
+    SIZES,
+    project_names,
+    rng,
+    stable_uuid,
+    tenant_organisations,
+    xero_contact_names,
+    xero_organisations,
+)
 
 from .formats import msdate
 from .state import ID_FIELDS
@@ -69,13 +78,14 @@ def _insert(state, kind: str, tenant: str, row: dict, stamp: float) -> None:
 
 
 def seed_all(state, size: str, seed: int) -> None:
-    state.organisations = [dict(org) for org in XERO_ORGANISATIONS]
+    state.organisations = [dict(org) for org in xero_organisations(state.tenants)]
     for tables in ("Organisation", "Accounts", "TaxRates"):
         state.table(tables)
     for number, org in enumerate(state.organisations):
         _seed_settings(state, org, number)
     if SIZES[size].xero_contacts or SIZES[size].xero_spend_documents:
-        _seed_data(state, state.organisations[0]["tenantId"], size, seed)
+        for number, org in enumerate(tenant_organisations(state.tenants)):
+            _seed_data(state, org["tenantId"], size, seed, number)
     for kind in ID_FIELDS:
         state.table(kind)
 
@@ -162,17 +172,22 @@ def _seed_settings(state, org: dict, number: int) -> None:
         }
 
 
-def _seed_data(state, tenant: str, size: str, seed: int) -> None:
+def _seed_data(state, tenant: str, size: str, seed: int, number: int = 0) -> None:
+    """`number`: which tenant copy of the dataset this is (0: the first); copies get ids of their own."""
+
+    def uid(kind: str, n: int) -> str:
+        return stable_uuid(seed, f"{kind}@{number}" if number else kind, n)
+
     spec = SIZES[size]
     r = rng(seed, "xero-spend")
     stamp = iter(BASE_UPDATED + i * 60 for i in range(10**9))
     # Tracking: an existing "Region" category and the "Job" category with a few options (project names).
     region = {
-        "TrackingCategoryID": stable_uuid(seed, "xero-tc", 1),
+        "TrackingCategoryID": uid("xero-tc", 1),
         "Name": "Region",
         "Status": "ACTIVE",
         "Options": [
-            {"TrackingOptionID": stable_uuid(seed, "xero-to-region", i), "Name": name, "Status": "ACTIVE"}
+            {"TrackingOptionID": uid("xero-to-region", i), "Name": name, "Status": "ACTIVE"}
             for i, name in enumerate(["North", "South", "East"])
         ],
     }
@@ -181,11 +196,11 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
         projects[i] if i < len(projects) else f"Job {i + 1:03d}" for i in range(spec.xero_tracking_options)
     ]
     job = {
-        "TrackingCategoryID": stable_uuid(seed, "xero-tc", 2),
+        "TrackingCategoryID": uid("xero-tc", 2),
         "Name": "Job",
         "Status": "ACTIVE",
         "Options": [
-            {"TrackingOptionID": stable_uuid(seed, "xero-to-job", i), "Name": name[:50], "Status": "ACTIVE"}
+            {"TrackingOptionID": uid("xero-to-job", i), "Name": name[:50], "Status": "ACTIVE"}
             for i, name in enumerate(jobs)
         ],
     }
@@ -197,7 +212,7 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
     contacts = []
     for i, (name, vendor) in enumerate(xero_contact_names(size, seed)):
         row = {
-            "ContactID": stable_uuid(seed, "xero-contact", i),
+            "ContactID": uid("xero-contact", i),
             "Name": name,
             "ContactStatus": "ARCHIVED" if (vendor is None and i % 17 == 16) else "ACTIVE",
             "EmailAddress": f"ap{i}@{''.join(ch for ch in name.lower() if ch.isalnum())[:20]}.example",
@@ -219,7 +234,7 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
     def line(n: int, kind: str, amount: Decimal) -> dict:
         option = r.choice(job["Options"]) if job["Options"] else None
         item = {
-            "LineItemID": stable_uuid(seed, f"xero-line-{kind}", n),
+            "LineItemID": uid(f"xero-line-{kind}", n),
             "Description": r.choice(
                 [
                     "Rebar delivery",
@@ -265,7 +280,7 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
             lines.append(line(line_no, "bill", Decimal(r.randrange(10000, 2000000)) / 100))
         total = sum(x["LineAmount"] for x in lines)
         row = {
-            "InvoiceID": stable_uuid(seed, "xero-bill", i),
+            "InvoiceID": uid("xero-bill", i),
             "Type": "ACCPAY",
             "InvoiceNumber": f"SUP-{4000 + i}",
             "Reference": "",
@@ -300,7 +315,7 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
         lines = [line(line_no, "spend", Decimal(r.randrange(2000, 500000)) / 100)]
         total = lines[0]["LineAmount"]
         row = {
-            "BankTransactionID": stable_uuid(seed, "xero-spend", i),
+            "BankTransactionID": uid("xero-spend", i),
             "Type": "SPEND",
             "Contact": {"ContactID": contact["ContactID"], "Name": contact["Name"]} if contact else None,
             "LineItems": lines,
@@ -356,7 +371,7 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
             "ManualJournals",
             tenant,
             {
-                "ManualJournalID": stable_uuid(seed, "xero-mj", i),
+                "ManualJournalID": uid("xero-mj", i),
                 "Narration": f"Job cost accrual {i + 1}",
                 "JournalLines": journal_lines,
                 "Date": msdate(BASE_DATE + timedelta(days=r.randrange(0, 180))),
@@ -367,10 +382,10 @@ def _seed_data(state, tenant: str, size: str, seed: int) -> None:
             },
             next(stamp),
         )
-    _seed_payments(state, tenant, bills, bank, spec.xero_bill_payments, seed, stamp)
+    _seed_payments(state, tenant, bills, bank, spec.xero_bill_payments, uid, stamp)
 
 
-def _seed_payments(state, tenant: str, bills: list[dict], bank: dict, count: int, seed: int, stamp) -> None:
+def _seed_payments(state, tenant: str, bills: list[dict], bank: dict, count: int, uid, stamp) -> None:
     """Spread `count` payments over the bills: several partial payments per bill, every 4th paid off."""
     if not bills or not count:
         return
@@ -389,7 +404,7 @@ def _seed_payments(state, tenant: str, bills: list[dict], bank: dict, count: int
                 break
             when = msdate(BASE_DATE + timedelta(days=200 + k))
             payment = {
-                "PaymentID": stable_uuid(seed, "xero-payment", made),
+                "PaymentID": uid("xero-payment", made),
                 "Date": when,
                 "Amount": amount,
                 "BankAmount": amount,

@@ -64,7 +64,7 @@ def _plain(value):
 class XeroState(SandboxState):
     name = "xero"
 
-    def __init__(self, size: str = "small", seed: int = 1, persist_path: Path | None = None) -> None:
+    def __init__(self, size: str = "small", seed: int = 1, persist_path: Path | None = None, tenants: int = 1) -> None:
         # Built before super().__init__, which resets (and so seeds) straight away.
         self.offset = 0.0  # seconds added by POST /_sandbox/clock/advance
         self.auth = AuthStore(self)
@@ -73,7 +73,7 @@ class XeroState(SandboxState):
         self.webhooks = Webhooks(self)
         self.contract_violations: list[str] = []
         self.organisations: list[dict] = []
-        super().__init__(size=size, seed=seed, persist_path=persist_path)
+        super().__init__(size=size, seed=seed, persist_path=persist_path, tenants=tenants)
 
     def seed(self, size: str, seed: int) -> None:
         from .seed import seed_all

@@ -13,6 +13,9 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 # A run's lock expires this long after its worker stopped renewing it (renewed every third of it while the
 # run works): a SIGKILLed worker leaves its kind blocked for at most this long.
 RUN_LOCK_TTL_S = env.int("RUN_LOCK_TTL_S", default=120)
+# A scheduled scope runs one kind per worker task and queues the next kind at the back of the queue: with many
+# connections on one deployment, none waits behind another's whole scope (fair turns, bench/tenants.py).
+SYNC_SCOPE_KIND_PER_TASK = env.bool("SYNC_SCOPE_KIND_PER_TASK", default=True)
 # A paused run still waiting this long after its time lost its continuation: the sweeper queues it again.
 SWEEP_LATE_S = env.int("SWEEP_LATE_S", default=300)
 

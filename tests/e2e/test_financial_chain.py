@@ -16,7 +16,7 @@ from connector.services.project_settings import job_costs_enable
 from connector.services.projects import project_send_to_queue
 from connector.services.vendors import export_vendor, link_by_hand
 from sync.tasks import sync_kind_task, sync_scope_task
-from tests.workers import wait_for
+from tests.workers import scope_to_end, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 State = Link.State
@@ -62,7 +62,7 @@ def test_the_whole_chain(sandbox_settings, connection, celery_worker_process, pr
     sc3_project = next(c["project_id"] for c in rows(procore_sandbox, "work_order_contracts") if c["id"] == SC3)
 
     # Reference data, then the people: the projects go through the queue, the vendor is exported.
-    sync_scope_task.delay(connection.pk, "company", "manual").get(timeout=300)
+    scope_to_end(sync_scope_task.delay(connection.pk, "company", "manual"))
     for project in {project_id, sc3_project}:
         project_send_to_queue(connection, project)
     accept_all(connection, Kind.PROJECT)

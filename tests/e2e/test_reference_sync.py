@@ -12,7 +12,7 @@ from connector.services.approvals import approval_accept
 from connector.services.projects import option_import_as_project
 from connector.services.vendors import export_vendor, import_contact, link_suggested_all, unlinked_companies
 from sync.tasks import sync_scope_task
-from tests.workers import wait_for
+from tests.workers import scope_to_end, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 State = Link.State
@@ -25,7 +25,7 @@ def data(server, resource, tenant=None):
 
 
 def company_sync(connection):
-    return sync_scope_task.delay(connection.pk, "company", "manual").get(timeout=300)
+    return scope_to_end(sync_scope_task.delay(connection.pk, "company", "manual"))
 
 
 def written_since(connection, started_after):

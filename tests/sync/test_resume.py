@@ -192,11 +192,13 @@ def test_the_time_limit_inside_a_xero_call_pauses_the_run_and_frees_the_calls_pl
 
 
 @pytest.mark.django_db
-def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch):
+def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch,
+                                                          settings):
     """The company scope pauses at projects: the kinds before it are not run again, the ones after it wait."""
     from connector.pacing import BudgetExhausted
     from sync.objects import projects
 
+    settings.SYNC_SCOPE_KIND_PER_TASK = False  # the whole scope in one task (tests/sync/test_scope_turns.py: one each)
     queued = []
     monkeypatch.setattr(tasks.sync_scope_task, "apply_async", lambda args, kwargs, eta: queued.append((args, kwargs)))
     real, calls = projects.run, []
