@@ -75,6 +75,7 @@ def freshness_chart(fresh: dict, path: Path) -> Path:
                          label="goal" if row == 0 else None)
     axis.set_yticks(range(len(kinds)), kinds)
     axis.set_xscale("symlog", linthresh=10)
+    axis.set_xlim(left=0)
     axis.set_xlabel(f"seconds from the change to the other side (wall clock; schedules ×{fresh['clock_speed']:g})")
     axis.set_title("Freshness after day one")
     if kinds:

@@ -86,7 +86,8 @@ def main(size: str, seed: int, out: Path) -> None:
         result = {"size": size, "seed": seed, "peak_rss_mb": round(peak, 1), "replay_initial": bare,
                   "schedule": cadences(),
                   "changed": changed, "phases": {p.name: p.as_dict() for p in (first, noop, one)},
-                  "driver_s": round(time.monotonic() - started, 1)}
+                  "driver_s": round(time.monotonic() - started, 1),
+                  "database": os.environ["DATABASE_URL"].split(":")[0]}
         if fresh is not None:
             result["freshness"] = fresh
         out.write_text(json.dumps(result, indent=2, default=str))

@@ -21,7 +21,8 @@ from decimal import Decimal
 from . import production, stack
 from .remote import Sandbox
 
-STREAM_S = float(os.environ.get("FRESHNESS_STREAM_S", 390))  # past the project cadence at ×20 (360 s)
+# Two project cadences at ×20 (360 s each): the bills the stream's first invoices become get paid in it too.
+STREAM_S = float(os.environ.get("FRESHNESS_STREAM_S", 750))
 EVERY_S = 10.0
 POLL_S = 1.0
 SLACK_S = 60.0  # after the stream, the slowest goal plus this for the last changes to arrive

@@ -66,7 +66,7 @@ def summarise(raws: dict[str, dict], profile: str = "embedded") -> dict:
         "dataset": {"size": main, "seed": raws[main]["seed"], "start_counts": raws[main]["phases"]["initial"]
                     ["start_counts"]},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "database": (os.environ.get("DATABASE_URL") or "sqlite").split(":")[0]},
+                    "cpus": os.cpu_count(), "database": raws[main].get("database") or (os.environ.get("DATABASE_URL") or "sqlite").split(":")[0]},
         "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "phases": {p: {k: v for k, v in phases[p].items() if k not in ("endpoints",)} for p in PHASES},
         "overhead_ratio": round(connector_s / replay_s, 2) if replay_s else None,
