@@ -131,9 +131,7 @@ def _make(kind: Kind, pc, xc, sides: tuple[Sandbox, Sandbox], n: int):
         except Exception as exc:  # refused (Procore: not approved, say): the next candidate
             kind.refused.append(str(exc)[:200])
             continue
-        if check is None:
-            kind.candidates.clear()
-        return check
+        return check  # None: nothing to change yet (no unpaid bill of ours): the next kind's turn
     return None
 
 
