@@ -38,19 +38,3 @@ def test_the_default_schedules_run_twenty_times_faster_and_stay_off_during_the_p
     company = PeriodicTask.objects.get(name=f"Connection #{connection.pk} · company-level sync")
     assert company.enabled and (company.interval.every, company.interval.period) == (180, "seconds")
 
-
-@pytest.mark.e2e
-@pytest.mark.postgres
-@pytest.mark.redis
-def test_the_production_profile_writes_the_embedded_table_and_a_freshness_table(tmp_path, monkeypatch):
-    """`empty` with no stream: the stack comes up, the phases run on it and both tables are written."""
-    from bench import run
-
-    monkeypatch.setenv("FRESHNESS_STREAM_S", "0")
-    result = run.main(["--sizes", "empty", "--profile", "production", "--out", str(tmp_path), "--no-latest"])
-
-    table = next(tmp_path.glob("bench-production-empty-*.md")).read_text()
-    assert result["machine"]["database"] == "postgres" and result["profile"] == "production"
-    assert "| **noop** | **total** |" in table and "| change | announced by |" in table
-    assert set(result["freshness"]["empty"]["kinds"]) == {"Procore vendor edited", "Procore invoice approved",
-                                                          "Xero bill paid", "Xero contact edited"}
