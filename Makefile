@@ -36,8 +36,9 @@ clean:
 
 # Benchmark and chaos suite (bench/README in README.md): real worker, sandboxes, throwaway VAR_DIR.
 SIZES ?= small,medium
+PROFILE ?= embedded
 bench: venv
-	$(BIN)/python -m bench.run --sizes $(SIZES)
+	$(BIN)/python -m bench.run --sizes $(SIZES) --profile $(PROFILE)
 
 # Day one at the platforms' real rate limits, on sped-up clocks, across task boundaries (README "Benchmark").
 LIMITS_SIZE ?= medium
@@ -53,7 +54,6 @@ screenshots: venv
 	$(BIN)/pytest tests/connector/browser/screenshots.py -q -p no:cacheprovider
 
 CHAOS_SIZE ?= small
-PROFILE ?= embedded
 chaos: venv
 	$(BIN)/python -m bench.chaos --size $(CHAOS_SIZE) --profile $(PROFILE) --out bench/results
 

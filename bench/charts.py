@@ -1,7 +1,8 @@
 """The benchmark's pictures, drawn from the same result the table is written from (bench.report.summarise).
 
 - `<name>-kinds.png`: day one per kind — the runs' time, and the calls each side made against its floor;
-- `<name>-growth.png`: per dataset size, the initial sync's time per record and the worker's peak memory.
+- `<name>-growth.png`: per dataset size, the initial sync's time per record and the worker's peak memory;
+- `<name>-freshness.png` (production profile): per kind of change, the seconds until the other side showed it.
 """
 
 from __future__ import annotations
@@ -61,7 +62,35 @@ def growth_chart(result: dict, path: Path) -> Path:
     return path
 
 
+def freshness_chart(fresh: dict, path: Path) -> Path:
+    """One strip of dots per kind (each change's seconds), its p95 and its goal."""
+    kinds = [k for k, v in fresh["kinds"].items() if v["seconds"]]
+    fig, axis = plt.subplots(figsize=(9, 0.9 + 0.7 * max(len(kinds), 1)))
+    for row, name in enumerate(kinds):
+        kind = fresh["kinds"][name]
+        axis.scatter(kind["seconds"], [row] * len(kind["seconds"]), alpha=0.6, color="#4c72b0")
+        axis.scatter([kind["p95"]], [row], marker="|", s=500, color="black", label="p95" if row == 0 else None)
+        if kind["goal_s"]:
+            axis.scatter([kind["goal_s"]], [row], marker="|", s=500, color="#c44e52",
+                         label="goal" if row == 0 else None)
+    axis.set_yticks(range(len(kinds)), kinds)
+    axis.set_xscale("symlog", linthresh=10)
+    axis.set_xlim(left=0)
+    axis.set_xlabel(f"seconds from the change to the other side (wall clock; schedules ×{fresh['clock_speed']:g})")
+    axis.set_title("Freshness after day one")
+    if kinds:
+        axis.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def draw(result: dict, out: Path, name: str) -> list[Path]:
     """The charts of one result, as `out/<name>-*.png`."""
     out.mkdir(parents=True, exist_ok=True)
-    return [kinds_chart(result, out / f"{name}-kinds.png"), growth_chart(result, out / f"{name}-growth.png")]
+    paths = [kinds_chart(result, out / f"{name}-kinds.png"), growth_chart(result, out / f"{name}-growth.png")]
+    fresh = result.get("freshness") or {}
+    if fresh:  # the headline size's
+        paths.append(freshness_chart(fresh[list(fresh)[-1]], out / f"{name}-freshness.png"))
+    return paths

@@ -59,6 +59,10 @@ class Sandbox:
         response = requests.post(f"{self.url}/_sandbox/act/{action}", json=values, timeout=120)
         return response.status_code < 300
 
+    def webhooks(self, url: str) -> dict:
+        """Xero only: where its webhooks go (the developer portal's setting; the handshake runs at once)."""
+        return self._post("webhooks", {"url": url})
+
     def settings(self, **values) -> None:
         """Procore only: the emulator's settings (e.g. webhook_autodeliver)."""
         self._post("settings", values)

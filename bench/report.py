@@ -6,7 +6,7 @@ import os
 import platform
 from datetime import UTC, datetime
 
-from . import budget
+from . import budget, freshness_report
 
 XERO_PER_MINUTE, XERO_PER_DAY = 60, 5000
 PROCORE_PER_HOUR = 3600  # Procore's default hourly allowance per app and company (reference procore-api §5)
@@ -48,7 +48,13 @@ def phase_summary(name: str, raw: dict) -> dict:
             "kinds": kinds, "endpoints": raw["endpoints"]}
 
 
-def summarise(raws: dict[str, dict]) -> dict:
+PROFILES = {"production": "Production profile: PostgreSQL, one Redis server (broker, results, cache, locks, rate "
+                          "budgets), 2 prefork workers of 2 processes, beat, the web app; the sandboxes' rate limits "
+                          "and the connector's budgets on (clock ×{speed}), so the wall times include waiting for "
+                          "them; peak memory is the largest pool process's"}
+
+
+def summarise(raws: dict[str, dict], profile: str = "embedded") -> dict:
     """`raws`: size → driver output. The largest size measured is the one the headline numbers are for."""
     order = [s for s in ("empty", "small", "medium", "large") if s in raws]
     main = order[-1]
@@ -60,7 +66,7 @@ def summarise(raws: dict[str, dict]) -> dict:
         "dataset": {"size": main, "seed": raws[main]["seed"], "start_counts": raws[main]["phases"]["initial"]
                     ["start_counts"]},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": os.cpu_count(), "database": (os.environ.get("DATABASE_URL") or "sqlite").split(":")[0]},
+                    "cpus": os.cpu_count(), "database": raws[main].get("database") or (os.environ.get("DATABASE_URL") or "sqlite").split(":")[0]},
         "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "phases": {p: {k: v for k, v in phases[p].items() if k not in ("endpoints",)} for p in PHASES},
         "overhead_ratio": round(connector_s / replay_s, 2) if replay_s else None,
@@ -75,6 +81,8 @@ def summarise(raws: dict[str, dict]) -> dict:
         "targets": targets(phases, raws, order),
         "day_budget": (budget.day(phases, raws[main]["changed"], raws[main]["schedule"])
                        if raws[main].get("schedule") else None),
+        "profile": profile,
+        "freshness": {s: freshness_report.summarise(raws[s]["freshness"]) for s in order if raws[s].get("freshness")},
     }
 
 
@@ -119,6 +127,10 @@ def _ratio_cell(row: dict, side: str) -> str:
 
 def markdown(result: dict) -> str:
     d, lines = result["dataset"], []
+    if result.get("profile", "embedded") in PROFILES:
+        from .stack import CLOCK_SPEED
+
+        lines += [PROFILES[result["profile"]].format(speed=CLOCK_SPEED) + ".", ""]
     lines.append(f"Dataset `{d['size']}` (seed {d['seed']}), {result['machine']['cpus']} CPUs, "
                  f"{result['machine']['database']}, {result['ran_at']}.")
     if result.get("note"):
@@ -159,4 +171,6 @@ def markdown(result: dict) -> str:
         lines.append(budget.line(result["day_budget"]))
     if targets_line(result.get("targets") or {}):
         lines.append(targets_line(result["targets"]))
+    for size, fresh in (result.get("freshness") or {}).items():
+        lines += ["", f"Dataset `{size}`. " + freshness_report.markdown(fresh).rstrip("\n")]
     return "\n".join(lines) + "\n"
