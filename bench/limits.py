@@ -64,6 +64,12 @@ def duplicates(before: dict[str, list], after: dict[str, list]) -> dict[str, dic
     return out
 
 
+def written(row: dict) -> int:
+    """Created, updated, or found in the other system after a batch cut off by a pause and linked: a record the
+    day put there once (the unpaced run, never cut off, only creates and updates)."""
+    return row["created"] + row["updated"] + row.get("linked", 0)
+
+
 def missing(kinds: dict, reference: dict | None) -> dict[str, int] | None:
     """Per kind, records the unpaced benchmark of the same dataset wrote that this run did not (None: no
     reference of this dataset to compare with)."""
@@ -82,7 +88,7 @@ def summarise(raw: dict, reference: dict | None = None) -> dict:
     for kind, row in raw["phase"]["kinds"].items():
         tasks = [r["tasks"] for r in row["per_run"] if r["tasks"]]
         kinds[kind] = {"runs": row["runs"], "tasks": sum(tasks), "most_tasks": max(tasks, default=0),
-                       "statuses": dict(Counter(row["statuses"])), "written": row["created"] + row["updated"],
+                       "statuses": dict(Counter(row["statuses"])), "written": written(row),
                        "xero_calls": row["xero_calls"], "procore_calls": row["procore_calls"]}
     xero_calls = sum(k["xero_calls"] for k in kinds.values())
     procore_calls = sum(k["procore_calls"] for k in kinds.values())
@@ -136,7 +142,7 @@ def markdown(result: dict) -> str:
                  f"| {result['calls']['procore']} |")
     counts, wall, calls = result["counts"], result["wall"], result["projected_from_calls_min"]
     lost = "not compared (no unpaced benchmark of this dataset)" if counts["missing"] is None \
-        else f"**{counts['missing']}** (records written, against the unpaced benchmark of the same dataset)"
+        else f"**{counts['missing']}** (records written — created, updated or found after a cut-off batch and linked — against the unpaced benchmark of the same dataset)"
     lines += ["", f"429s from Procore **{result['throttled']['procore']}** and from Xero "
                   f"**{result['throttled']['xero']}**; duplicates **{counts['duplicates']}**; missing {lost}; "
                   f"left waiting **{counts['left_waiting']}**.",

@@ -57,3 +57,11 @@ def test_a_reference_of_another_dataset_is_not_compared():
 
     assert result["missing"] is None and "missing not compared" in limits.markdown(result)
     assert limits.passed(result)
+
+
+def test_records_found_and_linked_after_a_cut_off_batch_are_not_missing():
+    """A batch the time limit cut off was written by Xero; the next task finds its bills and links them."""
+    kind = {**_raw()["phase"]["kinds"]["commitment"], "linked": 5}
+    result = limits.summarise(_raw(phase={"kinds": {"commitment": kind}, "elapsed_s": 300.0}), REFERENCE)
+
+    assert result["missing"] == {} and result["kinds"]["commitment"]["written"] == 100
