@@ -56,11 +56,21 @@ def busy_worker(procs: Processes, timeout: float = 300) -> tuple[str, list[int]]
     active`: which task each worker is running)."""
     from connector.models import SyncRun
     from settings.celery_app import app
+    from sync.services import available_kinds
+
+    def kinds_of(task: dict) -> list[str]:
+        """A kind's task names its kind; a scheduled scope's task works one kind of its scope at a time."""
+        args = task.get("args") or []
+        if len(args) < 2:
+            return []
+        if task.get("name") == "sync.run_kind":
+            return [args[1]]
+        return available_kinds(args[1]) if task.get("name") == "sync.run_scope" else []
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for hostname, tasks in (app.control.inspect(timeout=1).active() or {}).items():
-            kinds = {t["args"][1] for t in tasks if t.get("name") == "sync.run_kind" and len(t.get("args", [])) > 1}
+            kinds = {kind for t in tasks for kind in kinds_of(t)}
             runs = list(SyncRun.objects.filter(status=SyncRun.Status.RUNNING, kind__in=kinds)
                         .values_list("pk", flat=True))
             if runs:
