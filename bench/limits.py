@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -212,23 +211,9 @@ def day_one(env: dict, workdir: Path, size: str, seed: int, speed: float) -> dic
 
 def run(size: str, seed: int, speed: float, soft_s: int, keep: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"limits-{size}-"))
-    span = os.environ.get("BENCH_PORTS")
-    ports = [stack.free_port(span) for _ in range(3)]
-    database = stack.Database(f"{os.environ.get('BENCH_DB_PREFIX', 'limits')}_{os.getpid()}").create()
-    redis_port = stack.free_port(os.environ.get("BENCH_REDIS_PORTS"))
-    env = {**stack.production_env(workdir, *ports, database.url, redis_port), **limits_env(speed, soft_s)}
-    redis = stack.redis_server(redis_port, workdir)
-    os.environ.update(env)  # this process is the driver: Django reads these at set-up
-    try:
+    name = f"{os.environ.get('BENCH_DB_PREFIX', 'limits')}_{os.getpid()}"
+    with stack.limited_deployment(workdir, name, limits_env(speed, soft_s), keep) as env:
         return day_one(env, workdir, size, seed, speed)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        database.drop()
-        redis.stop()
-        if not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv=None) -> dict:

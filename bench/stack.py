@@ -7,12 +7,15 @@ prefork workers and beat (`production_env`, `production_processes`)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -220,3 +223,26 @@ class Database:
 
     def drop(self) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@contextmanager
+def limited_deployment(workdir: Path, database_name: str, extra_env: dict, keep: bool = False) -> Iterator[dict]:
+    """A database and a Redis of the run's own and the production environment (ports in BENCH_PORTS /
+    BENCH_REDIS_PORTS), applied to this driver too; all of it dropped after (the workdir unless `keep`)."""
+    span = os.environ.get("BENCH_PORTS")
+    ports = [free_port(span) for _ in range(3)]
+    database = Database(database_name).create()
+    redis_port = free_port(os.environ.get("BENCH_REDIS_PORTS"))
+    env = {**production_env(workdir, *ports, database.url, redis_port), **extra_env}
+    redis = redis_server(redis_port, workdir)
+    os.environ.update(env)  # this process is the driver: Django reads these at set-up
+    try:
+        yield env
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        database.drop()
+        redis.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -267,23 +266,9 @@ def markdown(result: dict) -> str:
 
 def run(count: int, size: str, seed: int, speed: float, keep: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"tenants-{size}-"))
-    span = os.environ.get("BENCH_PORTS")
-    ports = [stack.free_port(span) for _ in range(3)]
-    database = stack.Database(f"{os.environ.get('BENCH_DB_PREFIX', 'tenants_')}{os.getpid()}").create()
-    redis_port = stack.free_port(os.environ.get("BENCH_REDIS_PORTS"))
-    env = {**stack.production_env(workdir, *ports, database.url, redis_port), **limits.limits_env(speed)}
-    redis = stack.redis_server(redis_port, workdir)
-    os.environ.update(env)  # this process is the driver: Django reads these at set-up
-    try:
+    name = f"{os.environ.get('BENCH_DB_PREFIX', 'tenants_')}{os.getpid()}"
+    with stack.limited_deployment(workdir, name, limits.limits_env(speed), keep) as env:
         return run_days(env, workdir, count, size, seed, speed)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        database.drop()
-        redis.stop()
-        if not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv=None) -> dict:
