@@ -30,7 +30,7 @@ from .cursors import now, procore_window
 from .explain import explain_exception
 from .runs import run_log
 from .stamps import stamped_times
-from .stops import RUN_STOPS, sent_before_a_pause
+from .stops import RUN_STOPS
 
 FULL_EVERY = timedelta(hours=24)
 ID_CHUNK = 100  # ids per `filters[id][]` read: keeps the URL short
@@ -187,10 +187,6 @@ class Window:
     def hold(self, project_id) -> None:
         """A record of this project could not be read or judged: the next run reads its window again."""
         self.held.add(str(project_id))
-
-    def sending_before_a_pause(self, send: Callable[[], None]):
-        """What was judged is sent before the run pauses (it would cost the budget that just ran out)."""
-        return sent_before_a_pause(send)
 
     def checkpoint(self) -> None:
         """The run stops before its end (rate budget, time limit): keep what the finished projects read.

@@ -43,7 +43,7 @@ from ..limits import DESCRIPTION, shortened
 from ..money import cents, coded, total
 from ..runs import run_log, run_progress
 from ..stamps import one_by_one, stamp_keep, stamps_send
-from ..stops import RUN_STOPS
+from ..stops import RUN_STOPS, sent_before_a_pause
 from ..windows import Window, synced_projects
 from .commitments import (
     CLOSED,
@@ -173,7 +173,7 @@ def run(ctx) -> None:
         if by_po:
             _write_pos(ctx, by_po, window)
 
-    with window.sending_before_a_pause(send):
+    with sent_before_a_pause(send):
         for project_id in window.projects:
             packages = window.read(lambda q, p=int(project_id): ctx.procore.change_order_packages(p, query=q),
                                    project_id, "packages")

@@ -44,7 +44,7 @@ from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
 from ..stamps import KEY as STAMP
 from ..stamps import stamp_keep, stamps_send, sync_refusals
-from ..stops import RUN_STOPS
+from ..stops import RUN_STOPS, sent_before_a_pause
 from ..windows import Window, synced_projects
 
 KIND = Kind.COMMITMENT
@@ -227,7 +227,7 @@ def run(ctx) -> None:
         for start in range(0, len(edits), BATCH):
             _export_edits(ctx, edits[start:start + BATCH], window)
 
-    with window.sending_before_a_pause(send):
+    with sent_before_a_pause(send):
         for project_id in window.projects:
             for kind in KINDS:
                 contracts = window.read(lambda q, k=kind, p=int(project_id): ctx.procore.commitments(k, p, q),

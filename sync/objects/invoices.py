@@ -35,6 +35,7 @@ from ..ledger import Dating, dating, day_words
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
 from ..stamps import one_by_one, stamp_keep, stamps_send
+from ..stops import sent_before_a_pause
 from ..windows import Window, synced_projects
 from .commitments import commitment_lines
 from .credit_notes import TYPE as CREDIT_TYPE
@@ -190,7 +191,7 @@ def run(ctx) -> None:
         connection=ctx.connection, kind=Kind.PROJECT, state=State.SYNCED)}
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     candidates = []
-    with window.sending_before_a_pause(lambda: _export(ctx, candidates)):
+    with sent_before_a_pause(lambda: _export(ctx, candidates)):
         for project_id in window.projects:
             requisitions = window.read(lambda q, p=int(project_id): ctx.procore.requisitions(p, query=q),
                                        project_id, "requisitions")

@@ -191,25 +191,31 @@ def test_the_time_limit_inside_a_xero_call_pauses_the_run_and_frees_the_calls_pl
     assert ended and ended[-1] == {} and len(queue) == 1
 
 
-@pytest.mark.django_db
-def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch,
-                                                          settings):
-    """The company scope pauses at projects: the kinds before it are not run again, the ones after it wait."""
+def projects_spend_the_budget_once(monkeypatch, connection) -> None:
+    """The first projects run finds Procore's 10-second budget spent; the next ones run as usual."""
     from connector.pacing import BudgetExhausted
     from sync.objects import projects
 
-    settings.SYNC_SCOPE_KIND_PER_TASK = False  # the whole scope in one task (tests/sync/test_scope_turns.py: one each)
-    queued = []
-    monkeypatch.setattr(tasks.sync_scope_task, "apply_async", lambda args, kwargs, eta: queued.append((args, kwargs)))
     real, calls = projects.run, []
 
-    def run_until_the_budget_is_spent(ctx):
+    def spent_once(ctx):
         calls.append(1)
         if len(calls) == 1:
             raise BudgetExhausted(f"procore:{connection.procore_company_id}", 30, "10 seconds")
         return real(ctx)
 
-    monkeypatch.setattr(projects, "run", run_until_the_budget_is_spent)
+    monkeypatch.setattr(projects, "run", spent_once)
+
+
+@pytest.mark.django_db
+def test_a_paused_scope_goes_on_from_the_kind_that_paused(connection, procore_sandbox, xero_sandbox, monkeypatch,
+                                                          settings):
+    """The company scope pauses at projects: the kinds before it are not run again, the ones after it wait."""
+
+    settings.SYNC_SCOPE_KIND_PER_TASK = False  # the whole scope in one task (tests/sync/test_scope_turns.py: one each)
+    queued = []
+    monkeypatch.setattr(tasks.sync_scope_task, "apply_async", lambda args, kwargs, eta: queued.append((args, kwargs)))
+    projects_spend_the_budget_once(monkeypatch, connection)
     first = tasks.sync_scope_task(connection.pk, "company", "schedule")
     assert first[Kind.COST_CODE] in ("succeeded", "partial") and first[Kind.PROJECT] == "paused"
     assert Kind.VENDOR not in first and queued[0][1]["resume_kind"] == Kind.PROJECT

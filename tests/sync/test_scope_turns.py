@@ -5,6 +5,7 @@ import pytest
 
 from connector.models import Kind, SyncRun
 from sync import tasks
+from tests.sync.test_resume import projects_spend_the_budget_once
 
 
 @pytest.fixture
@@ -51,19 +52,9 @@ def test_without_it_one_task_runs_the_whole_scope(connection, procore_sandbox, x
 @pytest.mark.django_db
 def test_a_kind_that_pauses_goes_on_in_its_own_run_and_then_hands_over_to_the_next(
         connection, procore_sandbox, xero_sandbox, settings, queued, monkeypatch):
-    from connector.pacing import BudgetExhausted
-    from sync.objects import projects
 
     settings.SYNC_SCOPE_KIND_PER_TASK = True
-    real, calls = projects.run, []
-
-    def spent_once(ctx):
-        calls.append(1)
-        if len(calls) == 1:
-            raise BudgetExhausted(f"procore:{connection.procore_company_id}", 30, "10 seconds")
-        return real(ctx)
-
-    monkeypatch.setattr(projects, "run", spent_once)
+    projects_spend_the_budget_once(monkeypatch, connection)
     tasks.sync_scope_task(connection.pk, "company", "schedule", resume_kind=Kind.PROJECT)
     args, kwargs, eta = queued.pop(0)
     assert kwargs["resume_kind"] == Kind.PROJECT and kwargs["run_id"] and eta is not None  # when the budget allows
