@@ -150,10 +150,13 @@ def flow(env: dict, workdir: Path, size: str, seed: int, faults: bool, redis: st
                 accepted, took = prod.webhook_burst(connection, procore, env["SITE_URL"])
                 chaos["webhook_burst_accepted"] += accepted
                 chaos["webhook_burst_s"] = took
+            if faults and rounds == 1 and production:  # the round's calls wait until its worker is killed
+                for side in (procore, xero):
+                    side.faults(hold=True)
             results = dispatch(connection.pk)
             if faults and rounds == 1 and production:
                 prod.second_beat(procs)
-                mid_run, resumed = prod.kill_worker_group(procs)
+                mid_run, resumed = prod.kill_worker_group(procs, [procore, xero])
                 chaos["worker_group_sigkilled"] += 1
                 chaos["killed_while_a_run_was_going"] += mid_run
                 chaos["stranded_resumed_s"] = resumed

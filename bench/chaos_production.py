@@ -78,14 +78,23 @@ def busy_worker(procs: Processes, timeout: float = 300) -> tuple[str, list[int]]
     raise RuntimeError("no worker took a sync run")
 
 
-def kill_worker_group(procs: Processes) -> tuple[bool, float | None]:
+def kill_worker_group(procs: Processes, sandboxes: list) -> tuple[bool, float | None]:
     """SIGKILL the whole group of a worker that is working a run, restart it (a supervisor would), and time
-    until each run it had has gone on in a new task (the sweeper, on beat's tick) or ended."""
+    until each run it had has gone on in a new task (the sweeper, on beat's tick) or ended. The sandboxes
+    hold every API call meanwhile (their `hold` barrier, set before the round was queued), so the run is
+    still going when the worker is found and killed, however fast this machine runs it."""
     from connector.models import SyncRun
 
-    name, runs = busy_worker(procs)
-    before = dict(SyncRun.objects.filter(pk__in=runs).values_list("pk", "tasks"))
-    procs.procs[name].kill_group()
+    deadline = time.monotonic() + 300
+    while not any(side.stats().get("held") for side in sandboxes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        name, runs = busy_worker(procs)
+        before = dict(SyncRun.objects.filter(pk__in=runs).values_list("pk", "tasks"))
+        procs.procs[name].kill_group()
+    finally:
+        for side in sandboxes:
+            side.faults(hold=False)
     killed = time.monotonic()
     procs.start(name)
     deadline = killed + 600

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, abort, jsonify, request
 from .state import SandboxState
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+HOLD_AT_MOST_S = 600  # a held call is answered after this even if the barrier was never set off
 
 
 def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...], tenant_header: str = "") -> Flask:
@@ -32,6 +33,10 @@ def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...], tena
         if not is_api():
             return None
         faults = state.faults
+        if not state.released.is_set():
+            with state.lock:
+                state.stats.held += 1
+            state.released.wait(HOLD_AT_MOST_S)
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
         if state.roll(faults.error_rate):

@@ -34,6 +34,8 @@ class Faults:
     access_token_ttl_s: int = 1800  # lifetime of Xero access tokens issued from now on
     max_active_options: int = 100  # active options per Xero tracking category
     page_size: int = 0  # Xero: serve this many per page whatever pageSize asks (0: honour pageSize)
+    # A barrier for tests: while on, API calls wait unanswered (counted in stats `held`) until it is set off.
+    hold: bool = False
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
@@ -68,6 +70,7 @@ class Stats:
     # Per company (Procore-Company-Id) or organisation (xero-tenant-id): calls answered and 429s among them.
     tenant_calls: Counter = field(default_factory=Counter)
     tenant_throttled: Counter = field(default_factory=Counter)
+    held: int = 0  # API calls that have waited on the `hold` barrier
 
     def as_dict(self) -> dict:
         data = asdict(self)  # Counters come back mangled (asdict rebuilds them from pairs): set them again below
@@ -89,6 +92,8 @@ class SandboxState:
         self.clock = Clock()
         self.faults = Faults()
         self.stats = Stats()
+        self.released = threading.Event()  # set while `hold` is off
+        self.released.set()
         self.dice = random.Random()
         self.persist_path = persist_path
         self.tables: dict[str, dict] = {}
@@ -103,6 +108,7 @@ class SandboxState:
             self.tables = {}
             self.stats = Stats()
             self.faults = Faults()
+            self.released.set()
             self.clock.set_speed(1.0)
             self.dice = random.Random(seed)
             self.seed(size, seed)
@@ -113,6 +119,7 @@ class SandboxState:
     def set_faults(self, values: dict) -> dict:
         with self.lock:
             self.faults.update(values)
+            (self.released.clear if self.faults.hold else self.released.set)()
             self.clock.set_speed(self.faults.clock_speed)
             if self.faults.seed is not None:
                 self.dice = random.Random(self.faults.seed)

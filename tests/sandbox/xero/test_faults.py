@@ -1,5 +1,7 @@
 """Injected faults on the Xero API: server errors and the write that succeeds but never answers."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -30,3 +32,14 @@ def test_stats_count_calls_per_endpoint(xero_sandbox, api):
     api.get("/Contacts")
     stats = control(xero_sandbox, "stats", method="GET")
     assert stats["calls"]["GET /api.xro/2.0/Contacts"] == 2 and stats["records"]["Contacts"] == 20
+
+
+def test_hold_keeps_calls_unanswered_until_it_is_set_off(xero_sandbox, api):
+    control(xero_sandbox, "faults", {"hold": True})
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(api.get, "/Contacts")
+        while not control(xero_sandbox, "stats", method="GET")["held"]:
+            assert not answer.done()  # the barrier: no answer while the call is held
+        assert not answer.done()
+        control(xero_sandbox, "faults", {"hold": False})
+        assert answer.result(timeout=30).status_code == 200
