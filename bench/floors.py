@@ -96,12 +96,12 @@ FLOORS = {
     "change_order": lambda n, w, inc: (
         _po_reads(n, w["documents"]) + batches(w["documents"], XERO_BATCH),
         n.get("synced_projects", 0) + 2 * w["xero"]),  # + each package stamped with its origin (one PATCH each)
-    # Procore: requisitions per synced project (1 each); Xero: the lock dates before new bills (1), bills in
-    # batches.
-    # Each file attached to a new bill: its download from Procore's storage and one Xero upload.
+    # Procore: requisitions per synced project (1 each) and each new bill's stamp (one PATCH each); Xero: the
+    # lock dates before new bills (1), bills in batches, and one upload per file attached to a new bill. The
+    # file's download is a signed link to Procore's file storage, not an API call: Procore does not count it.
     "invoice": lambda n, w, inc: (
         (1 if w["xero"] > w["updated"] else 0) + batches(w["xero"], XERO_BATCH) + w["attachments"],
-        n.get("synced_projects", 0) + w["xero"] - w["updated"] + w["attachments"]),  # + each new bill's stamp
+        n.get("synced_projects", 0) + w["xero"] - w["updated"]),
     # Xero spend: bills, spend money and manual journals (pages each); Procore, when a document is mapped:
     # line item types (1) and the cost codes of each project it maps on (1: the ids lines need, and whether
     # its Item codes exist there), then per project written two sync calls (headers, then their lines).

@@ -34,8 +34,9 @@ def test_floors_follow_the_batch_and_page_limits():
     assert floors.floor("invoice", counts, {"xero": 60}) == {"xero": 1 + 2,
                                                                 "procore": counts["synced_projects"] + 60}
     assert floors.floor("invoice", counts, {"xero": 3, "updated": 3})["xero"] == 1  # no new bill: no lock dates
+    # A file is one Xero upload; its download is a storage link, not a Procore API call.
     assert floors.floor("invoice", counts, {"xero": 2, "attachments": 2}) == {"xero": 1 + 1 + 2,
-                                                                              "procore": 95 + 2 + 2}
+                                                                              "procore": 95 + 2}
     assert floors.floor("a_kind_added_later", counts, {}) is None
 
 
