@@ -25,6 +25,7 @@ from .runs import run_log
 from .stops import RUN_STOPS
 
 KEY = "attach"
+CHUNK = 200  # bills loaded at a time
 MAX_FILES = 10
 Action = SyncRecord.Action
 
@@ -41,39 +42,45 @@ def attach_pending(ctx, kind: str, fresh) -> None:
     if ctx.dry_run or not ctx.settings.attach_invoice_backup:
         return  # switched off: files already waiting stay on their bills' records, for when it is on again
     waiting = list(Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY)
-                   .exclude(xero_id=""))
-    for n, link in enumerate(waiting):
-        if not _room_for_files(ctx):
-            run_log(ctx.run, Action.SKIPPED, message=f"The files of {len(waiting) - n} bill(s) wait for a later "
-                    "day: Xero's daily call limit is kept for syncing. Later runs attach them.")
-            return
-        files = link.engine_data[KEY]
-        done, left = [], list(files)
-        for attachment in files[:MAX_FILES]:
-            try:
-                _attach(ctx, link, attachment, fresh)
-            except (ProcoreValidationError, XeroValidationError) as exc:  # this file never goes: said once
-                run_log(ctx.run, Action.FAILED, link=link, message=f"Could not attach “{attachment['filename']}” "
-                        f"to the bill in Xero: {getattr(exc, 'message', None) or exc}.",
-                        hint="Attach it in Xero by hand.")
-            except RUN_STOPS:  # the budget, the time limit, our database: the run's business
-                raise
-            except Exception as exc:  # noqa: BLE001 - kept: the next run tries again
-                message, hint = explain_exception(exc)
-                run_log(ctx.run, Action.FAILED, link=link, hint=hint,
-                        message=f"“{attachment['filename']}” is not attached to the bill in Xero yet: {message}")
-                break
-            else:
-                run_log(ctx.run, Action.SKIPPED, link=link,  # a note: the bill's creation is the write counted
-                        message=f"“{attachment['filename']}” attached to the bill in Xero.")
-            done.append(attachment)
-            left.remove(attachment)
-        if len(files) > MAX_FILES and len(done) == MAX_FILES:
-            run_log(ctx.run, Action.SKIPPED, link=link, hint="Attach the others in Xero by hand if needed.",
-                    message=f"Xero keeps {MAX_FILES} files per bill: {len(files) - MAX_FILES} were not attached.")
-            left = []
-        data = {k: v for k, v in link.engine_data.items() if k != KEY}
-        record_update(link, engine_data={**data, KEY: left} if left else data)
+                   .exclude(xero_id="").order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(waiting), CHUNK):  # a first sync has thousands: memory holds CHUNK links
+        chunk = Link.objects.filter(pk__in=waiting[start:start + CHUNK], engine_data__has_key=KEY).order_by("pk")
+        for n, link in enumerate(chunk, start):
+            if not _room_for_files(ctx):
+                run_log(ctx.run, Action.SKIPPED, message=f"The files of {len(waiting) - n} bill(s) wait for a "
+                        "later day: Xero's daily call limit is kept for syncing. Later runs attach them.")
+                return
+            _attach_all(ctx, link, fresh)
+
+
+def _attach_all(ctx, link: Link, fresh) -> None:
+    files = link.engine_data[KEY]
+    done, left = [], list(files)
+    for attachment in files[:MAX_FILES]:
+        try:
+            _attach(ctx, link, attachment, fresh)
+        except (ProcoreValidationError, XeroValidationError) as exc:  # this file never goes: said once
+            run_log(ctx.run, Action.FAILED, link=link, message=f"Could not attach “{attachment['filename']}” "
+                    f"to the bill in Xero: {getattr(exc, 'message', None) or exc}.",
+                    hint="Attach it in Xero by hand.")
+        except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept: the next run tries again
+            message, hint = explain_exception(exc)
+            run_log(ctx.run, Action.FAILED, link=link, hint=hint,
+                    message=f"“{attachment['filename']}” is not attached to the bill in Xero yet: {message}")
+            break
+        else:
+            run_log(ctx.run, Action.SKIPPED, link=link,  # a note: the bill's creation is the write counted
+                    message=f"“{attachment['filename']}” attached to the bill in Xero.")
+        done.append(attachment)
+        left.remove(attachment)
+    if len(files) > MAX_FILES and len(done) == MAX_FILES:
+        run_log(ctx.run, Action.SKIPPED, link=link, hint="Attach the others in Xero by hand if needed.",
+                message=f"Xero keeps {MAX_FILES} files per bill: {len(files) - MAX_FILES} were not attached.")
+        left = []
+    data = {k: v for k, v in link.engine_data.items() if k != KEY}
+    record_update(link, engine_data={**data, KEY: left} if left else data)
 
 
 def _room_for_files(ctx) -> bool:

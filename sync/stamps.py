@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 
 from connector.models import Link, SyncRecord
 from connector.services.records import record_update
+from procore_client.client import SYNC_MAX as CHUNK  # links per send: what one Procore sync action takes
 from procore_client.errors import ProcoreValidationError
 
 from .explain import explain_exception
@@ -64,33 +65,39 @@ def refusal_words(errors: dict | str) -> str:
     return "; ".join(words) or "no reason given"
 
 
-def stamps_send(ctx, kind: str, group: Callable[[Link], Hashable],
+def stamps_send(ctx, kind: str, group_by: tuple[str, ...],
                 send: Callable[[Hashable, list[Link]], dict[int, str]]) -> None:
-    """Every pending stamp of `kind`, one `send(group key, links)` per group → {link pk: refusal words}."""
+    """Every pending stamp of `kind`, one `send(group key, links)` per group of links alike in `group_by` →
+    {link pk: refusal words}; a group's links are loaded CHUNK at a time, so a first sync with thousands of
+    stamps holds at most one Procore sync batch of links in memory."""
     if ctx.dry_run:
         return
-    pending = Link.objects.filter(connection=ctx.connection, kind=kind, engine_data__has_key=KEY).exclude(
-        procore_id="")
-    groups = defaultdict(list)
-    for link in pending:
-        groups[group(link)].append(link)
-    for key, links in groups.items():
-        try:
-            refused = send(key, links)
-        except RUN_STOPS:  # the budget, the time limit, our database: the run's business
-            raise
-        except Exception as exc:  # noqa: BLE001 - kept pending: a later run sends it
-            message, hint = explain_exception(exc)
-            for link in links:
-                run_log(ctx.run, Action.FAILED, link=link, hint=hint,
-                        message=f"In Xero, but not yet shown in Procore: {message}")
-            continue
+    pending, groups = Link.objects.filter(engine_data__has_key=KEY).exclude(procore_id=""), defaultdict(list)
+    for *key, pk in (pending.filter(connection=ctx.connection, kind=kind).order_by(*group_by, "pk")
+                     .values_list(*group_by, "pk")):
+        groups[key[0] if len(key) == 1 else tuple(key)].append(pk)
+    for key, pks in groups.items():
+        for start in range(0, len(pks), CHUNK):
+            _send_group(ctx, key, list(pending.filter(pk__in=pks[start:start + CHUNK]).order_by("pk")), send)
+
+
+def _send_group(ctx, key, links: list[Link], send) -> None:
+    try:
+        refused = send(key, links)
+    except RUN_STOPS:  # the budget, the time limit, our database: the run's business
+        raise
+    except Exception as exc:  # noqa: BLE001 - kept pending: a later run sends it
+        message, hint = explain_exception(exc)
         for link in links:
-            if link.pk in refused:
-                run_log(ctx.run, Action.FAILED, link=link,
-                        message=f"In Xero, but Procore refused to show it: {refused[link.pk]}.",
-                        hint="Nothing to do for Xero; check the record in Procore.")
-            _done(link)
+            run_log(ctx.run, Action.FAILED, link=link, hint=hint,
+                    message=f"In Xero, but not yet shown in Procore: {message}")
+        return
+    for link in links:
+        if link.pk in refused:
+            run_log(ctx.run, Action.FAILED, link=link,
+                    message=f"In Xero, but Procore refused to show it: {refused[link.pk]}.",
+                    hint="Nothing to do for Xero; check the record in Procore.")
+        _done(link)
 
 
 def _done(link: Link, answer: dict | None = None) -> None:

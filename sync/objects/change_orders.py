@@ -185,7 +185,7 @@ def run(ctx) -> None:
                 projects.get(str(p), ""), items, cost_items),
                 label=lambda package: str(package.get("number") or ""))
     send()
-    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+    stamps_send(ctx, KIND, ("project_id",), one_by_one(lambda link, stamp: (
         ctx.procore.stamp_change_order_package(int(link.project_id), int(link.procore_id), **stamp))))
     window.close()
 

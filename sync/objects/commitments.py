@@ -241,7 +241,7 @@ def run(ctx) -> None:
                 edits += [c for c in judged if isinstance(c, _Edit)]
                 creates += [c for c in judged if not isinstance(c, _Edit)]
     send()
-    stamps_send(ctx, KIND, lambda link: (link.source_list, link.project_id), lambda key, links: sync_refusals(
+    stamps_send(ctx, KIND, ("source_list", "project_id"), lambda key, links: sync_refusals(
         ctx.procore.stamp_commitments(key[0], int(key[1]), [link.engine_data[STAMP] for link in links]), links))
     window.close()
 

@@ -209,7 +209,7 @@ def run(ctx) -> None:
     _export(ctx, candidates)
     attach_pending(ctx, KIND, lambda link: ctx.procore.requisition_attachments(int(link.project_id),
                                                                                int(link.procore_id)))
-    stamps_send(ctx, KIND, lambda link: link.project_id, one_by_one(lambda link, stamp: (
+    stamps_send(ctx, KIND, ("project_id",), one_by_one(lambda link, stamp: (
         ctx.procore.stamp_requisition(int(link.project_id), int(link.parent_id), int(link.procore_id), **stamp))))
     window.close()
 
