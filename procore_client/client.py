@@ -8,9 +8,12 @@ read errors only for idempotent methods); 429 waits Retry-After / X-Rate-Limit-R
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -83,6 +86,11 @@ class ProcoreClient(ResourcesMixin):
         self.api_url, self.company_id = api_url.rstrip("/"), (int(company_id) if company_id else None)
         self._access_token, self._on_unauthorized = access_token, on_unauthorized
         self.session = session or requests.Session()
+        # requests reads the proxy and CA variables from the environment again on every call (scans of the
+        # whole environment); a worker's environment does not change, so they are read once (per host).
+        self.session.trust_env = False
+        if self.session.verify is True:
+            self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         retry = Retry(
             total=3,
             connect=3,
@@ -168,6 +176,7 @@ class ProcoreClient(ResourcesMixin):
                 json=json,
                 headers=headers,
                 timeout=self.timeout,
+                proxies=_proxies(self.api_url),
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             cls = ProcoreConnectionError if idempotent or _never_sent(exc) else ProcoreOutcomeUnknown
@@ -219,7 +228,7 @@ class ProcoreClient(ResourcesMixin):
         if not url:
             raise ProcoreError(None, f"{name}: Procore gave no link to download it")
         try:
-            with self.session.get(url, timeout=self.timeout, stream=True) as response:
+            with self.session.get(url, timeout=self.timeout, stream=True, proxies=_proxies(url)) as response:
                 if response.status_code >= 400:
                     raise ProcoreError(response.status_code, f"{name}: the download link was refused; "
                                        "it may have expired (read the invoice again for a new one)")
@@ -276,6 +285,17 @@ class ProcoreClient(ResourcesMixin):
 def _int_header(response: requests.Response, name: str) -> int | None:
     value = response.headers.get(name, "")
     return int(value) if value.isdigit() else None
+
+
+def _proxies(url: str) -> dict:
+    parts = urlsplit(url)
+    return _host_proxies(f"{parts.scheme}://{parts.netloc}")
+
+
+@lru_cache(maxsize=64)
+def _host_proxies(origin: str) -> dict:
+    """The proxies the environment gives this host (HTTPS_PROXY, NO_PROXY…), as requests would read them."""
+    return requests.utils.get_environ_proxies(origin)
 
 
 def _never_sent(exc: Exception) -> bool:

@@ -276,3 +276,16 @@ def test_an_invoice_attachment_is_downloaded_without_the_token(procore, sandbox)
         procore.download_attachment(attachment, max_bytes=100)
     with pytest.raises(ProcoreError, match="refused"):
         procore.download_attachment({**attachment, "url": attachment["url"].split("?")[0]})
+
+
+def test_a_proxy_set_in_the_environment_is_used_and_no_proxy_honoured(monkeypatch):
+    from procore_client import client as module
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "storage.example")
+    module._host_proxies.cache_clear()
+    try:
+        assert module._proxies("https://api.procore.com/rest/v1.0/projects")["https"] == "http://proxy.example:3128"
+        assert "https" not in module._proxies("https://storage.example/files/1?sig=x")
+    finally:
+        module._host_proxies.cache_clear()
