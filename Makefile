@@ -37,8 +37,9 @@ clean:
 # Benchmark and chaos suite (bench/README in README.md): real worker, sandboxes, throwaway VAR_DIR.
 SIZES ?= small,medium
 PROFILE ?= embedded
+GROWTH ?=
 bench: venv
-	$(BIN)/python -m bench.run --sizes $(SIZES) --profile $(PROFILE)
+	$(BIN)/python -m bench.run --sizes $(SIZES) --profile $(PROFILE) --growth "$(GROWTH)"
 
 # Day one at the platforms' real rate limits, on sped-up clocks, across task boundaries (README "Benchmark").
 LIMITS_SIZE ?= medium

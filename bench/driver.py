@@ -67,6 +67,11 @@ def main(size: str, seed: int, out: Path) -> None:
         for side in sides.values():
             side.recording(True)
         first = initial(connection, procore, xero, peak_rss=peak_rss)
+        if os.environ.get("BENCH_GROWTH_ONLY") == "1":  # a size measured for growth only: its day one
+            out.write_text(json.dumps({"size": size, "seed": seed, "peak_rss_mb": round(peak_rss(), 1),
+                                       "growth_only": True, "phases": {"initial": first.as_dict()},
+                                       "driver_s": round(time.monotonic() - started, 1)}, indent=2, default=str))
+            return
         recorded = {name: side.recorded() for name, side in sides.items()}
         for side in sides.values():
             side.recording(False)

@@ -56,9 +56,11 @@ PROFILES = {"production": "Production profile: PostgreSQL, one Redis server (bro
 
 def summarise(raws: dict[str, dict], profile: str = "embedded") -> dict:
     """`raws`: size → driver output. The largest size measured is the one the headline numbers are for."""
-    order = [s for s in ("empty", "small", "medium", "large") if s in raws]
+    every = [s for s in ("empty", "small", "medium", "large") if s in raws]
+    order = [s for s in every if not raws[s].get("growth_only")]  # sizes measured for growth only: day one
     main = order[-1]
-    sizes = {s: {p: phase_summary(p, raws[s]["phases"][p]) for p in PHASES} for s in order}
+    sizes = {s: {p: phase_summary(p, raws[s]["phases"][p]) for p in PHASES if p in raws[s]["phases"]}
+             for s in every}
     phases = sizes[main]
     connector_s = phases["initial"]["wall_s"]
     replay_s = raws[main]["replay_initial"]["wall_s"]
@@ -71,11 +73,11 @@ def summarise(raws: dict[str, dict], profile: str = "embedded") -> dict:
         "phases": {p: {k: v for k, v in phases[p].items() if k not in ("endpoints",)} for p in PHASES},
         "overhead_ratio": round(connector_s / replay_s, 2) if replay_s else None,
         "replay_initial": raws[main]["replay_initial"],
-        "peak_rss_mb": {s: raws[s]["peak_rss_mb"] for s in order},
+        "peak_rss_mb": {s: raws[s]["peak_rss_mb"] for s in every},
         "projected_xero_minutes": {p: phases[p]["projected_xero_minutes"] for p in PHASES},
         "projected_procore_minutes": {p: phases[p]["projected_procore_minutes"] for p in PHASES},
         "growth": {s: {"initial_wall_s": sizes[s]["initial"]["wall_s"], "records": sizes[s]["initial"]["records"],
-                       "peak_rss_mb": raws[s]["peak_rss_mb"]} for s in order},
+                       "peak_rss_mb": raws[s]["peak_rss_mb"]} for s in every},
         "changed_for_one_percent": raws[main]["changed"],
         "endpoints": {p: phases[p]["endpoints"] for p in PHASES},
         "targets": targets(phases, raws, order),
@@ -113,6 +115,17 @@ def targets_line(measured: dict) -> str:
         met = all(v <= limit for v in values)
         parts.append(f"{words}: {' / '.join(map(str, values))} {'met' if met else '**not met**'}")
     return "Targets: " + "; ".join(parts) + "." if parts else ""
+
+
+def _growth_step(growth: dict) -> str:
+    """The largest size over the one before it: a record's time and the peak (flat: about 1 and 1)."""
+    sizes = [s for s, g in growth.items() if g["records"]]
+    if len(sizes) < 2:
+        return ""
+    (a, before), (b, after) = [(s, growth[s]) for s in sizes[-2:]]
+    per_record = (after["initial_wall_s"] / after["records"]) / (before["initial_wall_s"] / before["records"])
+    return (f" {b} over {a}: {after['records'] / before['records']:.1f}× the records, {per_record:.2f}× the time "
+            f"a record, {after['peak_rss_mb'] / before['peak_rss_mb']:.2f}× the peak memory.")
 
 
 def _cell(value) -> str:
@@ -166,7 +179,7 @@ def markdown(result: dict) -> str:
     growth = "; ".join(f"{s}: {g['records']} records in {g['initial_wall_s']} s"
                        + (f" ({g['initial_wall_s'] / g['records'] * 1000:.2f} ms a record)" if g["records"] else "")
                        + f", peak {g['peak_rss_mb']} MB" for s, g in result["growth"].items())
-    lines.append(f"Growth (initial sync, worker peak memory): {growth}.")
+    lines.append(f"Growth (initial sync, worker peak memory): {growth}." + _growth_step(result["growth"]))
     if result.get("day_budget"):
         lines.append(budget.line(result["day_budget"]))
     if targets_line(result.get("targets") or {}):

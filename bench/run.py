@@ -23,7 +23,7 @@ from tqdm import tqdm
 from . import charts, production, report, stack
 
 
-def run_size(size: str, seed: int, keep: bool = False, profile: str = "embedded") -> dict:
+def run_size(size: str, seed: int, keep: bool = False, profile: str = "embedded", growth_only: bool = False) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
     database = None
     if profile == "production":
@@ -31,6 +31,7 @@ def run_size(size: str, seed: int, keep: bool = False, profile: str = "embedded"
         env = production.env_for(workdir, database)
     else:
         env = stack.bench_env(workdir, stack.free_port(), stack.free_port(), stack.free_port())
+    env["BENCH_GROWTH_ONLY"] = "1" if growth_only else ""
     out = workdir / "raw.json"
     try:
         done = subprocess.run([sys.executable, "-m", "bench.driver", size, str(seed), str(out)], cwd=stack.ROOT,
@@ -79,9 +80,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-latest", action="store_true", help="do not replace latest.json / latest.md")
     parser.add_argument("--keep", action="store_true", help="keep each run's VAR_DIR (logs, database)")
     parser.add_argument("--profile", choices=("embedded", "production"), default="embedded")
+    parser.add_argument("--growth", default="", help="comma-separated sizes measured for growth only (day one, "
+                                                     "no replay): e.g. large")
     args = parser.parse_args(argv)
-    raws = {size: run_size(size, args.seed, args.keep, args.profile)
-            for size in tqdm(args.sizes.split(","), desc="datasets")}
+    sizes = [(size, False) for size in args.sizes.split(",")] + [(s, True) for s in args.growth.split(",") if s]
+    raws = {size: run_size(size, args.seed, args.keep, args.profile, growth_only)
+            for size, growth_only in tqdm(sizes, desc="datasets")}
     result = report.summarise(raws, profile=args.profile)
     path, table = write(result, args.out, latest=not args.no_latest, profile=args.profile)
     if not args.no_latest and args.out.resolve() == (stack.ROOT / "bench" / "results").resolve():

@@ -66,6 +66,22 @@ def test_report_totals_ratios_and_unknown_kinds(tmp_path):
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in drawn)
 
 
+def test_a_size_measured_for_growth_only_shows_in_growth_and_leaves_the_headline_to_the_full_size():
+    phase = {"start_counts": {}, "decisions_s": 0.0, "elapsed_s": 1.0, "endpoints": {},
+             "kinds": {"cost_code": raw_kind("cost_code", records=100, wall_s=1.0, xero_floor=1, procore_floor=1)}}
+    full = {"seed": 1, "peak_rss_mb": 100.0, "changed": {}, "replay_initial": {"calls": 4, "non_2xx": 0, "wall_s": 0.5},
+            "phases": {p: phase for p in report.PHASES}}
+    big = {"seed": 1, "peak_rss_mb": 110.0, "growth_only": True,
+           "phases": {"initial": {**phase, "kinds": {"cost_code": raw_kind("cost_code", records=1000, wall_s=12.0,
+                                                                           xero_floor=1, procore_floor=1)}}}}
+    result = report.summarise({"medium": full, "large": big})
+
+    assert result["dataset"]["size"] == "medium" and result["overhead_ratio"] == 2.0
+    assert result["growth"]["large"] == {"initial_wall_s": 12.0, "records": 1000, "peak_rss_mb": 110.0}
+    assert "large over medium: 10.0× the records, 1.20× the time a record, 1.10× the peak memory" in \
+        report.markdown(result)
+
+
 def test_a_days_budget_is_the_schedules_runs_plus_the_days_changes_and_webhooks():
     def phase(**calls):
         return {"kinds": {k: {"xero_calls": x, "procore_calls": p} for k, (x, p) in calls.items()}}
