@@ -182,9 +182,10 @@ def bill_payload(requisition: dict, lines: list[dict], *, contact_id: str, statu
 # -- exporter --------------------------------------------------------------------------------------
 def run(ctx) -> None:
     resolve_in_flight(ctx, KIND, lambda links: _bills_by_what_was_sent(ctx.xero, links))
-    commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
-                                                                          kind=Kind.COMMITMENT)}
-    lines = commitment_lines([link.pk for link in commitments.values() if link.state == State.SYNCED])
+    # What a bill needs of its commitment (a company has thousands: not their snapshots), and the lines of
+    # the commitments a project's invoices name, read with that project: memory follows a project, not the company.
+    commitments = {link.procore_id: link for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.COMMITMENT).only("pk", "procore_id", "state", "xero_id", "engine_data")}
     vendors = {link.procore_id: link.xero_id for link in Link.objects.filter(
         connection=ctx.connection, kind=Kind.VENDOR, state=State.SYNCED).exclude(xero_id="")}
     projects = {link.procore_id: link.label for link in Link.objects.filter(
@@ -198,6 +199,8 @@ def run(ctx) -> None:
             if requisitions:
                 run_progress(ctx.run, len(requisitions))
             known = records_by_procore_id(ctx.connection, KIND, [r["id"] for r in requisitions])
+            lines = commitment_lines(sorted({c.pk for c in (commitments.get(str(r.get("commitment_id")))
+                                                            for r in requisitions) if c and c.state == State.SYNCED}))
             candidates += window.judge(project_id, requisitions, lambda requisition, p=int(project_id): _candidate(
                 ctx, p, requisition, commitments, lines, vendors, projects.get(str(p), ""),
                 known.get(str(requisition["id"]))),
