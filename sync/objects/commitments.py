@@ -52,6 +52,7 @@ KINDS = ("work_order_contracts", "purchase_order_contracts")
 State, Action = Link.State, SyncRecord.Action
 CLOSED = ("BILLED", "DELETED")
 XERO_PAGE = 1000
+EXPORT_EVERY = 500  # purchase orders held before they are sent (whole batches of 50)
 LOCK_TTL_S, LOCK_WAIT_S = 600, 120
 
 
@@ -221,11 +222,16 @@ def run(ctx) -> None:
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     creates, edits = [], []
 
-    def send():
-        export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=creates,
+    def send(whole_only: bool = False):
+        """What is held so far; `whole_only`: whole batches only (a part batch would cost a call of its own)."""
+        nonlocal creates, edits
+        cut = (lambda held: len(held) - len(held) % BATCH) if whole_only else len
+        going, creates = creates[:cut(creates)], creates[cut(creates):]
+        export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=going,
                dry_run=ctx.dry_run, on_batch=_remember_lines)
-        for start in range(0, len(edits), BATCH):
-            _export_edits(ctx, edits[start:start + BATCH], window)
+        going, edits = edits[:cut(edits)], edits[cut(edits):]
+        for start in range(0, len(going), BATCH):
+            _export_edits(ctx, going[start:start + BATCH], window)
 
     with sent_before_a_pause(send):
         for project_id in window.projects:
@@ -240,6 +246,8 @@ def run(ctx) -> None:
                     label=lambda contract: contract.get("number") or "")
                 edits += [c for c in judged if isinstance(c, _Edit)]
                 creates += [c for c in judged if not isinstance(c, _Edit)]
+            if len(creates) + len(edits) >= EXPORT_EVERY:  # sent as they fill: memory stays flat on big runs
+                send(whole_only=True)
     send()
     stamps_send(ctx, KIND, ("source_list", "project_id"), lambda key, links: sync_refusals(
         ctx.procore.stamp_commitments(key[0], int(key[1]), [link.engine_data[STAMP] for link in links]), links))
@@ -250,7 +258,9 @@ def _prerequisites(ctx) -> dict:
     by_kind = {}
     for kind in (Kind.VENDOR, Kind.PROJECT, Kind.COST_CODE):
         rows = Link.objects.filter(connection=ctx.connection, kind=kind, state=State.SYNCED).exclude(xero_id="")
-        by_kind[kind] = {link.procore_id: link for link in rows}
+        # Their ids and names only (a company has thousands of codes and vendors: not their snapshots).
+        by_kind[kind] = {link.procore_id: link for link in rows.only("pk", "procore_id", "xero_id", "label",
+                                                                     "reference")}
     by_kind["items"] = {key: link.reference or link.label for key, link in by_kind[Kind.COST_CODE].items()}
     return by_kind
 
