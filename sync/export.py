@@ -42,6 +42,13 @@ logger = logging.getLogger(__name__)
 Action, State = SyncRecord.Action, Link.State
 BATCH = 50
 RESENDS = 3
+EXPORT_EVERY = 500  # records a run holds before it sends them (whole batches): memory stays flat on big runs
+
+
+def whole_batches(held: list) -> tuple[list, list]:
+    """(what to send now, what to keep): whole batches only, as a part batch would cost a call of its own."""
+    whole = len(held) - len(held) % BATCH
+    return held[:whole], held[whole:]
 
 
 @dataclass

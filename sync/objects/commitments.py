@@ -38,7 +38,7 @@ from xero_client.errors import XeroNotFound
 
 from ..admission import Content, Judged, Problem, admit
 from ..explain import explain_exception
-from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..export import BATCH, EXPORT_EVERY, Candidate, export, resolve_in_flight, whole_batches, without_status
 from ..limits import DESCRIPTION, NUMBER, shortened
 from ..money import cents, coded, dec, quantity_and_unit
 from ..runs import run_log, run_progress
@@ -52,7 +52,6 @@ KINDS = ("work_order_contracts", "purchase_order_contracts")
 State, Action = Link.State, SyncRecord.Action
 CLOSED = ("BILLED", "DELETED")
 XERO_PAGE = 1000
-EXPORT_EVERY = 500  # purchase orders held before they are sent (whole batches of 50)
 LOCK_TTL_S, LOCK_WAIT_S = 600, 120
 
 
@@ -225,11 +224,11 @@ def run(ctx) -> None:
     def send(whole_only: bool = False):
         """What is held so far; `whole_only`: whole batches only (a part batch would cost a call of its own)."""
         nonlocal creates, edits
-        cut = (lambda held: len(held) - len(held) % BATCH) if whole_only else len
-        going, creates = creates[:cut(creates)], creates[cut(creates):]
+        split = whole_batches if whole_only else (lambda held: (held, []))
+        going, creates = split(creates)
         export(ctx.run, client=ctx.xero, kind="purchase_orders", id_field="PurchaseOrderID", candidates=going,
                dry_run=ctx.dry_run, on_batch=_remember_lines)
-        going, edits = edits[:cut(edits)], edits[cut(edits):]
+        going, edits = split(edits)
         for start in range(0, len(going), BATCH):
             _export_edits(ctx, going[start:start + BATCH], window)
 
@@ -246,7 +245,7 @@ def run(ctx) -> None:
                     label=lambda contract: contract.get("number") or "")
                 edits += [c for c in judged if isinstance(c, _Edit)]
                 creates += [c for c in judged if not isinstance(c, _Edit)]
-            if len(creates) + len(edits) >= EXPORT_EVERY:  # sent as they fill: memory stays flat on big runs
+            if len(creates) + len(edits) >= EXPORT_EVERY:
                 send(whole_only=True)
     send()
     stamps_send(ctx, KIND, ("source_list", "project_id"), lambda key, links: sync_refusals(

@@ -30,7 +30,7 @@ from connector.services.records import (
 
 from ..admission import Content, Judged, Problem, admit
 from ..backup import attach_keep, attach_pending
-from ..export import BATCH, Candidate, export, resolve_in_flight, without_status
+from ..export import EXPORT_EVERY, Candidate, export, resolve_in_flight, whole_batches, without_status
 from ..ledger import Dating, dating, day_words
 from ..money import cents, coded, dec, total
 from ..runs import run_log, run_progress
@@ -42,7 +42,6 @@ from .credit_notes import TYPE as CREDIT_TYPE
 from .credit_notes import allocate, credit_note_payload
 
 KIND = Kind.INVOICE
-EXPORT_EVERY = 500  # bills held before they are sent (whole batches of 50): memory stays flat on big runs
 EXPORTABLE = ("approved", "approved_as_noted", "pending_owner_approval")
 State, Action = Link.State, SyncRecord.Action
 DUE_DAYS = 30  # Procore has no due date on the list view; Xero needs one: billing date + 30 days
@@ -205,10 +204,9 @@ def run(ctx) -> None:
                 ctx, p, requisition, commitments, lines, vendors, projects.get(str(p), ""),
                 known.get(str(requisition["id"]))),
                 label=lambda requisition: str(requisition.get("invoice_number") or ""))
-            if len(candidates) >= EXPORT_EVERY:  # whole batches only: a part batch would cost a call of its own
-                whole = len(candidates) - len(candidates) % BATCH
-                _export(ctx, candidates[:whole])
-                candidates = candidates[whole:]
+            if len(candidates) >= EXPORT_EVERY:
+                going, candidates = whole_batches(candidates)
+                _export(ctx, going)
     _export(ctx, candidates)
     attach_pending(ctx, KIND, lambda link: ctx.procore.requisition_attachments(int(link.project_id),
                                                                                int(link.procore_id)))

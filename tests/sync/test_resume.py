@@ -261,7 +261,6 @@ def test_the_time_limit_landing_while_xero_writes_a_batch_of_bills_makes_no_bill
     set_settings(connection, approve_commitments=False, approve_invoices=False)
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
     monkeypatch.setattr("sync.export.BATCH", 2)
-    monkeypatch.setattr("sync.objects.invoices.BATCH", 2)
     monkeypatch.setattr("sync.objects.invoices.EXPORT_EVERY", 1)  # a batch goes after every project read
     real, writes = XeroClient.write_batch, []
 

@@ -270,7 +270,6 @@ def test_bills_go_in_whole_batches_however_they_fall_across_projects(prerequisit
 
     connection = prerequisites
     monkeypatch.setattr("sync.export.BATCH", 2)
-    monkeypatch.setattr("sync.objects.invoices.BATCH", 2)
     monkeypatch.setattr("sync.objects.invoices.EXPORT_EVERY", 1)  # send after every project read
     set_settings(connection, approve_commitments=False, approve_invoices=False)
     sync_kind_run(connection_id=connection.pk, kind=Kind.COMMITMENT)
