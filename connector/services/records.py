@@ -181,6 +181,24 @@ def record_new(connection, kind: str, *, procore_id="", xero_id="", label: str =
         return Link.objects.get(connection=connection, kind=kind, **ids), False
 
 
+def record_new_all(connection, kind: str, rows: list[dict]) -> list[tuple[Link, bool]]:
+    """`record_new` for many records at once (each row: its ids, label, state and fields): one INSERT for
+    all. Someone having made one of them meanwhile makes the whole batch fall back to `record_new` each, so
+    that one comes back as (the existing link, False) and the others are made."""
+    made = [Link(connection=connection, kind=kind, **{**row, "procore_id": str(row.get("procore_id", "")),
+                                                      "xero_id": str(row.get("xero_id", "")),
+                                                      "label": row.get("label", "")[:255]})
+            for row in rows]
+    if not made:
+        return []
+    try:
+        with transaction.atomic():
+            Link.objects.bulk_create(made)  # PostgreSQL and SQLite ≥ 3.35 give the new pks back
+        return [(link, True) for link in made]
+    except IntegrityError:
+        return [record_new(connection, kind, **row) for row in rows]
+
+
 # -- the engine's moves ----------------------------------------------------------------------------------
 def record_mark_exporting(links: list[Link], key: str, references: dict[int, str] | None = None,
                           sent: dict[int, dict] | None = None, again: bool = False) -> list[Link]:

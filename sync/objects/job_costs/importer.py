@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.utils import timezone
 
 from connector.models import Kind, Link, SyncRecord, SyncRun
-from connector.services.records import record_fail, record_new, record_transition, record_update
+from connector.services.records import (
+    record_fail,
+    record_new_all,
+    record_transition,
+    record_transition_all,
+    record_update,
+)
 from procore_client.errors import ProcoreError
 
 from ...explain import explain_exception
@@ -41,6 +48,10 @@ class Importer:
                 .values_list("xero_id", "pk"):
             self.known.setdefault(xero_id.split(":", 1)[0], {})[xero_id] = pk
         self.links: dict[int, Link] = {}
+        # What a page decided, written together before anything of it is sent (_settle): links to make
+        # (their row and what follows once made) and links to move to exporting (with their fields).
+        self._new: list[tuple[dict, Callable[[Link, bool], None]]] = []
+        self._moves: dict[int, tuple[Link, dict, int]] = {}
 
     def prefetch(self, documents: list[SpendDocument]) -> None:
         """The links of one page of documents, in one query instead of one per document."""
@@ -96,6 +107,7 @@ class Importer:
     def remove_ours(self) -> None:
         """Direct costs imported from a bill that turned out to be ours (its invoice link was bound, or it names
         one of our subcontractor invoices) leave Procore again, even when the bill was not read this run."""
+        self._settle()
         rows = Link.objects.filter(connection=self.ctx.connection, kind=KIND, xero_snapshot__source="bills") \
             .exclude(state=State.ARCHIVED).values_list("pk", "xero_id", "xero_snapshot__url")
         pks = [pk for pk, xero_id, url in rows if pk not in self.touched
@@ -104,7 +116,28 @@ class Importer:
             self._remove(link, SpendDocument.from_snapshot(link.xero_snapshot), ours=True)
 
     def flush(self, full_only: bool = False) -> None:
+        self._settle()
         self.writer.flush(self.by_procore_id, full_only=full_only)
+
+    def _settle(self) -> None:
+        """The intents decided so far, stored: one INSERT for the new links and one guarded UPDATE for the
+        moves, instead of a round trip (and, on SQLite, a commit) per document."""
+        new, self._new = self._new, []
+        if new:
+            for (link, made), (_row, then) in zip(record_new_all(self.ctx.connection, KIND, [row for row, _ in new]),
+                                                  new):
+                self.known.setdefault(link.xero_id.split(":", 1)[0], {})[link.xero_id] = link.pk
+                self.links[link.pk] = link
+                self.touched.add(link.pk)
+                then(link, made)
+        moves, self._moves = list(self._moves.values()), {}
+        if moves:
+            moved = {link.pk for link in record_transition_all(
+                [link for link, _, _ in moves], State.EXPORTING, leaving=sorted({link.state for link, _, _ in moves}),
+                each={link.pk: fields for link, fields, _ in moves}, last_error="", hint="")}
+            for link, _, project_id in moves:  # one moved meanwhile (a person's retry, say) is left as it is
+                if link.pk in moved:
+                    self.writer.queue(project_id, link.pk)
 
     def _retry(self, link: Link) -> None:
         project = self.by_procore_id.get(str(link.project_id))
@@ -137,6 +170,7 @@ class Importer:
         ctx, project_id = self.ctx, int(project.procore_id)
         if link is not None:
             self.writer.unqueue(link)  # queued earlier in this run from an older copy: this copy decides
+            self._moves.pop(link.pk, None)
         snapshot = doc.snapshot()
         try:
             codes = self._project_codes(project)
@@ -167,23 +201,15 @@ class Importer:
                   "amount": write.total, "document_number": doc.number[:255], "document_date": doc.date,
                   "vendor_name": doc.contact_name[:255], "project_name": project.label,
                   "engine_data": {"unmapped": []}}
-        if link is None:
-            link = self._made(key, State.EXPORTING, fields)
-            if link is None:
-                return
+        if link is None:  # made (and queued) with the page's other intents; one made meanwhile is left alone
+            self._made(key, State.EXPORTING, fields,
+                       lambda link, made: self.writer.queue(project_id, link.pk) if made else None)
         else:
-            record_update(link, **fields)
-            if not record_transition(link, State.EXPORTING, leaving=[link.state], last_error="", hint=""):
-                return
-        self.writer.queue(project_id, link.pk)
+            self._moves[link.pk] = (link, fields, project_id)
 
-    def _made(self, key: str, state: str, fields: dict, **extra) -> Link | None:
-        link, made = record_new(self.ctx.connection, KIND, xero_id=key, state=state, **fields, **extra)
-        doc_id = key.split(":", 1)[0]
-        self.known.setdefault(doc_id, {})[key] = link.pk
-        self.links[link.pk] = link
-        self.touched.add(link.pk)
-        return link if made else None
+    def _made(self, key: str, state: str, fields: dict, then: Callable[[Link, bool], None], **extra) -> None:
+        """A link to make with the page's others (_settle); `then(link, made)` once it is there."""
+        self._new.append(({"xero_id": key, "state": state, **fields, **extra}, then))
 
     def _label(self, doc: SpendDocument, project: Link) -> str:
         return f"{doc.title} · {project.label}"[:255]
@@ -209,8 +235,11 @@ class Importer:
                   "document_number": doc.number[:255], "document_date": doc.date,
                   "vendor_name": doc.contact_name[:255], "project_name": project.label}
         if link is None:
-            link = self._made(key, State.FAILED, fields, last_error=message, hint=hint, attempts=1)
-        elif link.state != State.FAILED or link.last_error != message or link.xero_snapshot != fields["xero_snapshot"]:
+            self._made(key, State.FAILED, fields, lambda link, _made: run_log(
+                self.ctx.run, Action.FAILED, link=link, label=doc.title, message=message, hint=hint),
+                last_error=message, hint=hint, attempts=1)
+            return
+        if link.state != State.FAILED or link.last_error != message or link.xero_snapshot != fields["xero_snapshot"]:
             record_update(link, **fields)
             record_fail(link, message=message, hint=hint, leaving=[link.state])
         else:
@@ -220,6 +249,7 @@ class Importer:
     # -- removal -------------------------------------------------------------------------------------
     def _remove(self, link: Link, doc: SpendDocument, *, ours: bool = False) -> None:
         self.writer.unqueue(link)  # queued earlier in this run from an older copy: this copy decides
+        self._moves.pop(link.pk, None)
         if link.state == State.ARCHIVED:
             return
         if ours:

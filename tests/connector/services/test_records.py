@@ -8,6 +8,7 @@ from connector.services.records import (
     record_bind_all,
     record_mark_exporting,
     record_moved_words,
+    record_new_all,
     record_transition,
 )
 from tests.factories import ConnectionFactory, LinkFactory, UserFactory
@@ -98,3 +99,20 @@ def test_a_batch_moves_together_but_a_record_someone_moved_meanwhile_stays_where
     first, third = Link.objects.get(pk=links[0].pk), Link.objects.get(pk=links[2].pk)
     assert (first.state, first.xero_id, first.fingerprint) == (State.SYNCED, "X-1", "f1")
     assert third.state == State.FAILED and "already linked to another record" in third.last_error
+
+
+@pytest.mark.django_db
+def test_records_made_together_are_each_made_once_even_when_one_was_made_meanwhile():
+    connection = ConnectionFactory()
+    made = record_new_all(connection, Kind.JOB_COST, [
+        {"xero_id": "D-1:1", "state": State.EXPORTING, "label": "Bill 1"},
+        {"xero_id": "D-2:1", "state": State.FAILED, "label": "Bill 2", "last_error": "No cost code"}])
+    assert [(link.xero_id, link.state, was_made) for link, was_made in made] == [
+        ("D-1:1", State.EXPORTING, True), ("D-2:1", State.FAILED, True)]
+    assert Link.objects.get(pk=made[1][0].pk).last_error == "No cost code"
+
+    again = record_new_all(connection, Kind.JOB_COST, [{"xero_id": "D-2:1", "state": State.EXPORTING},
+                                                       {"xero_id": "D-3:1", "state": State.EXPORTING}])
+    assert [(link.xero_id, link.state, was_made) for link, was_made in again] == [
+        ("D-2:1", State.FAILED, False), ("D-3:1", State.EXPORTING, True)], "the one made meanwhile is kept as it is"
+    assert Link.objects.filter(connection=connection, kind=Kind.JOB_COST).count() == 3
