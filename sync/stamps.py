@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 
 from connector.models import Link, SyncRecord
-from connector.services.records import record_update
+from connector.services.records import record_update_all
 from procore_client.client import SYNC_MAX as CHUNK  # links per send: what one Procore sync action takes
 from procore_client.errors import ProcoreValidationError
 
@@ -22,6 +22,7 @@ from .runs import run_log
 from .stops import RUN_STOPS
 
 KEY = "origin_stamp"
+DONE_EVERY = 50  # stamps PATCHed one by one, marked sent together: a crash re-sends at most these (harmless)
 STAMPED = "stamped_at"
 Action = SyncRecord.Action
 
@@ -35,9 +36,7 @@ def sync_refusals(result, links: list[Link]) -> dict[int, str]:
     """{link pk: words} from a sync action's per-item errors; the records it took are done."""
     by_id = {str(error.get("id")): error.get("errors") for error in result.errors}
     taken = {str(entity.get("id")): entity for entity in result.entities}
-    for link in links:
-        if link.procore_id in taken:
-            _done(link, taken[link.procore_id])
+    _done([(link, taken[link.procore_id]) for link in links if link.procore_id in taken])
     return {link.pk: refusal_words(by_id[link.procore_id]) for link in links if link.procore_id in by_id}
 
 
@@ -97,27 +96,37 @@ def _send_group(ctx, key, links: list[Link], send) -> None:
             run_log(ctx.run, Action.FAILED, link=link,
                     message=f"In Xero, but Procore refused to show it: {refused[link.pk]}.",
                     hint="Nothing to do for Xero; check the record in Procore.")
-        _done(link)
+    _done([(link, None) for link in links])
 
 
-def _done(link: Link, answer: dict | None = None) -> None:
-    if KEY in link.engine_data:
-        data = {k: v for k, v in link.engine_data.items() if k != KEY}
-        if isinstance(answer, dict) and answer.get("updated_at"):
-            data[STAMPED] = answer["updated_at"]
-        record_update(link, engine_data=data)
+def _done(answered: list[tuple[Link, dict | None]]) -> None:
+    """The stamps sent (or refused for good) are no longer pending: one statement for all of them."""
+    updates = []
+    for link, answer in answered:
+        if KEY in link.engine_data:
+            data = {k: v for k, v in link.engine_data.items() if k != KEY}
+            if isinstance(answer, dict) and answer.get("updated_at"):
+                data[STAMPED] = answer["updated_at"]
+            updates.append((link, {"engine_data": data}))
+    record_update_all(updates)
 
 
 def one_by_one(patch: Callable[[Link, dict], object]) -> Callable[[Hashable, list[Link]], dict[int, str]]:
     """A `send` for records Procore stamps one PATCH each: a 422 refuses that record only."""
     def send(_key, links: list[Link]) -> dict[int, str]:
-        refused = {}
-        for link in links:
-            try:
-                answer = patch(link, link.engine_data[KEY])
-            except ProcoreValidationError as exc:
-                refused[link.pk] = refusal_words(exc.fields or exc.message)
-                continue
-            _done(link, answer)  # at once: a later failure of the group never sends this one twice
+        refused, answered = {}, []
+        try:
+            for link in links:
+                try:
+                    answer = patch(link, link.engine_data[KEY])
+                except ProcoreValidationError as exc:
+                    refused[link.pk] = refusal_words(exc.fields or exc.message)
+                    continue
+                answered.append((link, answer))
+                if len(answered) >= DONE_EVERY:
+                    _done(answered)
+                    answered = []
+        finally:  # also when a later PATCH fails the group: the ones Procore took are never sent twice
+            _done(answered)
         return refused
     return send

@@ -21,7 +21,7 @@ def test_a_stamp_keeps_only_what_it_has_and_each_patch_refuses_only_its_record(m
     assert stamp_keep({"po": "x"}, {"origin_id": "b-1", "origin_code": None, "origin_data": ""}) == \
         {"po": "x", KEY: {"origin_id": "b-1"}}
     done = []
-    monkeypatch.setattr(stamps, "_done", lambda link, answer=None: done.append(link.pk))
+    monkeypatch.setattr(stamps, "_done", lambda answered: done.extend(link.pk for link, _answer in answered))
     links = [SimpleNamespace(pk=1, engine_data={KEY: {"origin_id": "a"}}),
              SimpleNamespace(pk=2, engine_data={KEY: {"origin_id": "b"}})]
 
