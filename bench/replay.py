@@ -1,8 +1,9 @@
 """The bare replay: the same HTTP calls the connector made, sent in order with no connector logic.
 
-The sandboxes are reset to the same dataset first so the calls meet the same starting data; ids the
-connector learned from answers (new contacts, POs…) differ in the replay, so some updates answer
-404/400 — the replay counts those but still pays for the round trip, which is what it measures.
+The sandboxes are reset to the same dataset first so the calls meet the same starting data, and a reset
+Xero sandbox gives new records the ids it gave them in the connector's run (sandbox.core.ids): the
+replay's attachments and updates reach the documents it re-created and cost the sandbox what the
+connector's did. What still answers 4xx is counted (`non_2xx`) and paid for all the same.
 """
 
 from __future__ import annotations

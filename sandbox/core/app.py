@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Flask, abort, jsonify, request
 
+from .ids import CURRENT as CURRENT_IDS
 from .state import SandboxState
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -27,6 +28,10 @@ def make_app(name: str, state: SandboxState, api_prefixes: tuple[str, ...], tena
 
     def is_api() -> bool:
         return request.path.startswith(api_prefixes)
+
+    @app.before_request
+    def _ids_of_this_state():
+        CURRENT_IDS.set(state.uuids)
 
     @app.before_request
     def _faults_before():

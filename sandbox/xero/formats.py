@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from sandbox.core.ids import new_uuid
+
 MSDATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
 
@@ -54,6 +56,12 @@ def number(value, default: str = "0") -> Decimal:
 
 
 def new_id() -> str:
+    """The id of a record the API creates (the same after a reset for the same calls: sandbox.core.ids)."""
+    return new_uuid()
+
+
+def answer_id() -> str:
+    """The id of one answer (the envelope's, a problem's): random, so reading does not move the records' ids."""
     return str(uuid.uuid4())
 
 
@@ -74,7 +82,7 @@ def public(row: dict) -> dict:
 def envelope(key: str, records: list, now: float, **extra) -> dict:
     """Xero's response envelope: Id/Status/ProviderName/DateTimeUTC around the plural list."""
     body = {
-        "Id": new_id(),
+        "Id": answer_id(),
         "Status": "OK",
         "ProviderName": "Procore Xero Connector (sandbox)",
         "DateTimeUTC": msdate(now),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask import Response
 
-from .formats import envelope, new_id, public
+from .formats import answer_id, envelope, public
 
 
 def _default(value):
@@ -41,7 +41,7 @@ def problem(status: int, title: str, detail: str, headers: dict | None = None) -
             "Title": title,
             "Status": status,
             "Detail": detail,
-            "Instance": new_id(),
+            "Instance": answer_id(),
             "Extensions": {},
         },
         status,
