@@ -155,8 +155,9 @@ class Update(NamedTuple):
 
 
 def run(ctx) -> None:
-    commitments = {link.procore_id: link for link in Link.objects.filter(connection=ctx.connection,
-                                                                          kind=Kind.COMMITMENT)}
+    # What a package needs of its commitment (a company has thousands): whether and where it is in Xero.
+    commitments = {link.procore_id: link for link in Link.objects.filter(
+        connection=ctx.connection, kind=Kind.COMMITMENT).only("pk", "procore_id", "state", "xero_id", "engine_data")}
     _resolve_in_flight(ctx, commitments)
     window = Window.open(ctx, KIND, synced_projects(ctx.connection))
     projects = {link.procore_id: link.label for link in Link.objects.filter(

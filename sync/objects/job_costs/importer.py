@@ -68,6 +68,8 @@ class Importer:
 
     # -- one document ------------------------------------------------------------------------------
     def follow(self, doc: SpendDocument) -> None:
+        if len(self._new) + len(self._moves) >= COMMIT_EVERY:
+            self._settle()  # a page holds up to 1,000 documents: their copies are stored a few dozen at a time
         existing = self._existing(doc)
         ours = self.ours(doc)
         for option_id, project in self.projects.items():

@@ -384,8 +384,12 @@ def written(procore_sandbox, origin):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("stored_every", [None, 4], ids=["page-at-once", "a-few-at-a-time"])
 def test_many_documents_are_written_with_one_header_call_and_one_line_call_per_project(connection, job, jobs,
-                                                                                       procore_sandbox):
+                                                                                       procore_sandbox, monkeypatch,
+                                                                                       stored_every):
+    if stored_every:  # a page's decisions stored a few at a time still go in one batch per project
+        monkeypatch.setattr("sync.objects.job_costs.importer.COMMIT_EVERY", stored_every)
     options = list(jobs)
     expected = {}  # origin → the amounts on that project, as the bookkeeper typed them
     for n in range(9):
