@@ -65,6 +65,7 @@ def main(size: str, seed: int, out: Path) -> None:
             worker = stack.worker(env, workdir)
             peak_rss = worker.peak_rss_mb
         for side in sides.values():
+            side.repeat_ids(seed)  # the replay asks for the same sequence: its records get the same ids
             side.recording(True)
         first = initial(connection, procore, xero, peak_rss=peak_rss)
         if os.environ.get("BENCH_GROWTH_ONLY") == "1":  # a size measured for growth only: its day one

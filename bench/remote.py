@@ -48,6 +48,10 @@ class Sandbox:
     def reset(self, size: str, seed: int) -> dict:
         return self._post("reset", {"size": size, "seed": seed})
 
+    def repeat_ids(self, seed: int) -> None:
+        """New records get the ids of `seed`'s sequence until the next reset (the replay meets the same ids)."""
+        self._post("ids", {"seed": seed})
+
     def recording(self, on: bool) -> None:
         self._post("recording", {"on": on})
 

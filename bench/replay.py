@@ -1,9 +1,8 @@
 """The bare replay: the same HTTP calls the connector made, sent in order with no connector logic.
 
-The sandboxes are reset to the same dataset first so the calls meet the same starting data, and a reset
-Xero sandbox gives new records the ids it gave them in the connector's run (sandbox.core.ids): the
-replay's attachments and updates reach the documents it re-created and cost the sandbox what the
-connector's did. What still answers 4xx is counted (`non_2xx`) and paid for all the same.
+The sandboxes are reset to the same dataset first so the calls meet the same starting data, and both runs
+ask for the same repeatable sequence of new records' ids (sandbox.core.ids): the replay's attachments and
+updates reach the documents it re-created and cost the sandbox what the connector's did. What still answers 4xx is counted (`non_2xx`) and paid for all the same.
 """
 
 from __future__ import annotations
@@ -52,4 +51,6 @@ def replay_initial(recorded: dict[str, list], sandboxes: dict[str, Sandbox], siz
         sandbox.reset(size, seed)
         sandbox.faults(rate_limits=False)
     tokens = fresh_tokens(tenant_id, site_url)
+    for sandbox in sandboxes.values():
+        sandbox.repeat_ids(seed)  # as the recorded run did before its first call
     return replay(recorded, {side: s.url for side, s in sandboxes.items()}, tokens)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from flask import Blueprint, Flask, abort, jsonify, request
 
 from .ids import CURRENT as CURRENT_IDS
+from .ids import repeatable
 from .state import SandboxState
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -136,6 +137,14 @@ def control_blueprint(state: SandboxState) -> Blueprint:
                     tenants=body.get("tenants"))
         return jsonify({"size": state.size, "seed": state.seed_value, "tenants": state.tenants,
                         "records": state.counts()})
+
+    @bp.post("/ids")
+    def ids():
+        """From now on new records get the ids of `seed`'s sequence (sandbox.core.ids); a reset ends it."""
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.uuids = repeatable(int(body.get("seed", state.seed_value)))
+        return jsonify({"seed": int(body.get("seed", state.seed_value))})
 
     @bp.get("/stats")
     def stats():

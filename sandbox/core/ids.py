@@ -1,10 +1,11 @@
-"""The ids an emulator gives the records its API creates.
+"""The ids an emulator gives the records its API creates: random uuids, as Xero's, unless a caller asked for a
+repeatable sequence (`POST /_sandbox/ids {"seed": n}`).
 
-Random, except after a reset: then they follow the reset's seed, so the same calls sent in the same order to
-the same fresh dataset are answered with the same ids. The benchmark's bare replay relies on it: the bills it
-re-creates get the ids the connector's attachments and updates were sent to, so the replay does the same work
-rather than answering 404. A state loaded from disk draws random ids again (its rows came from an earlier
-sequence)."""
+The benchmark's bare replay asks for it: from the same data and the same seed, the same calls in the same order
+are answered with the same ids, so the bills the replay re-creates get the ids the connector's attachments and
+updates were sent to, and the replay does the same work rather than answering 404. A reset or a state loaded
+from disk draws random ids again, so no id is ever repeated by accident (a demo's connector database may still
+link the ids of before a reset)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from contextvars import ContextVar
 CURRENT: ContextVar[random.Random | None] = ContextVar("sandbox_ids", default=None)
 
 
-def seeded(seed) -> random.Random:
+def repeatable(seed) -> random.Random:
     return random.Random(f"ids:{seed}")
 
 

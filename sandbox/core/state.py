@@ -14,8 +14,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .ids import seeded as seeded_ids
-
 
 @dataclass
 class Faults:
@@ -97,7 +95,7 @@ class SandboxState:
         self.released = threading.Event()  # set while `hold` is off
         self.released.set()
         self.dice = random.Random()
-        self.uuids = random.Random()  # the uuids of new records (sandbox.core.ids)
+        self.uuids: random.Random | None = None  # a repeatable sequence of new records' ids (sandbox.core.ids)
         self.persist_path = persist_path
         self.tables: dict[str, dict] = {}
         self.size, self.seed_value = size, seed
@@ -114,7 +112,7 @@ class SandboxState:
             self.released.set()
             self.clock.set_speed(1.0)
             self.dice = random.Random(seed)
-            self.uuids = seeded_ids(seed)
+            self.uuids = None
             self.seed(size, seed)
 
     def seed(self, size: str, seed: int) -> None:  # pragma: no cover - abstract
@@ -166,7 +164,7 @@ class SandboxState:
             self.size, self.seed_value = payload["size"], payload["seed"]
             self.tenants = payload.get("tenants", 1)
             self.tables = self._tables_from_json(payload["tables"])
-            self.uuids = random.Random()
+            self.uuids = None
         return True
 
     def _tables_for_json(self) -> dict:
