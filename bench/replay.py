@@ -2,7 +2,8 @@
 
 The sandboxes are reset to the same dataset first so the calls meet the same starting data, and both runs
 ask for the same repeatable sequence of new records' ids (sandbox.core.ids): the replay's attachments and
-updates reach the documents it re-created and cost the sandbox what the connector's did. What still answers 4xx is counted (`non_2xx`) and paid for all the same.
+updates reach the documents it re-created and cost the sandbox what the connector's did. What still answers
+4xx is counted (`non_2xx`) and paid for all the same.
 """
 
 from __future__ import annotations

@@ -141,10 +141,10 @@ def control_blueprint(state: SandboxState) -> Blueprint:
     @bp.post("/ids")
     def ids():
         """From now on new records get the ids of `seed`'s sequence (sandbox.core.ids); a reset ends it."""
-        body = request.get_json(silent=True) or {}
+        seed = int((request.get_json(silent=True) or {}).get("seed", state.seed_value))
         with state.lock:
-            state.uuids = repeatable(int(body.get("seed", state.seed_value)))
-        return jsonify({"seed": int(body.get("seed", state.seed_value))})
+            state.uuids = repeatable(seed)
+        return jsonify({"seed": seed})
 
     @bp.get("/stats")
     def stats():

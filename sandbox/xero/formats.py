@@ -56,7 +56,7 @@ def number(value, default: str = "0") -> Decimal:
 
 
 def new_id() -> str:
-    """The id of a record the API creates (the same after a reset for the same calls: sandbox.core.ids)."""
+    """The id of a record the API creates: random, or the repeatable sequence asked for (sandbox.core.ids)."""
     return new_uuid()
 
 
